@@ -1,0 +1,18 @@
+import type { LoggedEvent } from '../contract/events.js';
+
+/** What travels between chat servers about one room. */
+export type RoomBroadcast =
+  | { kind: 'logged'; seq: number; event: LoggedEvent }
+  | { kind: 'presence'; online: number };
+
+export type RoomListener = (broadcast: RoomBroadcast) => void;
+
+/**
+ * Pub/sub port: one channel per room. Listeners of a room see its broadcasts in publish order.
+ * A process subscribes only to rooms that have members on it.
+ */
+export interface EventBus {
+  subscribe(roomId: string, listener: RoomListener): Promise<() => Promise<void>>;
+  publish(roomId: string, broadcast: RoomBroadcast): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,26 @@
+import type { EventBus, RoomBroadcast, RoomListener } from './eventBus.js';
+
+/** In-process bus for a single server (ROLE=all without REDIS_URL). */
+export function createMemoryBus(): EventBus {
+  const rooms = new Map<string, Set<RoomListener>>();
+  return {
+    async subscribe(roomId, listener) {
+      let listeners = rooms.get(roomId);
+      if (!listeners) {
+        listeners = new Set();
+        rooms.set(roomId, listeners);
+      }
+      listeners.add(listener);
+      return async () => {
+        listeners.delete(listener);
+        if (listeners.size === 0) rooms.delete(roomId);
+      };
+    },
+    async publish(roomId, broadcast: RoomBroadcast) {
+      for (const listener of rooms.get(roomId) ?? []) listener(broadcast);
+    },
+    async close() {
+      rooms.clear();
+    },
+  };
+}

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+
+const DURATION = /^(\d+)\s*(s|m|h|d)?$/;
+const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
+
+/** "90", "15m", "12h", "7d" → seconds. */
+function parseDuration(value: string): number | null {
+  const match = DURATION.exec(value.trim());
+  if (!match) return null;
+  const unit = (match[2] ?? 's') as keyof typeof UNIT_SECONDS;
+  return Number(match[1]) * UNIT_SECONDS[unit];
+}
+
+const wsUrl = z
+  .url({ protocol: /^wss?$/, error: 'must be a ws:// or wss:// URL' })
+  .transform((url) => url.replace(/\/$/, ''));
+
+const schema = z
+  .object({
+    ROLE: z.enum(['api', 'chat', 'all']).default('all'),
+    PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    DATA_DIR: z.string().min(1).default('./data'),
+    JWT_SECRET: z
+      .string()
+      .min(32, 'must be at least 32 characters (try: openssl rand -base64 48)')
+      .optional(),
+    JWT_TTL: z
+      .string()
+      .default('1h')
+      .transform((value, ctx) => {
+        const seconds = parseDuration(value);
+        if (seconds === null || seconds < 60) {
+          ctx.addIssue({
+            code: 'custom',
+            message: 'must be a duration of at least 60s, like 15m or 12h',
+          });
+          return z.NEVER;
+        }
+        return seconds;
+      }),
+    PUBLIC_URL: wsUrl.optional(),
+    CHAT_URL: wsUrl.optional(),
+    MONGO_URL: z.string().optional(),
+    REDIS_URL: z.string().optional(),
+    TRUST_PROXY: z.stringbool().default(false),
+    LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+    NODE_ENV: z.string().default('development'),
+  })
+  .transform(({ PORT, ...env }) => ({
+    ...env,
+    PORT: PORT ?? (env.ROLE === 'chat' ? 8081 : 8080),
+  }));
+
+export type Config = z.infer<typeof schema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads the environment; an invalid value fails with a message naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const result = schema.safeParse(present);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map(
+    (issue) => `  ${issue.path.join('.')}: ${issue.message}`,
+  );
+  throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
+}

@@ -1,0 +1,12 @@
+/** Limits shared by server validation and client-side hints. */
+export const LIMITS = {
+  usernameMin: 3,
+  usernameMax: 32,
+  passwordMin: 8,
+  passwordMax: 128,
+  roomNameMin: 2,
+  roomNameMax: 40,
+  messageMax: 2000,
+  historyPageMax: 100,
+  snapshotSize: 50,
+} as const;

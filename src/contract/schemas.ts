@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { LIMITS } from './limits.js';
+
+export const usernameSchema = z
+  .string()
+  .trim()
+  .min(LIMITS.usernameMin, `Username must be at least ${LIMITS.usernameMin} characters`)
+  .max(LIMITS.usernameMax, `Username must be at most ${LIMITS.usernameMax} characters`)
+  .regex(/^[A-Za-z0-9_.-]+$/, 'Username may only contain letters, digits, "_", "." and "-"');
+
+export const passwordSchema = z
+  .string()
+  .min(LIMITS.passwordMin, `Password must be at least ${LIMITS.passwordMin} characters`)
+  .max(LIMITS.passwordMax, `Password must be at most ${LIMITS.passwordMax} characters`);
+
+export const credentialsInput = z.object({
+  username: usernameSchema,
+  password: passwordSchema,
+});
+export type CredentialsInput = z.infer<typeof credentialsInput>;
+
+export const roomIdSchema = z
+  .string()
+  .min(1, 'Room id is required')
+  .max(64, 'Room id is too long')
+  .regex(/^[a-z0-9-]+$/, 'Room id may only contain lowercase letters, digits and "-"');
+
+export const createRoomInput = z.object({
+  name: z
+    .string()
+    .trim()
+    .min(LIMITS.roomNameMin, `Room name must be at least ${LIMITS.roomNameMin} characters`)
+    .max(LIMITS.roomNameMax, `Room name must be at most ${LIMITS.roomNameMax} characters`)
+    .regex(
+      /^[\p{L}\p{N}][\p{L}\p{N} _.-]*$/u,
+      'Room name may contain letters, digits, spaces, "_", "." and "-", and must start with a letter or digit',
+    ),
+});
+export type CreateRoomInput = z.infer<typeof createRoomInput>;
+
+export const messageIdSchema = z
+  .string()
+  .regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'Message id must be a 26-character ULID');
+
+/** Decimal room sequence number carried as the tRPC `tracked()` event id. */
+export const eventIdSchema = z.string().regex(/^\d{1,15}$/, 'Event id must be a decimal number');
+
+export const eventsInput = z.object({
+  roomId: roomIdSchema,
+  lastEventId: eventIdSchema.nullish(),
+});
+export type EventsInput = z.infer<typeof eventsInput>;
+
+export const historyInput = z.object({
+  roomId: roomIdSchema,
+  before: messageIdSchema.optional(),
+  limit: z.number().int().min(1).max(LIMITS.historyPageMax).default(LIMITS.snapshotSize),
+});
+export type HistoryInput = z.infer<typeof historyInput>;
+
+export const sendInput = z.object({
+  roomId: roomIdSchema,
+  body: z
+    .string()
+    .trim()
+    .min(1, 'Message cannot be empty')
+    .max(LIMITS.messageMax, `Message must be at most ${LIMITS.messageMax} characters`),
+});
+export type SendInput = z.infer<typeof sendInput>;
+
+export const voteValueSchema = z.enum(['up', 'down', 'none']);
+export type VoteValue = z.infer<typeof voteValueSchema>;
+
+export const voteInput = z.object({
+  messageId: messageIdSchema,
+  vote: voteValueSchema,
+});
+export type VoteInput = z.infer<typeof voteInput>;

@@ -1,0 +1,66 @@
+import type { EventBus } from '../bus/eventBus.js';
+import type { HistoryPage, Message, PublicUser } from '../contract/models.js';
+import type { HistoryInput, SendInput, VoteInput, VoteValue } from '../contract/schemas.js';
+import type { Store } from '../storage/store.js';
+import { DomainError } from './errors.js';
+import { ulid } from './ids.js';
+import type { RateLimiter } from './rateLimiter.js';
+import type { RoomService } from './rooms.js';
+
+export interface VoteResult {
+  messageId: string;
+  up: number;
+  down: number;
+  myVote: VoteValue;
+}
+
+export interface ChatLimits {
+  messages: RateLimiter;
+  votes: RateLimiter;
+}
+
+/** Sending, voting and reading history; every change is stored before it is published. */
+export class ChatService {
+  constructor(
+    private readonly store: Store,
+    private readonly bus: EventBus,
+    private readonly rooms: RoomService,
+    private readonly limits: ChatLimits,
+  ) {}
+
+  async send(author: PublicUser, { roomId, body }: SendInput): Promise<Message> {
+    if (!this.limits.messages.tryTake(author.id)) {
+      throw new DomainError('TOO_MANY_REQUESTS', 'You are sending messages too fast; slow down');
+    }
+    await this.rooms.require(roomId);
+    const message: Message = {
+      id: ulid(),
+      roomId,
+      author,
+      body,
+      createdAt: Date.now(),
+      up: 0,
+      down: 0,
+    };
+    const entry = await this.store.messages.append(message);
+    await this.bus.publish(roomId, { kind: 'logged', ...entry });
+    return message;
+  }
+
+  async vote(voter: PublicUser, { messageId, vote }: VoteInput): Promise<VoteResult> {
+    if (!this.limits.votes.tryTake(voter.id)) {
+      throw new DomainError('TOO_MANY_REQUESTS', 'You are voting too fast; slow down');
+    }
+    const outcome = await this.store.messages.vote(messageId, voter.id, vote);
+    if (!outcome) throw new DomainError('NOT_FOUND', `There is no message "${messageId}"`);
+    if (outcome.entry) {
+      await this.bus.publish(outcome.roomId, { kind: 'logged', ...outcome.entry });
+    }
+    return { messageId, up: outcome.up, down: outcome.down, myVote: vote };
+  }
+
+  async history(reader: PublicUser, { roomId, before, limit }: HistoryInput): Promise<HistoryPage> {
+    await this.rooms.require(roomId);
+    return this.store.messages.page(roomId, before, limit, reader.id);
+  }
+}

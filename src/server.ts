@@ -1,0 +1,86 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { createApiHandler } from './api/httpHandler.js';
+import { type ChatSocketServer, createChatSocketServer } from './chat/socketServer.js';
+import type { TransportLimits } from './chat/wsTransport.js';
+import type { Config } from './config.js';
+import { handleHealth, sendJson } from './http/health.js';
+import type { Logger } from './log.js';
+import { type Adapters, createServices, embeddedAdapters } from './services.js';
+
+export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../public', import.meta.url));
+
+export interface RunningServer {
+  readonly port: number;
+  readonly server: Server;
+  readonly chat: ChatSocketServer | null;
+  /** Drains: not ready, clients told to reconnect elsewhere, connections closed, adapters closed. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  adapters?: Adapters;
+  webRoot?: string;
+  transportLimits?: Partial<TransportLimits>;
+}
+
+/** Boots the roles the configuration asks for on one HTTP server. */
+export async function startServer(
+  config: Config,
+  log: Logger,
+  opts: StartOptions = {},
+): Promise<RunningServer> {
+  const adapters = opts.adapters ?? embeddedAdapters(config);
+  const services = await createServices(config, adapters, log);
+  const trustProxy = config.TRUST_PROXY;
+  let draining = false;
+  const probe = {
+    async checkReady() {
+      if (draining) throw new Error('shutting down');
+      await services.checkReady();
+    },
+  };
+
+  const serveApi = config.ROLE !== 'chat';
+  const api = serveApi
+    ? createApiHandler({ services, log, webRoot: opts.webRoot ?? DEFAULT_WEB_ROOT, trustProxy })
+    : null;
+  const chat =
+    config.ROLE !== 'api'
+      ? createChatSocketServer({ services, log, trustProxy, limits: opts.transportLimits })
+      : null;
+
+  const server = createServer((req, res) => {
+    if (handleHealth(req, res, probe)) return;
+    if (api) return api(req, res);
+    sendJson(res, 404, { error: 'This is a chat server: connect a WebSocket to /ws' });
+  });
+  server.on('upgrade', (req, socket, head) => {
+    if (chat) chat.handleUpgrade(req, socket, head);
+    else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+  });
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.PORT, config.HOST, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  log.info('listening', { role: config.ROLE, port, host: config.HOST });
+
+  return {
+    port,
+    server,
+    chat,
+    async stop() {
+      draining = true;
+      server.close();
+      chat?.transport.broadcastReconnect();
+      await chat?.close();
+      server.closeAllConnections();
+      await services.close();
+    },
+  };
+}

@@ -1,0 +1,96 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EventBus } from './bus/eventBus.js';
+import { createMemoryBus } from './bus/memory.js';
+import { type FeedRequest, RoomFeed } from './chat/roomFeed.js';
+import { RoomHub } from './chat/roomHub.js';
+import type { Config } from './config.js';
+import type { Discovery } from './discovery/discovery.js';
+import { createStaticDiscovery } from './discovery/static.js';
+import { AuthService } from './domain/auth.js';
+import { ChatService } from './domain/chat.js';
+import { RateLimiter } from './domain/rateLimiter.js';
+import { RoomService } from './domain/rooms.js';
+import { TokenIssuer } from './domain/tokens.js';
+import type { Logger } from './log.js';
+import { createMemoryPresence } from './presence/memory.js';
+import type { Presence } from './presence/presence.js';
+import { resolveJwtSecret } from './secrets.js';
+import { openSqliteStore } from './storage/sqlite.js';
+import type { Store } from './storage/store.js';
+
+/** Everything procedures use, built once per process from the configuration. */
+export interface Services {
+  tokens: TokenIssuer;
+  auth: AuthService;
+  rooms: RoomService;
+  chat: ChatService;
+  feeds: { open(request: FeedRequest): RoomFeed };
+  discovery: Discovery;
+  limits: { auth: RateLimiter };
+  hub: RoomHub;
+  /** Resolves when every dependency answers; rejects naming the one that does not. */
+  checkReady(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface Adapters {
+  store: Store;
+  bus: EventBus;
+  presence: Presence;
+  discovery: Discovery;
+}
+
+/** The embedded default: SQLite under DATA_DIR, in-process bus and presence. */
+export function embeddedAdapters(config: Config): Adapters {
+  mkdirSync(config.DATA_DIR, { recursive: true });
+  return {
+    store: openSqliteStore(join(config.DATA_DIR, 'chathub.db')),
+    bus: createMemoryBus(),
+    presence: createMemoryPresence(),
+    discovery: createStaticDiscovery(
+      config.PUBLIC_URL ?? config.CHAT_URL,
+      `localhost:${config.PORT}`,
+    ),
+  };
+}
+
+export async function createServices(
+  config: Config,
+  adapters: Adapters,
+  log: Logger,
+): Promise<Services> {
+  const { store, bus, presence, discovery } = adapters;
+  const secret = resolveJwtSecret(
+    config.JWT_SECRET,
+    config.DATA_DIR,
+    config.NODE_ENV === 'production',
+  );
+  const tokens = new TokenIssuer(secret, config.JWT_TTL);
+  const rooms = new RoomService(store, presence);
+  await rooms.ensureDefault();
+  const hub = new RoomHub(bus, presence, (error) => log.error('room hub failure', { error }));
+  const chat = new ChatService(store, bus, rooms, {
+    messages: new RateLimiter({ perSecond: 10, burst: 20 }),
+    votes: new RateLimiter({ perSecond: 20, burst: 40 }),
+  });
+
+  return {
+    tokens,
+    auth: new AuthService(store, tokens),
+    rooms,
+    chat,
+    feeds: { open: (request) => new RoomFeed({ store, hub, presence }, request) },
+    discovery,
+    limits: { auth: new RateLimiter({ perSecond: 1, burst: 10 }) },
+    hub,
+    async checkReady() {
+      await store.ping();
+    },
+    async close() {
+      await hub.close();
+      await Promise.allSettled([bus.close(), presence.close(), discovery.close()]);
+      await store.close();
+    },
+  };
+}

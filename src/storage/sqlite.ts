@@ -1,0 +1,321 @@
+import Database from 'better-sqlite3';
+import type { LoggedEvent } from '../contract/events.js';
+import type { Message, MessageView, Room } from '../contract/models.js';
+import type { VoteValue } from '../contract/schemas.js';
+import {
+  DuplicateKeyError,
+  type LoggedEntry,
+  type MessageRepository,
+  type RoomRepository,
+  type RoomSnapshot,
+  type Store,
+  type UserRecord,
+  type UserRepository,
+  type VoteOutcome,
+} from './store.js';
+
+/** Applied in order; `PRAGMA user_version` records how many have run. */
+const MIGRATIONS = [
+  `CREATE TABLE users (
+     id TEXT PRIMARY KEY,
+     username TEXT NOT NULL,
+     username_key TEXT NOT NULL UNIQUE,
+     password_hash TEXT NOT NULL,
+     created_at INTEGER NOT NULL
+   );
+   CREATE TABLE rooms (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     seq INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE TABLE messages (
+     id TEXT PRIMARY KEY,
+     room_id TEXT NOT NULL REFERENCES rooms(id),
+     seq INTEGER NOT NULL,
+     author_id TEXT NOT NULL,
+     author_name TEXT NOT NULL,
+     body TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     up INTEGER NOT NULL DEFAULT 0,
+     down INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE INDEX messages_by_room ON messages (room_id, id);
+   CREATE TABLE votes (
+     message_id TEXT NOT NULL REFERENCES messages(id),
+     user_id TEXT NOT NULL,
+     value INTEGER NOT NULL CHECK (value IN (-1, 1)),
+     PRIMARY KEY (message_id, user_id)
+   ) WITHOUT ROWID;
+   CREATE TABLE events (
+     room_id TEXT NOT NULL REFERENCES rooms(id),
+     seq INTEGER NOT NULL,
+     payload TEXT NOT NULL,
+     PRIMARY KEY (room_id, seq)
+   ) WITHOUT ROWID;`,
+];
+
+interface MessageRow {
+  id: string;
+  room_id: string;
+  author_id: string;
+  author_name: string;
+  body: string;
+  created_at: number;
+  up: number;
+  down: number;
+  my_vote: number | null;
+}
+
+const MESSAGE_VIEW_COLUMNS = `m.id, m.room_id, m.author_id, m.author_name, m.body, m.created_at,
+  m.up, m.down, v.value AS my_vote`;
+
+/** The embedded store: one SQLite file, so `npm start` needs nothing but Node. */
+export function openSqliteStore(file: string): Store {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+
+  return {
+    users: userRepository(db),
+    rooms: roomRepository(db),
+    messages: messageRepository(db),
+    async ping() {
+      db.prepare('SELECT 1').get();
+    },
+    async close() {
+      db.close();
+    },
+  };
+}
+
+function migrate(db: Database.Database): void {
+  const applied = db.pragma('user_version', { simple: true }) as number;
+  for (const [index, sql] of MIGRATIONS.entries()) {
+    if (index < applied) continue;
+    db.transaction(() => {
+      db.exec(sql);
+      db.pragma(`user_version = ${index + 1}`);
+    })();
+  }
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return (
+    error instanceof Database.SqliteError &&
+    (error.code === 'SQLITE_CONSTRAINT_UNIQUE' || error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY')
+  );
+}
+
+function userRepository(db: Database.Database): UserRepository {
+  const insert = db.prepare(
+    `INSERT INTO users (id, username, username_key, password_hash, created_at)
+     VALUES (@id, @username, @key, @passwordHash, @createdAt)`,
+  );
+  const byKey = db.prepare<[string], Record<string, string | number>>(
+    'SELECT id, username, password_hash, created_at FROM users WHERE username_key = ?',
+  );
+  return {
+    async create(user: UserRecord) {
+      try {
+        insert.run({ ...user, key: user.username.toLowerCase() });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new DuplicateKeyError('username');
+        throw error;
+      }
+    },
+    async findByUsername(username: string) {
+      const row = byKey.get(username.toLowerCase());
+      if (!row) return null;
+      return {
+        id: String(row.id),
+        username: String(row.username),
+        passwordHash: String(row.password_hash),
+        createdAt: Number(row.created_at),
+      };
+    },
+  };
+}
+
+function roomRepository(db: Database.Database): RoomRepository {
+  const insert = db.prepare(
+    'INSERT INTO rooms (id, name, created_at) VALUES (@id, @name, @createdAt)',
+  );
+  const insertIfMissing = db.prepare(
+    'INSERT OR IGNORE INTO rooms (id, name, created_at) VALUES (@id, @name, @createdAt)',
+  );
+  const byId = db.prepare<[string], Room>(
+    'SELECT id, name, created_at AS createdAt FROM rooms WHERE id = ?',
+  );
+  const all = db.prepare<[], Room>(
+    'SELECT id, name, created_at AS createdAt FROM rooms ORDER BY created_at, id',
+  );
+  return {
+    async create(room: Room) {
+      try {
+        insert.run(room);
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new DuplicateKeyError('room');
+        throw error;
+      }
+    },
+    async ensure(room: Room) {
+      insertIfMissing.run(room);
+    },
+    async get(id: string) {
+      return byId.get(id) ?? null;
+    },
+    async list() {
+      return all.all();
+    },
+  };
+}
+
+function messageRepository(db: Database.Database): MessageRepository {
+  const nextSeq = db.prepare<[string], { seq: number }>(
+    'UPDATE rooms SET seq = seq + 1 WHERE id = ? RETURNING seq',
+  );
+  const headSeq = db.prepare<[string], { seq: number }>('SELECT seq FROM rooms WHERE id = ?');
+  const insertMessage = db.prepare(
+    `INSERT INTO messages (id, room_id, seq, author_id, author_name, body, created_at)
+     VALUES (@id, @roomId, @seq, @authorId, @authorName, @body, @createdAt)`,
+  );
+  const insertEvent = db.prepare('INSERT INTO events (room_id, seq, payload) VALUES (?, ?, ?)');
+  const messageForVote = db.prepare<[string, string], { room_id: string; previous: number | null }>(
+    `SELECT m.room_id, v.value AS previous FROM messages m
+     LEFT JOIN votes v ON v.message_id = m.id AND v.user_id = ?2
+     WHERE m.id = ?1`,
+  );
+  const upsertVote = db.prepare(
+    `INSERT INTO votes (message_id, user_id, value) VALUES (?, ?, ?)
+     ON CONFLICT (message_id, user_id) DO UPDATE SET value = excluded.value`,
+  );
+  const deleteVote = db.prepare('DELETE FROM votes WHERE message_id = ? AND user_id = ?');
+  const applyCounts = db.prepare<[number, number, string], { up: number; down: number }>(
+    'UPDATE messages SET up = up + ?, down = down + ? WHERE id = ? RETURNING up, down',
+  );
+  const counts = db.prepare<[string], { up: number; down: number }>(
+    'SELECT up, down FROM messages WHERE id = ?',
+  );
+  const latest = db.prepare<[string, string, number], MessageRow>(
+    `SELECT ${MESSAGE_VIEW_COLUMNS} FROM messages m
+     LEFT JOIN votes v ON v.message_id = m.id AND v.user_id = ?2
+     WHERE m.room_id = ?1 ORDER BY m.id DESC LIMIT ?3`,
+  );
+  const older = db.prepare<[string, string, string, number], MessageRow>(
+    `SELECT ${MESSAGE_VIEW_COLUMNS} FROM messages m
+     LEFT JOIN votes v ON v.message_id = m.id AND v.user_id = ?2
+     WHERE m.room_id = ?1 AND m.id < ?3 ORDER BY m.id DESC LIMIT ?4`,
+  );
+  const eventsAfter = db.prepare<[string, number, number], { seq: number; payload: string }>(
+    'SELECT seq, payload FROM events WHERE room_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+  );
+
+  const log = (roomId: string, event: LoggedEvent): LoggedEntry => {
+    const next = nextSeq.get(roomId);
+    if (!next) throw new Error(`room ${roomId} does not exist`);
+    insertEvent.run(roomId, next.seq, JSON.stringify(event));
+    return { seq: next.seq, event };
+  };
+
+  const append = db.transaction((message: Message): LoggedEntry => {
+    const entry = log(message.roomId, { type: 'message', message });
+    insertMessage.run({
+      id: message.id,
+      roomId: message.roomId,
+      seq: entry.seq,
+      authorId: message.author.id,
+      authorName: message.author.username,
+      body: message.body,
+      createdAt: message.createdAt,
+    });
+    return entry;
+  });
+
+  const vote = db.transaction(
+    (messageId: string, userId: string, value: VoteValue): VoteOutcome | null => {
+      const found = messageForVote.get(messageId, userId);
+      if (!found) return null;
+      const previous = found.previous ?? 0;
+      const next = value === 'up' ? 1 : value === 'down' ? -1 : 0;
+      if (previous === next) {
+        const current = counts.get(messageId) ?? { up: 0, down: 0 };
+        return { roomId: found.room_id, ...current, entry: null };
+      }
+      if (next === 0) deleteVote.run(messageId, userId);
+      else upsertVote.run(messageId, userId, next);
+      const updated = applyCounts.get(
+        Number(next === 1) - Number(previous === 1),
+        Number(next === -1) - Number(previous === -1),
+        messageId,
+      );
+      if (!updated) throw new Error(`message ${messageId} vanished during a vote`);
+      const entry = log(found.room_id, {
+        type: 'vote',
+        messageId,
+        up: updated.up,
+        down: updated.down,
+        voterId: userId,
+        vote: value,
+      });
+      return { roomId: found.room_id, ...updated, entry };
+    },
+  );
+
+  const snapshot = db.transaction((roomId: string, limit: number, viewerId: string) => {
+    const head = headSeq.get(roomId)?.seq ?? 0;
+    const rows = latest.all(roomId, viewerId, limit + 1);
+    return { head, ...toPage(rows, limit) };
+  });
+
+  return {
+    async append(message) {
+      return append(message);
+    },
+    async vote(messageId, userId, value) {
+      return vote(messageId, userId, value);
+    },
+    async snapshot(roomId, limit, viewerId): Promise<RoomSnapshot> {
+      return snapshot(roomId, limit, viewerId);
+    },
+    async page(roomId, before, limit, viewerId) {
+      const rows = before
+        ? older.all(roomId, viewerId, before, limit + 1)
+        : latest.all(roomId, viewerId, limit + 1);
+      return toPage(rows, limit);
+    },
+    async head(roomId) {
+      return headSeq.get(roomId)?.seq ?? 0;
+    },
+    async eventsAfter(roomId, seq, limit) {
+      return eventsAfter.all(roomId, seq, limit).map((row) => ({
+        seq: row.seq,
+        event: JSON.parse(row.payload) as LoggedEvent,
+      }));
+    },
+  };
+}
+
+/** Rows arrive newest first with one extra row that only tells whether more exist. */
+function toPage(rows: MessageRow[], limit: number): { messages: MessageView[]; hasMore: boolean } {
+  return {
+    messages: rows.slice(0, limit).reverse().map(toMessageView),
+    hasMore: rows.length > limit,
+  };
+}
+
+function toMessageView(row: MessageRow): MessageView {
+  return {
+    id: row.id,
+    roomId: row.room_id,
+    author: { id: row.author_id, username: row.author_name },
+    body: row.body,
+    createdAt: row.created_at,
+    up: row.up,
+    down: row.down,
+    myVote: row.my_vote === 1 ? 'up' : row.my_vote === -1 ? 'down' : null,
+  };
+}

@@ -1,0 +1,87 @@
+import type { LoggedEvent } from '../contract/events.js';
+import type { Message, MessageView, Room } from '../contract/models.js';
+import type { VoteValue } from '../contract/schemas.js';
+
+/**
+ * Persistence port. Every adapter (one file each) must pass `test/contract/store.contract.ts`.
+ * Each room keeps an ordered event log: every accepted message and vote change gets the room's
+ * next sequence number, which clients use to resume a subscription without gaps or duplicates.
+ */
+export interface Store {
+  readonly users: UserRepository;
+  readonly rooms: RoomRepository;
+  readonly messages: MessageRepository;
+  /** Resolves when the backing database answers; rejects otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface UserRecord {
+  id: string;
+  username: string;
+  passwordHash: string;
+  createdAt: number;
+}
+
+export interface UserRepository {
+  /** Throws {@link DuplicateKeyError} when the username is taken, ignoring case. */
+  create(user: UserRecord): Promise<void>;
+  findByUsername(username: string): Promise<UserRecord | null>;
+}
+
+export interface RoomRepository {
+  /** Throws {@link DuplicateKeyError} when the id is taken. */
+  create(room: Room): Promise<void>;
+  /** Creates the room unless it exists; safe to call from every process at start-up. */
+  ensure(room: Room): Promise<void>;
+  get(id: string): Promise<Room | null>;
+  list(): Promise<Room[]>;
+}
+
+export interface LoggedEntry {
+  seq: number;
+  event: LoggedEvent;
+}
+
+export interface VoteOutcome {
+  roomId: string;
+  up: number;
+  down: number;
+  /** The log entry of the change, or null when the vote was already what was asked. */
+  entry: LoggedEntry | null;
+}
+
+export interface RoomSnapshot {
+  /** Sequence number of the last event the snapshot reflects. */
+  head: number;
+  /** Oldest first. */
+  messages: MessageView[];
+  hasMore: boolean;
+}
+
+export interface MessageRepository {
+  /** Stores the message and its log entry together; returns the entry. */
+  append(message: Message): Promise<LoggedEntry>;
+  /** Sets `userId`'s vote on a message; null when the message does not exist. */
+  vote(messageId: string, userId: string, vote: VoteValue): Promise<VoteOutcome | null>;
+  /** The latest messages, consistent with `head`: no message newer than it, none missing. */
+  snapshot(roomId: string, limit: number, viewerId: string): Promise<RoomSnapshot>;
+  /** Messages older than `before` (a message id), oldest first. */
+  page(
+    roomId: string,
+    before: string | undefined,
+    limit: number,
+    viewerId: string,
+  ): Promise<{ messages: MessageView[]; hasMore: boolean }>;
+  /** Sequence number of the room's latest log entry (0 before the first). */
+  head(roomId: string): Promise<number>;
+  /** Log entries after `seq`, oldest first, at most `limit`. */
+  eventsAfter(roomId: string, seq: number, limit: number): Promise<LoggedEntry[]>;
+}
+
+export class DuplicateKeyError extends Error {
+  constructor(what: string) {
+    super(`${what} already exists`);
+    this.name = 'DuplicateKeyError';
+  }
+}
