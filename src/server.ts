@@ -7,7 +7,7 @@ import type { TransportLimits } from './chat/wsTransport.js';
 import type { Config } from './config.js';
 import { handleHealth, sendJson } from './http/health.js';
 import type { Logger } from './log.js';
-import { type Adapters, createServices, embeddedAdapters } from './services.js';
+import { type Adapters, createServices, embeddedAdapters, type Services } from './services.js';
 
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../public', import.meta.url));
 
@@ -15,6 +15,7 @@ export interface RunningServer {
   readonly port: number;
   readonly server: Server;
   readonly chat: ChatSocketServer | null;
+  readonly services: Services;
   /** Drains: not ready, clients told to reconnect elsewhere, connections closed, adapters closed. */
   stop(): Promise<void>;
 }
@@ -74,6 +75,7 @@ export async function startServer(
     port,
     server,
     chat,
+    services,
     async stop() {
       draining = true;
       server.close();

@@ -184,10 +184,13 @@ function messageRepository(db: Database.Database): MessageRepository {
      VALUES (@id, @roomId, @seq, @authorId, @authorName, @body, @createdAt)`,
   );
   const insertEvent = db.prepare('INSERT INTO events (room_id, seq, payload) VALUES (?, ?, ?)');
-  const messageForVote = db.prepare<[string, string], { room_id: string; previous: number | null }>(
+  const messageForVote = db.prepare<
+    [{ messageId: string; userId: string }],
+    { room_id: string; previous: number | null }
+  >(
     `SELECT m.room_id, v.value AS previous FROM messages m
-     LEFT JOIN votes v ON v.message_id = m.id AND v.user_id = ?2
-     WHERE m.id = ?1`,
+     LEFT JOIN votes v ON v.message_id = m.id AND v.user_id = @userId
+     WHERE m.id = @messageId`,
   );
   const upsertVote = db.prepare(
     `INSERT INTO votes (message_id, user_id, value) VALUES (?, ?, ?)
@@ -200,16 +203,16 @@ function messageRepository(db: Database.Database): MessageRepository {
   const counts = db.prepare<[string], { up: number; down: number }>(
     'SELECT up, down FROM messages WHERE id = ?',
   );
-  const latest = db.prepare<[string, string, number], MessageRow>(
+  type PageParams = { roomId: string; viewerId: string; before: string | null; limit: number };
+  const pageQuery = db.prepare<[PageParams], MessageRow>(
     `SELECT ${MESSAGE_VIEW_COLUMNS} FROM messages m
-     LEFT JOIN votes v ON v.message_id = m.id AND v.user_id = ?2
-     WHERE m.room_id = ?1 ORDER BY m.id DESC LIMIT ?3`,
+     LEFT JOIN votes v ON v.message_id = m.id AND v.user_id = @viewerId
+     WHERE m.room_id = @roomId AND (@before IS NULL OR m.id < @before)
+     ORDER BY m.id DESC LIMIT @limit`,
   );
-  const older = db.prepare<[string, string, string, number], MessageRow>(
-    `SELECT ${MESSAGE_VIEW_COLUMNS} FROM messages m
-     LEFT JOIN votes v ON v.message_id = m.id AND v.user_id = ?2
-     WHERE m.room_id = ?1 AND m.id < ?3 ORDER BY m.id DESC LIMIT ?4`,
-  );
+  /** Newest first, one row past `limit` so the caller can tell whether more exist. */
+  const newestFirst = (roomId: string, viewerId: string, before: string | null, limit: number) =>
+    pageQuery.all({ roomId, viewerId, before, limit: limit + 1 });
   const eventsAfter = db.prepare<[string, number, number], { seq: number; payload: string }>(
     'SELECT seq, payload FROM events WHERE room_id = ? AND seq > ? ORDER BY seq LIMIT ?',
   );
@@ -237,7 +240,7 @@ function messageRepository(db: Database.Database): MessageRepository {
 
   const vote = db.transaction(
     (messageId: string, userId: string, value: VoteValue): VoteOutcome | null => {
-      const found = messageForVote.get(messageId, userId);
+      const found = messageForVote.get({ messageId, userId });
       if (!found) return null;
       const previous = found.previous ?? 0;
       const next = value === 'up' ? 1 : value === 'down' ? -1 : 0;
@@ -267,8 +270,7 @@ function messageRepository(db: Database.Database): MessageRepository {
 
   const snapshot = db.transaction((roomId: string, limit: number, viewerId: string) => {
     const head = headSeq.get(roomId)?.seq ?? 0;
-    const rows = latest.all(roomId, viewerId, limit + 1);
-    return { head, ...toPage(rows, limit) };
+    return { head, ...toPage(newestFirst(roomId, viewerId, null, limit), limit) };
   });
 
   return {
@@ -282,10 +284,7 @@ function messageRepository(db: Database.Database): MessageRepository {
       return snapshot(roomId, limit, viewerId);
     },
     async page(roomId, before, limit, viewerId) {
-      const rows = before
-        ? older.all(roomId, viewerId, before, limit + 1)
-        : latest.all(roomId, viewerId, limit + 1);
-      return toPage(rows, limit);
+      return toPage(newestFirst(roomId, viewerId, before ?? null, limit), limit);
     },
     async head(roomId) {
       return headSeq.get(roomId)?.seq ?? 0;
@@ -299,7 +298,6 @@ function messageRepository(db: Database.Database): MessageRepository {
   };
 }
 
-/** Rows arrive newest first with one extra row that only tells whether more exist. */
 function toPage(rows: MessageRow[], limit: number): { messages: MessageView[]; hasMore: boolean } {
   return {
     messages: rows.slice(0, limit).reverse().map(toMessageView),

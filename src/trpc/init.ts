@@ -17,11 +17,18 @@ const t = initTRPC.context<Context>().create({
     const data: ErrorData & typeof shape.data = { ...shape.data, fieldErrors };
     return {
       ...shape,
-      message: firstField ? (firstField[1][0] ?? shape.message) : shape.message,
+      message: publicMessage(error.code, firstField?.[1][0] ?? shape.message),
       data,
     };
   },
 });
+
+/** Internal failures keep their detail in the server log; callers get a message they can act on. */
+function publicMessage(code: TRPCError['code'], message: string): string {
+  return code === 'INTERNAL_SERVER_ERROR'
+    ? 'Something went wrong on our side; please try again'
+    : message;
+}
 
 function fieldErrorsOf(error: ZodError): Record<string, string[]> {
   const fields: Record<string, string[]> = {};

@@ -1,0 +1,90 @@
+import type { Unsubscribable } from '@trpc/server/observable';
+import type { ChatHubConnection } from '../../src/client/index.js';
+import type { ChatEvent } from '../../src/contract/events.js';
+import type { MessageView } from '../../src/contract/models.js';
+
+export interface Received {
+  id: string;
+  event: ChatEvent;
+}
+
+/** Subscribes to a room and records every event, with helpers to wait for what a test expects. */
+export class EventLog {
+  readonly received: Received[] = [];
+  readonly errors: Error[] = [];
+  private subscription: Unsubscribable | null = null;
+  private waiters = new Set<() => void>();
+
+  static open(connection: ChatHubConnection, roomId: string, lastEventId?: string): EventLog {
+    const log = new EventLog();
+    log.subscription = connection.chat.chat.events.subscribe(
+      { roomId, lastEventId },
+      {
+        onData: ({ id, data }) => {
+          log.received.push({ id, event: data });
+          log.notify();
+        },
+        onError: (error) => {
+          log.errors.push(error);
+          log.notify();
+        },
+      },
+    );
+    return log;
+  }
+
+  /** The room as this subscriber sees it: snapshot, then new messages with live counts. */
+  messages(): MessageView[] {
+    let messages: MessageView[] = [];
+    for (const { event } of this.received) {
+      if (event.type === 'snapshot') messages = [...event.messages];
+      if (event.type === 'message') messages.push({ ...event.message, myVote: null });
+      if (event.type === 'vote') {
+        messages = messages.map((m) =>
+          m.id === event.messageId ? { ...m, up: event.up, down: event.down } : m,
+        );
+      }
+    }
+    return messages;
+  }
+
+  online(): number | undefined {
+    return this.received.findLast((r) => r.event.type === 'presence')?.event.type === 'presence'
+      ? (this.received.findLast((r) => r.event.type === 'presence')?.event as { online: number })
+          .online
+      : undefined;
+  }
+
+  lastId(): string | undefined {
+    return this.received.at(-1)?.id;
+  }
+
+  async waitFor(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+    if (condition()) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(check);
+        reject(
+          new Error(
+            `timed out waiting for ${what}; got ${JSON.stringify(this.received.map((r) => r.event.type))} errors ${this.errors.map((e) => e.message)}`,
+          ),
+        );
+      }, timeoutMs);
+      const check = () => {
+        if (!condition()) return;
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        resolve();
+      };
+      this.waiters.add(check);
+    });
+  }
+
+  close(): void {
+    this.subscription?.unsubscribe();
+  }
+
+  private notify(): void {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+}

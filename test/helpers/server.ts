@@ -1,0 +1,77 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WebSocket } from 'ws';
+import { type ChatHubConnection, connect, createApiClient } from '../../src/client/index.js';
+import { loadConfig } from '../../src/config.js';
+import type { PublicUser } from '../../src/contract/models.js';
+import { createLogger } from '../../src/log.js';
+import { type RunningServer, type StartOptions, startServer } from '../../src/server.js';
+
+export const TEST_SECRET = 'test-secret-that-is-long-enough-0123456789';
+export const PASSWORD = 'correct horse battery';
+
+/** Node 20 has no global WebSocket; the typed client takes the `ws` implementation. */
+export const NodeWebSocket = WebSocket as unknown as typeof globalThis.WebSocket;
+
+export interface TestServer {
+  running: RunningServer;
+  apiUrl: string;
+  wsUrl: string;
+  dataDir: string;
+  /** Signs a new user up over HTTP and connects both typed clients. */
+  user(name: string): Promise<ChatHubConnection>;
+  /** Creates a user in-process and returns a token: for tests needing many users quickly. */
+  fastUser(name: string): Promise<{ user: PublicUser; token: string }>;
+  stop(): Promise<void>;
+}
+
+let counter = 0;
+export function uniqueName(prefix: string): string {
+  counter += 1;
+  return `${prefix}${process.pid % 1000}x${counter}`;
+}
+
+export async function startTestServer(
+  env: Record<string, string> = {},
+  opts: StartOptions = {},
+): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'chathub-test-'));
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    JWT_SECRET: TEST_SECRET,
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const running = await startServer(config, createLogger('silent'), opts);
+  const apiUrl = `http://127.0.0.1:${running.port}`;
+  const connections: ChatHubConnection[] = [];
+  return {
+    running,
+    apiUrl,
+    wsUrl: `ws://127.0.0.1:${running.port}/ws`,
+    dataDir,
+    async user(name) {
+      await createApiClient(apiUrl).auth.signUp.mutate({ username: name, password: PASSWORD });
+      const connection = await connect({
+        apiUrl,
+        username: name,
+        password: PASSWORD,
+        WebSocket: NodeWebSocket,
+      });
+      connections.push(connection);
+      return connection;
+    },
+    async fastUser(name) {
+      const user = await running.services.auth.signUp({ username: name, password: PASSWORD });
+      return { user, token: running.services.tokens.issue(user).token };
+    },
+    async stop() {
+      await Promise.allSettled(connections.map((connection) => connection.close()));
+      await running.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
