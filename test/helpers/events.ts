@@ -49,10 +49,11 @@ export class EventLog {
   }
 
   online(): number | undefined {
-    return this.received.findLast((r) => r.event.type === 'presence')?.event.type === 'presence'
-      ? (this.received.findLast((r) => r.event.type === 'presence')?.event as { online: number })
-          .online
-      : undefined;
+    for (let i = this.received.length - 1; i >= 0; i--) {
+      const event = this.received[i]?.event;
+      if (event?.type === 'presence') return event.online;
+    }
+    return undefined;
   }
 
   lastId(): string | undefined {
