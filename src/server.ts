@@ -7,7 +7,14 @@ import type { TransportLimits } from './chat/wsTransport.js';
 import type { Config } from './config.js';
 import { handleHealth, sendJson } from './http/health.js';
 import type { Logger } from './log.js';
-import { type Adapters, createServices, embeddedAdapters, type Services } from './services.js';
+import {
+  type Adapters,
+  createServices,
+  DEFAULT_RATE_LIMITS,
+  embeddedAdapters,
+  type RateLimits,
+  type Services,
+} from './services.js';
 
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../public', import.meta.url));
 
@@ -24,6 +31,7 @@ export interface StartOptions {
   adapters?: Adapters;
   webRoot?: string;
   transportLimits?: Partial<TransportLimits>;
+  rateLimits?: Partial<RateLimits>;
 }
 
 /** Boots the roles the configuration asks for on one HTTP server. */
@@ -33,7 +41,10 @@ export async function startServer(
   opts: StartOptions = {},
 ): Promise<RunningServer> {
   const adapters = opts.adapters ?? embeddedAdapters(config);
-  const services = await createServices(config, adapters, log);
+  const services = await createServices(config, adapters, log, {
+    ...DEFAULT_RATE_LIMITS,
+    ...opts.rateLimits,
+  });
   const trustProxy = config.TRUST_PROXY;
   let draining = false;
   const probe = {

@@ -9,7 +9,7 @@ import type { Discovery } from './discovery/discovery.js';
 import { createStaticDiscovery } from './discovery/static.js';
 import { AuthService } from './domain/auth.js';
 import { ChatService } from './domain/chat.js';
-import { RateLimiter } from './domain/rateLimiter.js';
+import { type RateLimit, RateLimiter } from './domain/rateLimiter.js';
 import { RoomService } from './domain/rooms.js';
 import { TokenIssuer } from './domain/tokens.js';
 import type { Logger } from './log.js';
@@ -55,10 +55,26 @@ export function embeddedAdapters(config: Config): Adapters {
   };
 }
 
+export interface RateLimits {
+  /** Sign-up and sign-in attempts per client address. */
+  auth: RateLimit;
+  /** Messages per user. */
+  messages: RateLimit;
+  /** Vote changes per user. */
+  votes: RateLimit;
+}
+
+export const DEFAULT_RATE_LIMITS: RateLimits = {
+  auth: { perSecond: 1, burst: 10 },
+  messages: { perSecond: 10, burst: 20 },
+  votes: { perSecond: 20, burst: 40 },
+};
+
 export async function createServices(
   config: Config,
   adapters: Adapters,
   log: Logger,
+  rateLimits: RateLimits = DEFAULT_RATE_LIMITS,
 ): Promise<Services> {
   const { store, bus, presence, discovery } = adapters;
   const secret = resolveJwtSecret(
@@ -71,8 +87,8 @@ export async function createServices(
   await rooms.ensureDefault();
   const hub = new RoomHub(bus, presence, (error) => log.error('room hub failure', { error }));
   const chat = new ChatService(store, bus, rooms, {
-    messages: new RateLimiter({ perSecond: 10, burst: 20 }),
-    votes: new RateLimiter({ perSecond: 20, burst: 40 }),
+    messages: new RateLimiter(rateLimits.messages),
+    votes: new RateLimiter(rateLimits.votes),
   });
 
   return {
@@ -82,7 +98,7 @@ export async function createServices(
     chat,
     feeds: { open: (request) => new RoomFeed({ store, hub, presence }, request) },
     discovery,
-    limits: { auth: new RateLimiter({ perSecond: 1, burst: 10 }) },
+    limits: { auth: new RateLimiter(rateLimits.auth) },
     hub,
     async checkReady() {
       await store.ping();

@@ -164,11 +164,10 @@ export function createWsTransport<TRouter extends AnyTRPCRouter>(
       ctx = await options.createContext({ req, connectionParams });
       const expiresAt = options.expiresAt?.(ctx);
       const delay = expiresAt == null ? null : expiresAt - Date.now();
-      if (delay !== null && delay < MAX_TIMER_MS) {
-        expiryTimer = setTimeout(
-          () => ws.close(CLOSE_SESSION_EXPIRED, 'session expired'),
-          Math.max(0, delay),
-        );
+      // Already-expired credentials are refused call by call instead: closing now would only
+      // make the client reconnect with the same token again and again.
+      if (delay !== null && delay > 0 && delay < MAX_TIMER_MS) {
+        expiryTimer = setTimeout(() => ws.close(CLOSE_SESSION_EXPIRED, 'session expired'), delay);
       }
       return ctx;
     };

@@ -1,8 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createTRPCClient, createWSClient, type TRPCWebSocketClient, wsLink } from '@trpc/client';
 import { WebSocket } from 'ws';
-import { type ChatHubConnection, connect, createApiClient } from '../../src/client/index.js';
+import type { ChatRouter } from '../../src/chat/router.js';
+import {
+  type ChatClient,
+  type ChatHubConnection,
+  connect,
+  createApiClient,
+} from '../../src/client/index.js';
 import { loadConfig } from '../../src/config.js';
 import type { PublicUser } from '../../src/contract/models.js';
 import { createLogger } from '../../src/log.js';
@@ -23,6 +30,8 @@ export interface TestServer {
   user(name: string): Promise<ChatHubConnection>;
   /** Creates a user in-process and returns a token: for tests needing many users quickly. */
   fastUser(name: string): Promise<{ user: PublicUser; token: string }>;
+  /** A typed chat client authenticated by `token`, with its socket exposed for fault injection. */
+  chatClient(token: string): { chat: ChatClient; socket: TRPCWebSocketClient };
   stop(): Promise<void>;
 }
 
@@ -45,9 +54,14 @@ export async function startTestServer(
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const running = await startServer(config, createLogger('silent'), opts);
+  // Suites sign many users up from one address; the auth limit has its own test with defaults.
+  const running = await startServer(config, createLogger('silent'), {
+    ...opts,
+    rateLimits: { auth: { perSecond: 1000, burst: 1000 }, ...opts.rateLimits },
+  });
   const apiUrl = `http://127.0.0.1:${running.port}`;
   const connections: ChatHubConnection[] = [];
+  const sockets: TRPCWebSocketClient[] = [];
   return {
     running,
     apiUrl,
@@ -68,8 +82,22 @@ export async function startTestServer(
       const user = await running.services.auth.signUp({ username: name, password: PASSWORD });
       return { user, token: running.services.tokens.issue(user).token };
     },
+    chatClient(token) {
+      const socket = createWSClient({
+        url: `ws://127.0.0.1:${running.port}/ws`,
+        connectionParams: { token },
+        WebSocket: NodeWebSocket,
+        retryDelayMs: () => 50,
+      });
+      sockets.push(socket);
+      return {
+        chat: createTRPCClient<ChatRouter>({ links: [wsLink({ client: socket })] }),
+        socket,
+      };
+    },
     async stop() {
       await Promise.allSettled(connections.map((connection) => connection.close()));
+      await Promise.allSettled(sockets.map((socket) => socket.close()));
       await running.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },

@@ -1,0 +1,86 @@
+import { WebSocket } from 'ws';
+
+export interface RawResponse {
+  id: string | number | null;
+  result?: { type: string; id?: string; data?: unknown };
+  error?: {
+    message: string;
+    code: number;
+    data: { code: string; fieldErrors?: Record<string, string[]> | null };
+  };
+}
+
+/** A bare WebSocket speaking the tRPC wire protocol, for inputs the typed client cannot send. */
+export class RawSocket {
+  readonly responses: RawResponse[] = [];
+  closed: { code: number } | null = null;
+  private listeners = new Set<() => void>();
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      const text = data.toString();
+      if (text === 'PING' || text === 'PONG') return;
+      this.responses.push(JSON.parse(text) as RawResponse);
+      this.notify();
+    });
+    ws.on('close', (code) => {
+      this.closed = { code };
+      this.notify();
+    });
+  }
+
+  static async open(wsUrl: string, token: string | null): Promise<RawSocket> {
+    const ws = new WebSocket(`${wsUrl}?connectionParams=1`);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    ws.send(JSON.stringify({ method: 'connectionParams', data: token ? { token } : {} }));
+    return new RawSocket(ws);
+  }
+
+  send(frame: unknown): void {
+    this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+  }
+
+  request(
+    id: number,
+    method: 'query' | 'mutation' | 'subscription',
+    path: string,
+    input: unknown,
+  ): void {
+    this.send({ id, method, params: { path, input } });
+  }
+
+  async response(id: string | number | null, timeoutMs = 5_000): Promise<RawResponse> {
+    await this.until(() => this.responses.some((r) => r.id === id), `response ${id}`, timeoutMs);
+    const found = this.responses.find((r) => r.id === id);
+    if (!found) throw new Error('unreachable');
+    return found;
+  }
+
+  async until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+    if (condition()) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.listeners.delete(check);
+        reject(new Error(`timed out waiting for ${what}: ${JSON.stringify(this.responses)}`));
+      }, timeoutMs);
+      const check = () => {
+        if (!condition()) return;
+        clearTimeout(timer);
+        this.listeners.delete(check);
+        resolve();
+      };
+      this.listeners.add(check);
+    });
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+
+  private notify(): void {
+    for (const listener of [...this.listeners]) listener();
+  }
+}
