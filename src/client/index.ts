@@ -32,11 +32,14 @@ export function createApiClient(apiUrl: string, token: TokenSource = () => null)
   });
 }
 
+/** Any WebSocket constructor: the platform's global one, or `ws`'s class on Node 20. */
+export type WebSocketImplementation = new (url: string, protocols?: string | string[]) => unknown;
+
 export interface ConnectOptions extends CredentialsInput {
   /** Where the API role listens, e.g. http://localhost:8080. */
   apiUrl: string;
   /** A WebSocket implementation where there is no global one (Node 20: `import { WebSocket } from 'ws'`). */
-  WebSocket?: typeof globalThis.WebSocket;
+  WebSocket?: WebSocketImplementation;
   /** Renew the session token before it expires (default true). */
   autoRefresh?: boolean;
   onConnectionChange?(state: 'open' | 'closed'): void;
@@ -80,7 +83,8 @@ export async function connect(options: ConnectOptions): Promise<ChatHubConnectio
       return api.discovery.chatUrl.query();
     },
     connectionParams: () => ({ token: session?.token ?? '' }),
-    WebSocket: options.WebSocket,
+    // tRPC types this as the DOM constructor; `ws` implements everything the client uses.
+    WebSocket: options.WebSocket as typeof globalThis.WebSocket | undefined,
     keepAlive: { enabled: true, intervalMs: 10_000, pongTimeoutMs: 5_000 },
     onOpen: () => options.onConnectionChange?.('open'),
     onClose: () => options.onConnectionChange?.('closed'),

@@ -18,8 +18,8 @@ import { type RunningServer, type StartOptions, startServer } from '../../src/se
 export const TEST_SECRET = 'test-secret-that-is-long-enough-0123456789';
 export const PASSWORD = 'correct horse battery';
 
-/** Node 20 has no global WebSocket; the typed client takes the `ws` implementation. */
-export const NodeWebSocket = WebSocket as unknown as typeof globalThis.WebSocket;
+/** Node 20 has no global WebSocket; the clients take the `ws` implementation. */
+export const NodeWebSocket = WebSocket;
 
 export interface TestServer {
   running: RunningServer;
@@ -86,7 +86,7 @@ export async function startTestServer(
       const socket = createWSClient({
         url: `ws://127.0.0.1:${running.port}/ws`,
         connectionParams: { token },
-        WebSocket: NodeWebSocket,
+        WebSocket: NodeWebSocket as unknown as typeof globalThis.WebSocket,
         retryDelayMs: () => 50,
       });
       sockets.push(socket);

@@ -9,18 +9,19 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-/** Keeps sending from several users (each within its rate limit) until `count` are stored. */
+/**
+ * Keeps sending from several users (each within its rate limit) until `count` are stored. It
+ * calls the chat service in-process, so the reconnects under test only affect the reader.
+ */
 async function keepSending(roomId: string, count: number, gapMs = 15): Promise<Message[]> {
   const senders = await Promise.all(
-    [1, 2, 3, 4].map(async (i) =>
-      server.chatClient((await server.fastUser(uniqueName(`s${i}-`))).token),
-    ),
+    [1, 2, 3, 4].map(async (i) => (await server.fastUser(uniqueName(`s${i}-`))).user),
   );
   const sent: Message[] = [];
   for (let i = 0; i < count; i++) {
     const sender = senders[i % senders.length];
     if (!sender) throw new Error('no sender');
-    sent.push(await sender.chat.chat.send.mutate({ roomId, body: `n${i}` }));
+    sent.push(await server.running.services.chat.send(sender, { roomId, body: `n${i}` }));
     await new Promise((resolve) => setTimeout(resolve, gapMs));
   }
   return sent;
