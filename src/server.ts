@@ -54,6 +54,9 @@ export async function startServer(
     },
   };
 
+  if (config.ROLE === 'api' && !config.CHAT_URL) {
+    log.warn('ROLE=api without CHAT_URL: sign-in will point clients at this host for chat');
+  }
   const serveApi = config.ROLE !== 'chat';
   const api = serveApi
     ? createApiHandler({ services, log, webRoot: opts.webRoot ?? DEFAULT_WEB_ROOT, trustProxy })

@@ -2,6 +2,7 @@ import type { Unsubscribable } from '@trpc/server/observable';
 import type { ChatHubConnection } from '../../src/client/index.js';
 import type { ChatEvent } from '../../src/contract/events.js';
 import type { MessageView } from '../../src/contract/models.js';
+import { Waiters } from './wait.js';
 
 export interface Received {
   id: string;
@@ -13,7 +14,7 @@ export class EventLog {
   readonly received: Received[] = [];
   readonly errors: Error[] = [];
   private subscription: Unsubscribable | null = null;
-  private waiters = new Set<() => void>();
+  private readonly waiters = new Waiters();
 
   static open(connection: ChatHubConnection, roomId: string, lastEventId?: string): EventLog {
     const log = new EventLog();
@@ -60,25 +61,13 @@ export class EventLog {
     return this.received.at(-1)?.id;
   }
 
-  async waitFor(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-    if (condition()) return;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters.delete(check);
-        reject(
-          new Error(
-            `timed out waiting for ${what}; got ${JSON.stringify(this.received.map((r) => r.event.type))} errors ${this.errors.map((e) => e.message)}`,
-          ),
-        );
-      }, timeoutMs);
-      const check = () => {
-        if (!condition()) return;
-        clearTimeout(timer);
-        this.waiters.delete(check);
-        resolve();
-      };
-      this.waiters.add(check);
-    });
+  waitFor(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+    return this.waiters.until(
+      condition,
+      () =>
+        `${what}; got ${JSON.stringify(this.received.map((r) => r.event.type))} errors ${this.errors.map((e) => e.message)}`,
+      timeoutMs,
+    );
   }
 
   close(): void {
@@ -86,6 +75,6 @@ export class EventLog {
   }
 
   private notify(): void {
-    for (const waiter of [...this.waiters]) waiter();
+    this.waiters.notify();
   }
 }

@@ -1,4 +1,5 @@
 import { WebSocket } from 'ws';
+import { Waiters } from './wait.js';
 
 export interface RawResponse {
   id: string | number | null;
@@ -14,18 +15,18 @@ export interface RawResponse {
 export class RawSocket {
   readonly responses: RawResponse[] = [];
   closed: { code: number } | null = null;
-  private listeners = new Set<() => void>();
+  private readonly waiters = new Waiters();
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data) => {
       const text = data.toString();
       if (text === 'PING' || text === 'PONG') return;
       this.responses.push(JSON.parse(text) as RawResponse);
-      this.notify();
+      this.waiters.notify();
     });
     ws.on('close', (code) => {
       this.closed = { code };
-      this.notify();
+      this.waiters.notify();
     });
   }
 
@@ -59,28 +60,15 @@ export class RawSocket {
     return found;
   }
 
-  async until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-    if (condition()) return;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.listeners.delete(check);
-        reject(new Error(`timed out waiting for ${what}: ${JSON.stringify(this.responses)}`));
-      }, timeoutMs);
-      const check = () => {
-        if (!condition()) return;
-        clearTimeout(timer);
-        this.listeners.delete(check);
-        resolve();
-      };
-      this.listeners.add(check);
-    });
+  until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+    return this.waiters.until(
+      condition,
+      () => `${what}: ${JSON.stringify(this.responses)}`,
+      timeoutMs,
+    );
   }
 
   close(): void {
     this.ws.close();
-  }
-
-  private notify(): void {
-    for (const listener of [...this.listeners]) listener();
   }
 }

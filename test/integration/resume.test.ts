@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from '../../src/contract/models.js';
 import { EventLog } from '../helpers/events.js';
 import { startTestServer, type TestServer, uniqueName } from '../helpers/server.js';
+import { pollUntil } from '../helpers/wait.js';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -82,15 +83,12 @@ describe('resuming with lastEventId', () => {
       },
     );
     const sending = keepSending(roomId, 50);
-    while (ids.length < 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    await pollUntil(() => ids.length >= 10);
     server.running.chat?.transport.broadcastReconnect();
-    while (ids.length < 30) await new Promise((resolve) => setTimeout(resolve, 10));
+    await pollUntil(() => ids.length >= 30);
     server.running.chat?.transport.broadcastReconnect();
     const sent = await sending;
-    const deadline = Date.now() + 5_000;
-    while (ids.length < sent.length && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await pollUntil(() => ids.length >= sent.length);
     subscription.unsubscribe();
     expectExactlyOnce(
       ids,
@@ -112,13 +110,10 @@ describe('resuming with lastEventId', () => {
       },
     );
     const sending = keepSending(roomId, 40);
-    while (ids.length < 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    await pollUntil(() => ids.length >= 10);
     socket.connection?.ws?.close();
     const sent = await sending;
-    const deadline = Date.now() + 5_000;
-    while (ids.length < sent.length && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await pollUntil(() => ids.length >= sent.length);
     subscription.unsubscribe();
     expectExactlyOnce(
       ids,
