@@ -11,9 +11,12 @@ export function createMemoryBus(): EventBus {
         rooms.set(roomId, listeners);
       }
       listeners.add(listener);
+      let subscribed = true;
       return async () => {
+        if (!subscribed) return;
+        subscribed = false;
         listeners.delete(listener);
-        if (listeners.size === 0) rooms.delete(roomId);
+        if (listeners.size === 0 && rooms.get(roomId) === listeners) rooms.delete(roomId);
       };
     },
     async publish(roomId, broadcast: RoomBroadcast) {

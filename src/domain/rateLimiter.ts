@@ -23,10 +23,9 @@ export class RateLimiter {
       this.limit.burst,
       bucket.tokens + ((at - bucket.at) / 1000) * this.limit.perSecond,
     );
-    if (tokens < 1) {
-      this.buckets.set(key, { tokens, at });
-      return false;
-    }
+    // A refusal leaves the bucket as it was, so refill keeps counting from the last success
+    // instead of accumulating rounding errors.
+    if (tokens < 1) return false;
     this.buckets.set(key, { tokens: tokens - 1, at });
     if (this.buckets.size > this.maxKeys) this.prune(at);
     return true;
