@@ -2,6 +2,7 @@ import type { Unsubscribable } from '@trpc/server/observable';
 import type { ChatHubConnection } from '../../src/client/index.js';
 import type { ChatEvent } from '../../src/contract/events.js';
 import type { MessageView } from '../../src/contract/models.js';
+import { applyChatEvent, EMPTY_ROOM, type RoomState } from '../../src/contract/roomState.js';
 import { Waiters } from './wait.js';
 
 export interface Received {
@@ -16,8 +17,10 @@ export class EventLog {
   private subscription: Unsubscribable | null = null;
   private readonly waiters = new Waiters();
 
+  private constructor(private readonly readerId: string) {}
+
   static open(connection: ChatHubConnection, roomId: string, lastEventId?: string): EventLog {
-    const log = new EventLog();
+    const log = new EventLog(connection.session().user.id);
     log.subscription = connection.chat.chat.events.subscribe(
       { roomId, lastEventId },
       {
@@ -34,19 +37,16 @@ export class EventLog {
     return log;
   }
 
-  /** The room as this subscriber sees it: snapshot, then new messages with live counts. */
+  /** The room as this subscriber sees it, rebuilt as a client would. */
   messages(): MessageView[] {
-    let messages: MessageView[] = [];
-    for (const { event } of this.received) {
-      if (event.type === 'snapshot') messages = [...event.messages];
-      if (event.type === 'message') messages.push({ ...event.message, myVote: null });
-      if (event.type === 'vote') {
-        messages = messages.map((m) =>
-          m.id === event.messageId ? { ...m, up: event.up, down: event.down } : m,
-        );
-      }
-    }
-    return messages;
+    return this.state().messages;
+  }
+
+  state(): RoomState {
+    return this.received.reduce(
+      (room, { event }) => applyChatEvent(room, event, this.readerId),
+      EMPTY_ROOM,
+    );
   }
 
   online(): number | undefined {
