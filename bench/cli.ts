@@ -1,0 +1,122 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { SCENARIOS, type ScenarioName, SYSTEMS, type SystemName } from './protocol.js';
+
+export interface BenchOptions {
+  scenarios: ScenarioName[];
+  systems: SystemName[];
+  repeat: number;
+  burstClients: number;
+  burstMessages: number;
+  rateClients: number;
+  ratePerSecond: number;
+  rateSeconds: number;
+  warmupMessages: number;
+  clientProcesses: number;
+  connectBatch: number;
+  drainTimeoutMs: number;
+  keepUpMs: number;
+  profile: SystemName | null;
+  cpuProf: SystemName | null;
+  profileDir: string;
+  hardTimeoutMs: number;
+}
+
+export const USAGE = `Usage: npm run bench -- [options]
+
+  --scenario burst|rate|both   which scenario(s) to run (default: both)
+  --systems a,b,c              subset of chathub,ws,socketio (default: all three)
+  --repeat N                   repetitions per scenario; medians are reported (default: 1)
+  --burst-clients N            room members in the burst scenario (default: 1000)
+  --burst-messages M           messages sent back to back in the burst scenario (default: 200)
+  --rate-clients N             room members in the rate scenario (default: 2000)
+  --rate R                     messages per second in the rate scenario (default: 20)
+  --duration S                 seconds of sending in the rate scenario (default: 10)
+  --warmup M                   unmeasured warm-up messages before each measurement (default: 20)
+  --client-procs 1|2           client processes; receivers are split across them (default: 1)
+  --batch N                    connections opened concurrently per client process (default: 100)
+  --drain-timeout S            how long to wait for deliveries after the last send (default: 10)
+  --keep-up-ms MS              rate scenario: "kept up" = everything delivered within MS of the
+                               last send (default: 1000)
+  --profile SYSTEM             CPU-profile that system's server during the measured phase only
+  --cpu-prof SYSTEM            run that system's server under node --cpu-prof (whole process)
+  --profile-dir DIR            where .cpuprofile files go (default: $TMPDIR/chathub-bench-profiles)
+  --timeout MIN                hard limit for the whole run, in minutes (default: 25)
+  --help
+`;
+
+function positiveInt(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1)
+    throw new Error(`--${name} must be a positive integer`);
+  return number;
+}
+
+function system(name: string, value: string | undefined): SystemName | null {
+  if (value === undefined) return null;
+  if (!(SYSTEMS as readonly string[]).includes(value)) {
+    throw new Error(`--${name} must be one of ${SYSTEMS.join(', ')}`);
+  }
+  return value as SystemName;
+}
+
+export function parseOptions(argv: string[]): BenchOptions | null {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      scenario: { type: 'string' },
+      systems: { type: 'string' },
+      repeat: { type: 'string' },
+      'burst-clients': { type: 'string' },
+      'burst-messages': { type: 'string' },
+      'rate-clients': { type: 'string' },
+      rate: { type: 'string' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      'client-procs': { type: 'string' },
+      batch: { type: 'string' },
+      'drain-timeout': { type: 'string' },
+      'keep-up-ms': { type: 'string' },
+      profile: { type: 'string' },
+      'cpu-prof': { type: 'string' },
+      'profile-dir': { type: 'string' },
+      timeout: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  if (values.help) return null;
+
+  const scenario = values.scenario ?? 'both';
+  if (scenario !== 'both' && !(SCENARIOS as readonly string[]).includes(scenario)) {
+    throw new Error('--scenario must be burst, rate or both');
+  }
+  const systems = (values.systems ?? SYSTEMS.join(','))
+    .split(',')
+    .map((name) => system('systems', name.trim()) as SystemName);
+  const clientProcesses = positiveInt('client-procs', values['client-procs'], 1);
+  if (clientProcesses > 2)
+    throw new Error('--client-procs must be 1 or 2 (the machine has 2 cores)');
+
+  return {
+    scenarios: scenario === 'both' ? [...SCENARIOS] : [scenario as ScenarioName],
+    systems,
+    repeat: positiveInt('repeat', values.repeat, 1),
+    burstClients: positiveInt('burst-clients', values['burst-clients'], 1000),
+    burstMessages: positiveInt('burst-messages', values['burst-messages'], 200),
+    rateClients: positiveInt('rate-clients', values['rate-clients'], 2000),
+    ratePerSecond: positiveInt('rate', values.rate, 20),
+    rateSeconds: positiveInt('duration', values.duration, 10),
+    warmupMessages: positiveInt('warmup', values.warmup, 20),
+    clientProcesses,
+    connectBatch: positiveInt('batch', values.batch, 100),
+    drainTimeoutMs: positiveInt('drain-timeout', values['drain-timeout'], 10) * 1000,
+    keepUpMs: positiveInt('keep-up-ms', values['keep-up-ms'], 1000),
+    profile: system('profile', values.profile),
+    cpuProf: system('cpu-prof', values['cpu-prof']),
+    profileDir: values['profile-dir'] ?? join(tmpdir(), 'chathub-bench-profiles'),
+    hardTimeoutMs: positiveInt('timeout', values.timeout, 25) * 60_000,
+  };
+}
