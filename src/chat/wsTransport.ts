@@ -352,7 +352,9 @@ export function createWsTransport<TRouter extends AnyTRPCRouter>(
         return;
       }
       if (!ctxPromise) {
-        ctxPromise = startContext(connectionParamsOf(parsed));
+        ctxPromise = Promise.resolve(parsed).then((first) =>
+          startContext(connectionParamsOf(first)),
+        );
         ctxPromise.catch((cause: unknown) => {
           respondError(null, undefined, cause);
           ws.close(1008, 'invalid connection params');

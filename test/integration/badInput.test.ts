@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { failure } from '../helpers/errors.js';
 import { RawSocket } from '../helpers/rawSocket.js';
 import { startTestServer, type TestServer, uniqueName } from '../helpers/server.js';
@@ -105,6 +106,28 @@ describe('bad input over WebSocket', () => {
     );
     await expectUsable(raw, 3);
     raw.close();
+  });
+
+  it('closes a connection whose first frame is not its connection params', async () => {
+    const ws = new WebSocket(`${server.wsUrl}?connectionParams=1`);
+    const messages: string[] = [];
+    ws.on('message', (data) => messages.push(data.toString()));
+    await new Promise((resolve) => ws.once('open', resolve));
+    ws.send(
+      JSON.stringify({ id: 1, method: 'query', params: { path: 'chat.history', input: {} } }),
+    );
+    const code = await new Promise<number>((resolve) => ws.once('close', resolve));
+    expect(code).toBe(1008);
+    expect(JSON.parse(messages[0] ?? '{}')).toMatchObject({
+      id: null,
+      error: {
+        message: 'The first frame must carry connectionParams',
+        data: { code: 'PARSE_ERROR' },
+      },
+    });
+    const bystander = await socket();
+    await expectUsable(bystander, 1);
+    bystander.close();
   });
 
   it('drops a connection that sends a frame past the hard limit, and nobody else notices', async () => {
