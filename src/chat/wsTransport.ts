@@ -189,7 +189,7 @@ export function createWsTransport<TRouter extends AnyTRPCRouter>(
             ws.terminate();
             return;
           }
-          writes.hold(req.socket);
+          writes.beforeWrite(req.socket);
           send(sharedFrame(event, prefix));
         },
         own(eventId, data) {
@@ -401,23 +401,25 @@ export function createWsTransport<TRouter extends AnyTRPCRouter>(
 }
 
 /**
- * Room events reach a member as one write per event, and a write is a syscall. Holding a socket's
- * writes (cork) until the end of the current event-loop turn lets a burst of events go out in one
- * syscall per member instead of one per event; order is kept, and nothing waits past the turn.
+ * Room events reach a member as one write per event, and a write is a syscall. When a member gets
+ * a second event within one event-loop turn (a burst), its socket is corked until the turn ends,
+ * so the rest of the burst leaves in one syscall. A lone event is written at once: corking it
+ * would only hold it back until every other member had been served.
  */
 function createTurnBatcher() {
-  let held = new Set<Socket>();
-  const release = () => {
-    const sockets = held;
-    held = new Set();
-    for (const socket of sockets) socket.uncork();
+  let turn = new Map<Socket, 'written' | 'corked'>();
+  const endTurn = () => {
+    const ended = turn;
+    turn = new Map();
+    for (const [socket, state] of ended) if (state === 'corked') socket.uncork();
   };
   return {
-    hold(socket: Socket): void {
-      if (held.has(socket)) return;
-      if (held.size === 0) setImmediate(release);
-      held.add(socket);
-      socket.cork();
+    beforeWrite(socket: Socket): void {
+      const state = turn.get(socket);
+      if (state === 'corked') return;
+      if (turn.size === 0) setImmediate(endTurn);
+      if (state === 'written') socket.cork();
+      turn.set(socket, state === 'written' ? 'corked' : 'written');
     },
   };
 }
