@@ -31,7 +31,7 @@ export interface TestServer {
   /** Creates a user in-process and returns a token: for tests needing many users quickly. */
   fastUser(name: string): Promise<{ user: PublicUser; token: string }>;
   /** A typed chat client authenticated by `token`, with its socket exposed for fault injection. */
-  chatClient(token: string): { chat: ChatClient; socket: TRPCWebSocketClient };
+  chatClient(token: string, url?: string): { chat: ChatClient; socket: TRPCWebSocketClient };
   stop(): Promise<void>;
 }
 
@@ -82,9 +82,9 @@ export async function startTestServer(
       const user = await running.services.auth.signUp({ username: name, password: PASSWORD });
       return { user, token: running.services.tokens.issue(user).token };
     },
-    chatClient(token) {
+    chatClient(token, url = `ws://127.0.0.1:${running.port}/ws`) {
       const socket = createWSClient({
-        url: `ws://127.0.0.1:${running.port}/ws`,
+        url,
         connectionParams: { token },
         WebSocket: NodeWebSocket as unknown as typeof globalThis.WebSocket,
         retryDelayMs: () => 50,
