@@ -16,7 +16,8 @@ import {
   type Services,
 } from './services.js';
 
-export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../public', import.meta.url));
+/** The built web client (`vite build`), the same path from src/ (tsx) and from dist/. */
+export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../dist/web', import.meta.url));
 
 export interface RunningServer {
   readonly port: number;

@@ -51,6 +51,7 @@ const domainErrors = t.middleware(async ({ next }) => {
 });
 
 export const createRouter = t.router;
+export const mergeRouters = t.mergeRouters;
 export const publicProcedure = t.procedure.use(domainErrors);
 
 export const authedProcedure = publicProcedure.use(({ ctx, next }) => {

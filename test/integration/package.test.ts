@@ -82,8 +82,11 @@ beforeAll(async () => {
   const packageDir = join(consumer, 'node_modules/chathub');
   mkdirSync(packageDir, { recursive: true });
 
-  // `prepack` builds dist/ first, exactly as `npm publish` would.
-  const pack = await run('npm', ['pack', '--pack-destination', tmp]);
+  // `npm test` has just built dist/ (as `prepack` would). Packing without the lifecycle scripts
+  // keeps this suite from deleting dist/ while other suites serve the web client from it.
+  if (!existsSync(join(REPO, 'dist/index.d.ts')))
+    throw new Error('dist/ is missing: run npm run build first');
+  const pack = await run('npm', ['pack', '--ignore-scripts', '--pack-destination', tmp]);
   expect(pack.code, pack.output).toBe(0);
   const tarball = readdirSync(tmp).find((name) => name.endsWith('.tgz'));
   if (!tarball) throw new Error(`npm pack produced no tarball:\n${pack.output}`);
