@@ -39,7 +39,8 @@ export function Composer({
         id="composer-input"
         rows={2}
         value={body}
-        placeholder="Write a message… (Enter to send, Shift+Enter for a new line)"
+        placeholder="Write a message…"
+        title="Enter sends; Shift+Enter starts a new line"
         onChange={(event) => setBody(event.target.value)}
         onKeyDown={onKeyDown}
         aria-describedby="composer-count"
