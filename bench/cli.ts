@@ -26,7 +26,7 @@ export interface BenchOptions {
 export const USAGE = `Usage: npm run bench -- [options]
 
   --scenario burst|rate|both   which scenario(s) to run (default: both)
-  --systems a,b,c              subset of chathub,ws,socketio (default: all three)
+  --systems a,b,c              subset of chathub,ws,socketio,trpc-stock (default: all four)
   --repeat N                   repetitions per scenario; medians are reported (default: 1)
   --burst-clients N            room members in the burst scenario (default: 1000)
   --burst-messages M           messages sent back to back in the burst scenario (default: 200)

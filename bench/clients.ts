@@ -22,6 +22,8 @@ const CLIENTS: Record<SystemName, SystemClient> = {
   chathub: chatHubClient,
   ws: wsClient,
   socketio: socketIoClient,
+  // Same router, same wire protocol: only the server-side transport differs.
+  'trpc-stock': chatHubClient,
 };
 
 const CLOSE_BATCH = 250;

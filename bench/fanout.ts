@@ -1,10 +1,11 @@
 /**
- * Room fan-out benchmark: ChatHub vs a bare `ws` broadcast vs Socket.IO 4, same run, same
- * client layout. This process only orchestrates; for every (scenario, repetition, system) it
- * forks a fresh server process (bench/serverProcess.ts) and 1-2 client processes
- * (bench/clients.ts), all on 127.0.0.1, connects the room members in batches, warms up, then
- * measures with the clock started only after every member is live. Every wait is bounded and a
- * hard timeout kills everything.
+ * Room fan-out benchmark: ChatHub vs a bare `ws` broadcast vs Socket.IO 4 vs the same ChatHub
+ * router served by tRPC's stock `applyWSSHandler` (trpc-stock), same run, same client layout.
+ * This process only orchestrates; for every (scenario, repetition, system) it forks a fresh
+ * server process (bench/serverProcess.ts) and 1-2 client processes (bench/clients.ts), all on
+ * 127.0.0.1, connects the room members in batches, warms up, then measures with the clock
+ * started only after every member is live. Every wait is bounded and a hard timeout kills
+ * everything.
  *
  *   npm run bench -- --help
  */

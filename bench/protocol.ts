@@ -1,6 +1,7 @@
 /** Types shared by the orchestrator and its child processes (sent over IPC, advanced serialization). */
 
-export const SYSTEMS = ['chathub', 'ws', 'socketio'] as const;
+/** `trpc-stock` is ChatHub's router and services behind tRPC's stock `applyWSSHandler`. */
+export const SYSTEMS = ['chathub', 'ws', 'socketio', 'trpc-stock'] as const;
 export type SystemName = (typeof SYSTEMS)[number];
 
 export const SCENARIOS = ['burst', 'rate'] as const;

@@ -75,7 +75,7 @@ export function describeScenario(scenario: Scenario, options: BenchOptions): str
     `== ${scenario.name}: ${scenario.clients} clients in one room, ${how} ==`,
     `   ${(scenario.clients * scenario.messages).toLocaleString('en-US')} deliveries expected per run;` +
       ` senders: ${senders} sender connections round-robin, ≤${MESSAGES_PER_SENDER} messages each` +
-      ' (ChatHub: chat.send mutations, stored in SQLite before fan-out; under its 10/s burst-20 per-user limit)',
+      ' (ChatHub and trpc-stock: chat.send mutations, stored in SQLite before fan-out; under its 10/s burst-20 per-user limit)',
     `   ${options.clientProcesses} client process(es); warm-up of ${options.warmupMessages} messages before each measurement`,
   ].join('\n');
 }
@@ -109,7 +109,7 @@ function status(m: Measurement): string {
 /** One line while the benchmark runs. */
 export function progressLine(m: Measurement): string {
   return (
-    `   ${m.system.padEnd(8)} rep ${m.repetition + 1}: ${fmtInt(m.deliveredPerSecond)} delivered/s,` +
+    `   ${m.system.padEnd(10)} rep ${m.repetition + 1}: ${fmtInt(m.deliveredPerSecond)} delivered/s,` +
     ` p50 ${fmtMs(m.p50)} ms, p99 ${fmtMs(m.p99)} ms, ${status(m)}`
   );
 }
@@ -120,7 +120,8 @@ p50/p99/max = send → receive latency per delivery, from the timestamp in the m
 srv/cli CPU = CPU of the server / client process(es) over the measured window, in % of one core.
 srv µs/dlv  = server CPU time per delivery: the server's own cost, whatever the clients' speed.
 cli µs/dlv  = client CPU time per delivery (stock client library of each system).
-acked ms    = first send → last send acknowledged (ChatHub acks a send after its fan-out).
+acked ms    = first send → last send acknowledged (ChatHub acks a send after its fan-out;
+              trpc-stock once the event is queued for every subscriber's iterator).
 kept up     = rate scenario: every delivery arrived, the last within --keep-up-ms of the last send.`;
 
 /** Every repetition of a scenario, then anything that went wrong in them. */
@@ -166,7 +167,7 @@ export function summarizeScenario(measurements: Measurement[]): ScenarioSummary 
   }
   const chathubVs: ScenarioSummary['chathubVs'] = {};
   const chathub = systems.chathub;
-  for (const other of ['ws', 'socketio'] as const) {
+  for (const other of ['ws', 'socketio', 'trpc-stock'] as const) {
     const baseline = systems[other];
     if (!chathub || !baseline) continue;
     chathubVs[other] = {
@@ -210,7 +211,7 @@ export function printSummary(
   );
   for (const [other, ratios] of Object.entries(summary.chathubVs)) {
     console.log(
-      `ChatHub vs ${other.padEnd(8)}  delivered/s ${fmtRatio(ratios.deliveredPerSecond)}` +
+      `ChatHub vs ${other.padEnd(10)}  delivered/s ${fmtRatio(ratios.deliveredPerSecond)}` +
         `   p50 ${fmtRatio(ratios.p50)}   p99 ${fmtRatio(ratios.p99)}` +
         `   server CPU per delivery ${fmtRatio(ratios.serverMicrosPerDelivery)}`,
     );

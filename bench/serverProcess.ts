@@ -6,6 +6,7 @@ import { serveParent } from './ipc.js';
 import type { ServerApi, SystemName } from './protocol.js';
 import { startChatHub } from './servers/chathub.js';
 import { startSocketIoBaseline } from './servers/socketio.js';
+import { startTrpcStock } from './servers/trpcStock.js';
 import type { StartSystem, SystemServer } from './servers/types.js';
 import { startWsBaseline } from './servers/ws.js';
 
@@ -13,6 +14,7 @@ const START: Record<SystemName, StartSystem> = {
   chathub: startChatHub,
   ws: startWsBaseline,
   socketio: startSocketIoBaseline,
+  'trpc-stock': startTrpcStock,
 };
 
 let running: SystemServer | null = null;

@@ -6,7 +6,7 @@ import { createLogger } from '../../src/log.js';
 import { startServer } from '../../src/server.js';
 import { identities, type StartSystem } from './types.js';
 
-const JWT_SECRET = 'bench-secret-that-is-long-enough-0123456789abcdef';
+export const JWT_SECRET = 'bench-secret-that-is-long-enough-0123456789abcdef';
 
 /**
  * ChatHub as deployed on one node: embedded adapters (SQLite in a temp DATA_DIR, in-process bus
