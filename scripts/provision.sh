@@ -1,24 +1,35 @@
 #!/usr/bin/env bash
-# Installs the system tools the test suite needs, where they are missing: Debian's Chromium for
-# the browser tests. Run by `npm test`; needs root and apt-get on a machine that lacks them.
+# Installs what the test suite needs and the machine lacks: Debian's chromium (browser tests) and
+# redis-server, and FerretDB (a MongoDB wire-protocol server) built from the Go module proxy into
+# .tools/bin. Run by `npm test`; installing Debian packages needs root and apt-get.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 
-if [ ${#need[@]} -eq 0 ]; then
-  exit 0
+if [ ${#need[@]} -gt 0 ]; then
+  if ! command -v apt-get >/dev/null 2>&1 || [ "$(id -u)" -ne 0 ]; then
+    echo "provision: missing ${need[*]}; install them (Debian: apt-get install ${need[*]}) or run as root" >&2
+    exit 1
+  fi
+  echo "provision: installing ${need[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  log=$(mktemp)
+  if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}"; } >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "provision: could not install ${need[*]}" >&2
+    exit 1
+  fi
+  rm -f "$log"
 fi
-if ! command -v apt-get >/dev/null 2>&1 || [ "$(id -u)" -ne 0 ]; then
-  echo "provision: missing ${need[*]}; install them (Debian: apt-get install ${need[*]}) or run as root" >&2
-  exit 1
+
+if [ -z "${MONGO_URL:-}" ] && [ ! -x .tools/bin/ferretdb ]; then
+  if ! command -v go >/dev/null 2>&1; then
+    echo "provision: FerretDB needs Go to build (or set MONGO_URL to a MongoDB server)" >&2
+    exit 1
+  fi
+  echo "provision: building FerretDB into .tools/bin" >&2
+  (cd tools/ferretdb && go build -o ../../.tools/bin/ferretdb .)
 fi
-echo "provision: installing ${need[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-log=$(mktemp)
-if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}"; } >"$log" 2>&1; then
-  cat "$log" >&2
-  echo "provision: could not install ${need[*]}" >&2
-  exit 1
-fi
-rm -f "$log"
