@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
 import { expect, inject, it } from 'vitest';
 
