@@ -85,7 +85,12 @@ export async function createServices(
   const tokens = new TokenIssuer(secret, config.JWT_TTL);
   const rooms = new RoomService(store, presence);
   await rooms.ensureDefault();
-  const hub = new RoomHub(bus, presence, (error) => log.error('room hub failure', { error }));
+  const hub = new RoomHub({
+    bus,
+    presence,
+    log: store.messages,
+    onError: (error) => log.error('room hub failure', { error }),
+  });
   const chat = new ChatService(store, bus, rooms, {
     messages: new RateLimiter(rateLimits.messages),
     votes: new RateLimiter(rateLimits.votes),

@@ -68,7 +68,6 @@ export class RoomFeed implements Pipeable, AsyncIterable<TrackedEnvelope<ChatEve
       const caughtUp: SharedEvent[] = pending;
       pending = null;
       for (const event of caughtUp) deliver(event);
-      this.deps.hub.advance(roomId, lastSent);
     } catch (error) {
       await leave();
       throw error;

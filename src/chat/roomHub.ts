@@ -1,5 +1,6 @@
 import type { EventBus, RoomBroadcast } from '../bus/eventBus.js';
 import type { Presence } from '../presence/presence.js';
+import type { MessageRepository } from '../storage/store.js';
 import { SharedEvent } from './sharedEvent.js';
 
 export interface RoomMember {
@@ -7,56 +8,74 @@ export interface RoomMember {
   receive(event: SharedEvent): void;
 }
 
-interface Channel {
+type LoggedBroadcast = Extract<RoomBroadcast, { kind: 'logged' }>;
+
+interface ChannelState {
+  readonly roomId: string;
   readonly members: Set<RoomMember>;
-  /** Highest sequence number seen in the room; presence events carry it as their id. */
-  lastSeq: number;
-  readonly unsubscribe: Promise<() => Promise<void>>;
+  /**
+   * The last log entry handed to members; they get entries strictly in sequence order. Null until
+   * the channel has read the room's head from the store.
+   */
+  delivered: number | null;
+  /** Entries that arrived ahead of a missing one (several chat servers publish into a room). */
+  readonly early: Map<number, LoggedBroadcast>;
+  gapTimer: NodeJS.Timeout | null;
+}
+
+interface Channel extends ChannelState {
+  /** Resolves once subscribed and positioned; yields the bus unsubscribe function. */
+  readonly ready: Promise<() => Promise<void>>;
+}
+
+export interface RoomHubOptions {
+  bus: EventBus;
+  presence: Presence;
+  log: Pick<MessageRepository, 'head' | 'eventsAfter'>;
+  onError(error: unknown): void;
+  /** How long an out-of-order entry waits for the missing ones before they are read from the log. */
+  gapWaitMs?: number;
 }
 
 /** Presence changes are published at most this often per room, coalescing join storms. */
 const PRESENCE_THROTTLE_MS = 250;
+const DEFAULT_GAP_WAIT_MS = 100;
 
 /**
  * The chat server's local fan-out: which members are in which room on this process. It holds
- * one bus subscription per room with local members and hands each event to every member.
+ * one bus subscription per room with local members and hands each event to every member, log
+ * entries strictly in sequence order: publishes from several servers can cross on the way, so
+ * an entry that arrives early waits briefly and any still missing are read back from the log.
  */
 export class RoomHub {
   private readonly channels = new Map<string, Channel>();
   private readonly presenceTimers = new Map<string, NodeJS.Timeout>();
+  private readonly gapWaitMs: number;
 
-  constructor(
-    private readonly bus: EventBus,
-    private readonly presence: Presence,
-    private readonly onError: (error: unknown) => void,
-  ) {}
+  constructor(private readonly options: RoomHubOptions) {
+    this.gapWaitMs = options.gapWaitMs ?? DEFAULT_GAP_WAIT_MS;
+  }
 
   /** Adds a member; the returned function removes it again (idempotent). */
   async join(roomId: string, member: RoomMember): Promise<() => Promise<void>> {
     const channel = this.channels.get(roomId) ?? this.openChannel(roomId);
     channel.members.add(member);
     try {
-      await channel.unsubscribe;
-      const { changed } = await this.presence.join(roomId, member.userId);
+      await channel.ready;
+      const { changed } = await this.options.presence.join(roomId, member.userId);
       if (changed) this.announcePresence(roomId);
     } catch (error) {
-      this.removeMember(roomId, channel, member);
+      this.removeMember(channel, member);
       throw error;
     }
     let joined = true;
     return async () => {
       if (!joined) return;
       joined = false;
-      this.removeMember(roomId, channel, member);
-      const { changed } = await this.presence.leave(roomId, member.userId);
+      this.removeMember(channel, member);
+      const { changed } = await this.options.presence.leave(roomId, member.userId);
       if (changed) this.announcePresence(roomId);
     };
-  }
-
-  /** Records that `seq` is known to exist, so presence events can carry an id at least that high. */
-  advance(roomId: string, seq: number): void {
-    const channel = this.channels.get(roomId);
-    if (channel && seq > channel.lastSeq) channel.lastSeq = seq;
   }
 
   localMembers(): number {
@@ -70,56 +89,140 @@ export class RoomHub {
     this.presenceTimers.clear();
     const channels = [...this.channels.values()];
     this.channels.clear();
-    await Promise.allSettled(channels.map(async (channel) => (await channel.unsubscribe)()));
+    for (const channel of channels) this.stopGapTimer(channel);
+    await Promise.allSettled(channels.map(async (channel) => (await channel.ready)()));
   }
 
   private openChannel(roomId: string): Channel {
-    const members = new Set<RoomMember>();
-    const channel: Channel = {
-      members,
-      lastSeq: 0,
-      unsubscribe: this.bus.subscribe(roomId, (broadcast) => this.dispatch(channel, broadcast)),
+    const state: ChannelState = {
+      roomId,
+      members: new Set(),
+      delivered: null,
+      early: new Map(),
+      gapTimer: null,
     };
+    // One object: the subscription mutates the same state the hub reads.
+    const channel: Channel = Object.assign(state, { ready: this.subscribe(state) });
     this.channels.set(roomId, channel);
-    channel.unsubscribe.catch(() => this.channels.delete(roomId));
+    channel.ready.catch(() => {
+      if (this.channels.get(roomId) === channel) this.channels.delete(roomId);
+    });
     return channel;
   }
 
-  private removeMember(roomId: string, channel: Channel, member: RoomMember): void {
+  private async subscribe(channel: ChannelState): Promise<() => Promise<void>> {
+    const unsubscribe = await this.options.bus.subscribe(channel.roomId, (broadcast) =>
+      this.receive(channel, broadcast),
+    );
+    try {
+      // Subscribed first, then positioned: anything at or below the head is in the store
+      // (members catch up from there); anything after it reaches this subscription.
+      channel.delivered = await this.options.log.head(channel.roomId);
+    } catch (error) {
+      await unsubscribe();
+      throw error;
+    }
+    this.deliverInOrder(channel);
+    return unsubscribe;
+  }
+
+  private removeMember(channel: Channel, member: RoomMember): void {
     channel.members.delete(member);
-    if (channel.members.size > 0 || this.channels.get(roomId) !== channel) return;
-    this.channels.delete(roomId);
-    channel.unsubscribe.then((unsubscribe) => unsubscribe()).catch(this.onError);
+    if (channel.members.size > 0 || this.channels.get(channel.roomId) !== channel) return;
+    this.channels.delete(channel.roomId);
+    this.stopGapTimer(channel);
+    channel.ready.then((unsubscribe) => unsubscribe()).catch(this.options.onError);
+  }
+
+  private receive(channel: ChannelState, broadcast: RoomBroadcast): void {
+    if (broadcast.kind === 'presence') {
+      this.dispatch(
+        channel,
+        new SharedEvent(
+          channel.delivered ?? 0,
+          { type: 'presence', online: broadcast.online },
+          false,
+        ),
+      );
+      return;
+    }
+    if (channel.delivered !== null && broadcast.seq <= channel.delivered) return;
+    channel.early.set(broadcast.seq, broadcast);
+    this.deliverInOrder(channel);
+  }
+
+  /** Hands over every entry that is next in line; waits for the log to fill any gap left. */
+  private deliverInOrder(channel: ChannelState): void {
+    if (channel.delivered === null) return;
+    let next = channel.early.get(channel.delivered + 1);
+    while (next) {
+      channel.early.delete(next.seq);
+      this.deliver(channel, next);
+      next = channel.early.get(next.seq + 1);
+    }
+    for (const seq of channel.early.keys()) if (seq <= channel.delivered) channel.early.delete(seq);
+    if (channel.early.size === 0) this.stopGapTimer(channel);
+    else if (!channel.gapTimer) {
+      channel.gapTimer = setTimeout(() => {
+        channel.gapTimer = null;
+        this.fillGap(channel).catch(this.options.onError);
+      }, this.gapWaitMs);
+    }
+  }
+
+  private async fillGap(channel: ChannelState): Promise<void> {
+    const from = channel.delivered;
+    if (from === null || channel.early.size === 0) return;
+    const upTo = Math.max(...channel.early.keys());
+    try {
+      const missing = await this.options.log.eventsAfter(channel.roomId, from, upTo - from);
+      for (const entry of missing) {
+        if (!channel.early.has(entry.seq))
+          channel.early.set(entry.seq, { kind: 'logged', ...entry });
+      }
+    } finally {
+      // Whatever the log could not supply is skipped rather than stalling the room for good.
+      this.deliverInOrder(channel);
+      const stillMissing = channel.delivered !== null && channel.early.size > 0;
+      if (stillMissing) {
+        this.options.onError(
+          new Error(
+            `room ${channel.roomId}: entries after ${channel.delivered} missing from the log`,
+          ),
+        );
+        channel.delivered = Math.min(...channel.early.keys()) - 1;
+        this.deliverInOrder(channel);
+      }
+    }
+  }
+
+  private deliver(channel: ChannelState, entry: LoggedBroadcast): void {
+    channel.delivered = entry.seq;
+    this.dispatch(channel, new SharedEvent(entry.seq, entry.event, true));
   }
 
   /** The hot path: one event, every local member of the room. */
-  private dispatch(channel: Channel, broadcast: RoomBroadcast): void {
-    let event: SharedEvent;
-    if (broadcast.kind === 'logged') {
-      if (broadcast.seq > channel.lastSeq) channel.lastSeq = broadcast.seq;
-      event = new SharedEvent(broadcast.seq, broadcast.event, true);
-    } else {
-      event = new SharedEvent(
-        channel.lastSeq,
-        { type: 'presence', online: broadcast.online },
-        false,
-      );
-    }
+  private dispatch(channel: ChannelState, event: SharedEvent): void {
     for (const member of channel.members) member.receive(event);
+  }
+
+  private stopGapTimer(channel: ChannelState): void {
+    if (channel.gapTimer) clearTimeout(channel.gapTimer);
+    channel.gapTimer = null;
   }
 
   private announcePresence(roomId: string): void {
     if (this.presenceTimers.has(roomId)) return;
     const timer = setTimeout(() => {
       this.presenceTimers.delete(roomId);
-      this.publishPresence(roomId).catch(this.onError);
+      this.publishPresence(roomId).catch(this.options.onError);
     }, PRESENCE_THROTTLE_MS);
     timer.unref();
     this.presenceTimers.set(roomId, timer);
   }
 
   private async publishPresence(roomId: string): Promise<void> {
-    const online = (await this.presence.count([roomId])).get(roomId) ?? 0;
-    await this.bus.publish(roomId, { kind: 'presence', online });
+    const online = (await this.options.presence.count([roomId])).get(roomId) ?? 0;
+    await this.options.bus.publish(roomId, { kind: 'presence', online });
   }
 }

@@ -57,8 +57,13 @@ async function setUp() {
     messages: new RateLimiter({ perSecond: 1000, burst: 1000 }),
     votes: new RateLimiter({ perSecond: 1000, burst: 1000 }),
   });
-  const hub = new RoomHub(bus, presence, (error) => {
-    throw error;
+  const hub = new RoomHub({
+    bus,
+    presence,
+    log: store.messages,
+    onError: (error) => {
+      throw error;
+    },
   });
   return { chat, hub, presence };
 }

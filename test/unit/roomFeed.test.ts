@@ -78,7 +78,12 @@ beforeEach(async () => {
   bus = createMemoryBus();
   presence = createMemoryPresence();
   hubErrors = [];
-  hub = new RoomHub(bus, presence, (error) => hubErrors.push(error));
+  hub = new RoomHub({
+    bus,
+    presence,
+    log: store.messages,
+    onError: (error) => hubErrors.push(error),
+  });
   chat = new ChatService(store, bus, new RoomService(store, presence), {
     messages: unlimited(),
     votes: unlimited(),
@@ -472,7 +477,12 @@ describe('RoomHub', () => {
         };
       },
     };
-    const countingHub = new RoomHub(countingBus, presence, (error) => hubErrors.push(error));
+    const countingHub = new RoomHub({
+      bus: countingBus,
+      presence,
+      log: store.messages,
+      onError: (error) => hubErrors.push(error),
+    });
     const received: string[] = [];
     const member = (name: string) => ({
       userId: name,

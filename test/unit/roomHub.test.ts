@@ -1,0 +1,111 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { RoomBroadcast } from '../../src/bus/eventBus.js';
+import { createMemoryBus } from '../../src/bus/memory.js';
+import { RoomHub } from '../../src/chat/roomHub.js';
+import type { SharedEvent } from '../../src/chat/sharedEvent.js';
+import type { LoggedEvent } from '../../src/contract/events.js';
+import { createMemoryPresence } from '../../src/presence/memory.js';
+import type { LoggedEntry } from '../../src/storage/store.js';
+
+const ROOM = 'general';
+const vote = (seq: number): LoggedEvent => ({
+  type: 'vote',
+  messageId: `m${seq}`,
+  up: seq,
+  down: 0,
+  voterId: 'u',
+  vote: 'up',
+});
+
+/** A room log held in memory: the hub only reads its head and what follows a sequence number. */
+function memoryLog(initial: number) {
+  const entries: LoggedEntry[] = Array.from({ length: initial }, (_, i) => ({
+    seq: i + 1,
+    event: vote(i + 1),
+  }));
+  return {
+    entries,
+    append(): LoggedEntry {
+      const entry = { seq: entries.length + 1, event: vote(entries.length + 1) };
+      entries.push(entry);
+      return entry;
+    },
+    head: async () => entries.length,
+    eventsAfter: async (_room: string, seq: number, limit: number) =>
+      entries.filter((e) => e.seq > seq).slice(0, limit),
+  };
+}
+
+async function setUp(logged: number) {
+  const bus = createMemoryBus();
+  const log = memoryLog(logged);
+  const errors: unknown[] = [];
+  const hub = new RoomHub({
+    bus,
+    presence: createMemoryPresence(),
+    log,
+    onError: (error) => errors.push(error),
+    gapWaitMs: 20,
+  });
+  const received: SharedEvent[] = [];
+  await hub.join(ROOM, { userId: 'reader', receive: (event) => received.push(event) });
+  const publish = (entry: LoggedEntry) =>
+    bus.publish(ROOM, { kind: 'logged', ...entry } satisfies RoomBroadcast);
+  const seqs = () => received.filter((e) => e.logged).map((e) => e.seq);
+  return { bus, hub, log, errors, received, publish, seqs };
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('RoomHub delivery order', () => {
+  it('hands entries to members in sequence order even when publishes cross', async () => {
+    const room = await setUp(2);
+    const [three, four, five] = [room.log.append(), room.log.append(), room.log.append()];
+    if (!three || !four || !five) throw new Error('no entries');
+    await room.publish(four);
+    await room.publish(three);
+    await room.publish(five);
+    expect(room.seqs()).toEqual([3, 4, 5]);
+  });
+
+  it('ignores entries at or below the head it started from, and repeats', async () => {
+    const room = await setUp(3);
+    await room.publish({ seq: 2, event: vote(2) });
+    const four = room.log.append();
+    await room.publish(four);
+    await room.publish(four);
+    expect(room.seqs()).toEqual([4]);
+  });
+
+  it('reads entries that never arrive from the log after a short wait', async () => {
+    const room = await setUp(1);
+    room.log.append();
+    room.log.append();
+    const four = room.log.append();
+    await room.publish(four);
+    expect(room.seqs()).toEqual([]);
+    await vi.waitFor(() => expect(room.seqs()).toEqual([2, 3, 4]));
+    expect(room.errors).toEqual([]);
+  });
+
+  it('skips what the log cannot supply rather than stalling the room, and says so', async () => {
+    const room = await setUp(1);
+    await room.publish({ seq: 3, event: vote(3) });
+    await vi.waitFor(() => expect(room.seqs()).toEqual([3]));
+    expect(String(room.errors[0])).toMatch(/entries after 1 missing/);
+    await room.publish({ seq: 4, event: vote(4) });
+    expect(room.seqs()).toEqual([3, 4]);
+  });
+
+  it('stamps presence events with the last entry delivered', async () => {
+    const room = await setUp(7);
+    await room.bus.publish(ROOM, { kind: 'presence', online: 3 });
+    expect(room.received.at(-1)).toMatchObject({
+      seq: 7,
+      logged: false,
+      event: { type: 'presence', online: 3 },
+    });
+  });
+});
