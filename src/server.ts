@@ -19,6 +19,9 @@ import {
 /** The built web client (`vite build`), the same path from src/ (tsx) and from dist/. */
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../dist/web', import.meta.url));
 
+/** How long in-flight chat requests may take to finish when the server drains. */
+const DRAIN_TIMEOUT_MS = 5_000;
+
 export interface RunningServer {
   readonly port: number;
   readonly server: Server;
@@ -94,7 +97,7 @@ export async function startServer(
     async stop() {
       draining = true;
       server.close();
-      chat?.transport.broadcastReconnect();
+      await chat?.transport.drain(DRAIN_TIMEOUT_MS);
       await chat?.close();
       server.closeAllConnections();
       await services.close();

@@ -70,8 +70,13 @@ export interface WsTransportOptions<TRouter extends AnyTRPCRouter> {
 
 export interface WsTransport {
   handleConnection(ws: WebSocket, req: IncomingMessage): void;
-  /** Asks every client to reconnect (elsewhere): used when draining for shutdown. */
+  /** Asks every client to reconnect (elsewhere). */
   broadcastReconnect(): void;
+  /**
+   * For shutdown: refuses new requests (SERVICE_UNAVAILABLE), lets the ones under way finish (up
+   * to `timeoutMs`), then asks every client to reconnect elsewhere.
+   */
+  drain(timeoutMs: number): Promise<void>;
   connectionCount(): number;
 }
 
@@ -98,6 +103,8 @@ export function createWsTransport<TRouter extends AnyTRPCRouter>(
     burst: limits.requestBurst,
   });
   const connections = new Set<WebSocket>();
+  const inFlight = new Set<Promise<void>>();
+  let draining = false;
   const encodings = new WeakMap<SharedEvent, EventEncoding>();
   const writes = createTurnBatcher();
   let nextConnectionId = 0;
@@ -269,6 +276,16 @@ export function createWsTransport<TRouter extends AnyTRPCRouter>(
       const input = withLastEventId(message.params.input, lastEventId);
       const call = { type, path, input };
 
+      if (draining) {
+        const restarting = 'This chat server is restarting; your client will reconnect to another';
+        respondError(
+          id,
+          jsonrpc,
+          new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: restarting }),
+          call,
+        );
+        return;
+      }
       if (!requestLimiter.tryTake(connectionId)) {
         respondError(id, jsonrpc, tooManyRequests('Too many requests on this connection'), call);
         return;
@@ -373,7 +390,12 @@ export function createWsTransport<TRouter extends AnyTRPCRouter>(
         );
         return;
       }
-      requests.forEach((request, index) => void handleRequest(request, index));
+      requests.forEach((request, index) => {
+        const handled = handleRequest(request, index);
+        const settle = () => inFlight.delete(handled);
+        inFlight.add(handled);
+        handled.then(settle, settle);
+      });
     });
 
     ws.on('error', (cause) => {
@@ -389,12 +411,24 @@ export function createWsTransport<TRouter extends AnyTRPCRouter>(
     });
   }
 
+  const broadcastReconnect = () => {
+    for (const ws of connections) {
+      if (ws.readyState === WebSocket.OPEN) ws.send(RECONNECT_FRAME);
+    }
+  };
+
   return {
     handleConnection,
-    broadcastReconnect() {
-      for (const ws of connections) {
-        if (ws.readyState === WebSocket.OPEN) ws.send(RECONNECT_FRAME);
-      }
+    broadcastReconnect,
+    async drain(timeoutMs) {
+      draining = true;
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+      });
+      await Promise.race([Promise.allSettled([...inFlight]), deadline]);
+      clearTimeout(timer);
+      broadcastReconnect();
     },
     connectionCount: () => connections.size,
   };

@@ -3,6 +3,8 @@ import { Waiters } from './wait.js';
 
 export interface RawResponse {
   id: string | number | null;
+  /** Set on server-initiated notices, such as `reconnect`. */
+  method?: string;
   result?: { type: string; id?: string; data?: unknown };
   error?: {
     message: string;
