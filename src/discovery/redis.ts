@@ -1,0 +1,239 @@
+import { Redis } from 'ioredis';
+import type { Discovery } from './discovery.js';
+
+/*
+ * Every chat server keeps `<keyPrefix>server:<serverId>` alive with SET … PX ttl on each heartbeat,
+ * holding its public URL and current connection count, and adds its id to the set
+ * `<keyPrefix>servers`. Discovery reads the set and the keys in one script, which also drops ids
+ * whose key has expired: a server that stops heartbeating disappears after ttlMs.
+ */
+
+export interface RedisDiscoveryOptions {
+  /** Default `chathub:`. */
+  keyPrefix?: string;
+  onError?: (error: Error) => void;
+  /** A command without a reply after this long rejects (half-open connections). Default 5000. */
+  commandTimeoutMs?: number;
+}
+
+export interface ChatServerRegistration {
+  /** The WebSocket URL clients use to reach this server. */
+  publicUrl: string;
+  serverId: string;
+  /** This server's current number of client connections (its load). */
+  connections: () => number;
+  /** Default 15000. */
+  ttlMs?: number;
+  /** Default 5000; must be below ttlMs. */
+  heartbeatMs?: number;
+  keyPrefix?: string;
+  /** Failed heartbeats. */
+  onError?: (error: Error) => void;
+  commandTimeoutMs?: number;
+}
+
+export interface ChatServerHandle {
+  /** Stops the heartbeat and removes this server from discovery at once. */
+  deregister(): Promise<void>;
+}
+
+interface ServerRecord {
+  serverId: string;
+  publicUrl: string;
+  connections: number;
+}
+
+/** KEYS[1]: the id set; ARGV[1]: the server key prefix. Returns the records of live servers. */
+const LIVE_SERVERS = `
+local ids = redis.call('SMEMBERS', KEYS[1])
+local live = {}
+for _, id in ipairs(ids) do
+  local record = redis.call('GET', ARGV[1] .. id)
+  if record then table.insert(live, record) else redis.call('SREM', KEYS[1], id) end
+end
+return live
+`;
+
+const keys = (prefix: string) => ({
+  servers: `${prefix}servers`,
+  serverPrefix: `${prefix}server:`,
+});
+
+/** Announces this chat server until deregistered; resolves once it is discoverable. */
+export async function registerChatServer(
+  url: string,
+  registration: ChatServerRegistration,
+): Promise<ChatServerHandle> {
+  const { serverId, publicUrl } = registration;
+  const ttlMs = registration.ttlMs ?? 15_000;
+  const heartbeatMs = registration.heartbeatMs ?? 5_000;
+  const onError = registration.onError ?? (() => {});
+  if (!serverId) throw new Error('Redis discovery: serverId must be non-empty');
+  if (!(heartbeatMs > 0 && ttlMs > heartbeatMs)) {
+    throw new Error(`Redis discovery: need 0 < heartbeatMs (${heartbeatMs}) < ttlMs (${ttlMs})`);
+  }
+  const { servers, serverPrefix } = keys(registration.keyPrefix ?? 'chathub:');
+  const key = `${serverPrefix}${serverId}`;
+
+  const redis = await connect(
+    url,
+    `chathub-registration-${serverId}`,
+    registration.commandTimeoutMs,
+    onError,
+  );
+
+  const announce = async () => {
+    const record: ServerRecord = {
+      serverId,
+      publicUrl,
+      connections: registration.connections(),
+    };
+    // The id is re-added every time, healing a discovery read that dropped it while our key had
+    // briefly expired (e.g. across a Redis outage).
+    const results = await redis
+      .multi()
+      .set(key, JSON.stringify(record), 'PX', ttlMs)
+      .sadd(servers, serverId)
+      .exec();
+    const failed = results?.find(([error]) => error);
+    if (failed?.[0]) throw failed[0];
+  };
+
+  try {
+    await announce();
+  } catch (error) {
+    redis.disconnect();
+    throw new Error(`Redis discovery: cannot register ${serverId}: ${messageOf(error)}`, {
+      cause: error,
+    });
+  }
+
+  let active = true;
+  let beating = false;
+  const timer = setInterval(async () => {
+    if (beating || !active) return;
+    beating = true;
+    try {
+      await announce();
+    } catch (error) {
+      onError(
+        new Error(`Redis discovery: heartbeat failed: ${messageOf(error)}`, { cause: error }),
+      );
+    } finally {
+      beating = false;
+    }
+  }, heartbeatMs);
+  timer.unref();
+
+  return {
+    async deregister() {
+      if (!active) return;
+      active = false;
+      clearInterval(timer);
+      try {
+        // Queued behind any heartbeat already sent, so nothing re-adds the key afterwards.
+        await redis.multi().del(key).srem(servers, serverId).exec();
+        await redis.quit();
+      } catch (error) {
+        redis.disconnect();
+        throw new Error(
+          `Redis discovery: cannot deregister ${serverId} (it expires within ${ttlMs} ms): ${messageOf(error)}`,
+          { cause: error },
+        );
+      }
+    },
+  };
+}
+
+/** Points each client at the live chat server with the fewest connections. */
+export async function createRedisDiscovery(
+  url: string,
+  options: RedisDiscoveryOptions = {},
+): Promise<Discovery> {
+  const { servers, serverPrefix } = keys(options.keyPrefix ?? 'chathub:');
+  const redis = await connect(
+    url,
+    'chathub-discovery',
+    options.commandTimeoutMs,
+    options.onError ?? (() => {}),
+  );
+  redis.defineCommand('liveServers', { lua: LIVE_SERVERS, numberOfKeys: 1 });
+  const commands = redis as unknown as {
+    liveServers(key: string, serverPrefix: string): Promise<string[]>;
+  };
+
+  return {
+    async chatUrl() {
+      let records: string[];
+      try {
+        records = await commands.liveServers(servers, serverPrefix);
+      } catch (error) {
+        throw new Error(`Redis discovery: cannot list chat servers: ${messageOf(error)}`, {
+          cause: error,
+        });
+      }
+      let best: ServerRecord[] = [];
+      for (const raw of records) {
+        const record = parseRecord(raw);
+        if (!record) continue;
+        if (best.length === 0 || record.connections < (best[0]?.connections ?? 0)) best = [record];
+        else if (record.connections === best[0]?.connections) best.push(record);
+      }
+      // Ties are broken at random so idle servers share a burst of new clients.
+      const chosen = best[Math.floor(Math.random() * best.length)];
+      if (!chosen) throw new Error('No chat server is available');
+      return chosen.publicUrl;
+    },
+    async close() {
+      try {
+        await redis.quit();
+      } catch {
+        redis.disconnect();
+      }
+    },
+  };
+}
+
+function parseRecord(raw: string): ServerRecord | null {
+  try {
+    const value = JSON.parse(raw) as Partial<ServerRecord>;
+    if (typeof value.publicUrl !== 'string' || typeof value.connections !== 'number') return null;
+    return {
+      serverId: String(value.serverId),
+      publicUrl: value.publicUrl,
+      connections: value.connections,
+    };
+  } catch {
+    return null;
+  }
+}
+
+async function connect(
+  url: string,
+  name: string,
+  commandTimeoutMs: number | undefined,
+  onError: (error: Error) => void,
+): Promise<Redis> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectionName: name,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: commandTimeoutMs ?? 5_000,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
+  });
+  redis.on('error', (error: Error) => onError(error));
+  try {
+    await redis.connect();
+  } catch (error) {
+    redis.disconnect();
+    throw new Error(`Redis discovery: cannot connect to Redis: ${messageOf(error)}`, {
+      cause: error,
+    });
+  }
+  return redis;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,294 @@
+import { Redis } from 'ioredis';
+import type { Presence, PresenceChange } from './presence.js';
+
+export interface RedisPresenceOptions {
+  /** Unique per chat server process; must not contain `|`. */
+  serverId: string;
+  /** A server that stops heartbeating drops out of every count after this long. Default 15000. */
+  ttlMs?: number;
+  /** How often this server refreshes its members. Default 5000; must be below ttlMs. */
+  heartbeatMs?: number;
+  /** Prefix of every key; rooms live at `<keyPrefix>presence:<roomId>`. Default `chathub:`. */
+  keyPrefix?: string;
+  /** Connection trouble and failed heartbeats. */
+  onError?: (error: Error) => void;
+  /** A command without a reply after this long rejects (half-open connections). Default 5000. */
+  commandTimeoutMs?: number;
+}
+
+/*
+ * Per room, a sorted set of `<userId>|<serverId>` members scored by their expiry time (ms, Redis
+ * clock, so chat servers' clocks do not matter). A member exists while its server has at least
+ * one local subscription of that user to the room and keeps heartbeating. Every script first
+ * drops expired members, then counts distinct users; the key itself expires after its latest
+ * member, so rooms of dead servers leave nothing behind.
+ */
+
+const PRELUDE = `
+local key = KEYS[1]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+local function userOf(member)
+  return string.match(member, '^(.*)|[^|]*$') or member
+end
+local function expireAfterLatest()
+  local latest = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+  if latest[2] then redis.call('PEXPIREAT', key, math.ceil(tonumber(latest[2])) + 1000) end
+end
+`;
+
+/** ARGV: op ('add' | 'rem'), ttlMs, member, userId. Returns { before, after } distinct users. */
+const CHANGE = `${PRELUDE}
+local op, ttl, member, user = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
+local seen, users, mine, others = {}, 0, false, false
+for _, m in ipairs(redis.call('ZRANGE', key, 0, -1)) do
+  local u = userOf(m)
+  if not seen[u] then seen[u] = true; users = users + 1 end
+  if u == user then
+    if m == member then mine = true else others = true end
+  end
+end
+local after = users
+if op == 'add' then
+  redis.call('ZADD', key, now + ttl, member)
+  if not (mine or others) then after = users + 1 end
+else
+  redis.call('ZREM', key, member)
+  if mine and not others then after = users - 1 end
+end
+expireAfterLatest()
+return { users, after }
+`;
+
+/** Returns the room's distinct users. */
+const COUNT = `${PRELUDE}
+local seen, users = {}, 0
+for _, m in ipairs(redis.call('ZRANGE', key, 0, -1)) do
+  local u = userOf(m)
+  if not seen[u] then seen[u] = true; users = users + 1 end
+end
+return users
+`;
+
+/** ARGV: ttlMs, member... Refreshes (or restores) this server's members of one room. */
+const REFRESH = `${PRELUDE}
+local expiry = now + tonumber(ARGV[1])
+for i = 2, #ARGV do redis.call('ZADD', key, expiry, ARGV[i]) end
+expireAfterLatest()
+return #ARGV - 1
+`;
+
+interface PresenceCommands {
+  presenceChange(
+    key: string,
+    op: 'add' | 'rem',
+    ttlMs: number,
+    member: string,
+    userId: string,
+  ): Promise<[number, number]>;
+  presenceCount(key: string): Promise<number>;
+  presenceRefresh(key: string, ttlMs: number, ...members: string[]): Promise<number>;
+}
+
+/** Members refreshed per script call, bounding one call's argument list. */
+const REFRESH_BATCH = 500;
+
+/**
+ * Presence across every chat server, backed by Redis. Each process keeps its own per-room,
+ * per-user subscription counts and only touches Redis when a user's local count crosses zero.
+ */
+export async function createRedisPresence(
+  url: string,
+  options: RedisPresenceOptions,
+): Promise<Presence> {
+  const { serverId } = options;
+  const ttlMs = options.ttlMs ?? 15_000;
+  const heartbeatMs = options.heartbeatMs ?? 5_000;
+  const prefix = options.keyPrefix ?? 'chathub:';
+  const onError = options.onError ?? (() => {});
+  if (!serverId || serverId.includes('|')) {
+    throw new Error(`Redis presence: serverId must be non-empty and free of '|': ${serverId}`);
+  }
+  if (!(heartbeatMs > 0 && ttlMs > heartbeatMs)) {
+    throw new Error(`Redis presence: need 0 < heartbeatMs (${heartbeatMs}) < ttlMs (${ttlMs})`);
+  }
+  const keyOf = (roomId: string) => `${prefix}presence:${roomId}`;
+  const memberOf = (userId: string) => `${userId}|${serverId}`;
+
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectionName: `chathub-presence-${serverId}`,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: options.commandTimeoutMs ?? 5_000,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
+    scripts: {
+      presenceChange: { lua: CHANGE, numberOfKeys: 1 },
+      presenceCount: { lua: COUNT, numberOfKeys: 1 },
+      presenceRefresh: { lua: REFRESH, numberOfKeys: 1 },
+    },
+  });
+  redis.on('error', (error: Error) => onError(error));
+  try {
+    await redis.connect();
+  } catch (error) {
+    redis.disconnect();
+    throw new Error(`Redis presence: cannot connect to Redis: ${messageOf(error)}`, {
+      cause: error,
+    });
+  }
+  const commands = redis as unknown as Redis & PresenceCommands;
+
+  /** Local subscriptions: room → user → number of subscriptions on this server. */
+  const rooms = new Map<string, Map<string, number>>();
+  let closed = false;
+
+  const localCount = (roomId: string, userId: string) => rooms.get(roomId)?.get(userId) ?? 0;
+  const setLocal = (roomId: string, userId: string, subscriptions: number) => {
+    let users = rooms.get(roomId);
+    if (subscriptions > 0) {
+      if (!users) {
+        users = new Map();
+        rooms.set(roomId, users);
+      }
+      users.set(userId, subscriptions);
+    } else if (users) {
+      users.delete(userId);
+      if (users.size === 0) rooms.delete(roomId);
+    }
+  };
+
+  const countRoom = async (roomId: string) => Number(await commands.presenceCount(keyOf(roomId)));
+
+  const fail = (what: string, roomId: string, error: unknown) =>
+    new Error(`Redis presence: cannot ${what} room ${roomId}: ${messageOf(error)}`, {
+      cause: error,
+    });
+
+  // Heartbeat: refresh every local member. Commands go out in call order on one connection, so
+  // a refresh never resurrects a member whose leave was issued after it.
+  let beating = false;
+  const heartbeat = async () => {
+    if (beating || closed || rooms.size === 0) return;
+    beating = true;
+    try {
+      const pipeline = commands.pipeline() as unknown as {
+        presenceRefresh(key: string, ttlMs: number, ...members: string[]): void;
+        exec(): Promise<[Error | null, unknown][] | null>;
+      };
+      for (const [roomId, users] of rooms) {
+        const members = [...users.keys()].map(memberOf);
+        for (let i = 0; i < members.length; i += REFRESH_BATCH) {
+          pipeline.presenceRefresh(keyOf(roomId), ttlMs, ...members.slice(i, i + REFRESH_BATCH));
+        }
+      }
+      const results = (await pipeline.exec()) ?? [];
+      const failed = results.find(([error]) => error);
+      if (failed?.[0]) throw failed[0];
+    } catch (error) {
+      onError(new Error(`Redis presence: heartbeat failed: ${messageOf(error)}`, { cause: error }));
+    } finally {
+      beating = false;
+    }
+  };
+  const timer = setInterval(() => void heartbeat(), heartbeatMs);
+  timer.unref();
+
+  const change = async (
+    roomId: string,
+    userId: string,
+    op: 'add' | 'rem',
+  ): Promise<PresenceChange> => {
+    const [before, after] = await commands.presenceChange(
+      keyOf(roomId),
+      op,
+      ttlMs,
+      memberOf(userId),
+      userId,
+    );
+    return { online: Number(after), changed: Number(after) !== Number(before) };
+  };
+
+  return {
+    async join(roomId, userId) {
+      if (closed) throw new Error('Redis presence: closed');
+      const subscriptions = localCount(roomId, userId);
+      setLocal(roomId, userId, subscriptions + 1);
+      try {
+        if (subscriptions > 0) return { online: await countRoom(roomId), changed: false };
+        return await change(roomId, userId, 'add');
+      } catch (error) {
+        // The caller treats a failed join as never having happened.
+        setLocal(roomId, userId, localCount(roomId, userId) - 1);
+        throw fail('join', roomId, error);
+      }
+    },
+
+    async leave(roomId, userId) {
+      if (closed) throw new Error('Redis presence: closed');
+      const subscriptions = localCount(roomId, userId);
+      if (subscriptions === 0) return { online: await countRoom(roomId), changed: false };
+      // Local state changes even if Redis fails: the subscription is gone either way, and a
+      // member Redis still holds expires within ttlMs without our heartbeat.
+      setLocal(roomId, userId, subscriptions - 1);
+      try {
+        if (subscriptions > 1) return { online: await countRoom(roomId), changed: false };
+        return await change(roomId, userId, 'rem');
+      } catch (error) {
+        throw fail('leave', roomId, error);
+      }
+    },
+
+    async count(roomIds) {
+      const unique = [...new Set(roomIds)];
+      const counts = new Map<string, number>();
+      if (unique.length === 0) return counts;
+      const pipeline = commands.pipeline() as unknown as {
+        presenceCount(key: string): void;
+        exec(): Promise<[Error | null, unknown][] | null>;
+      };
+      for (const roomId of unique) pipeline.presenceCount(keyOf(roomId));
+      let results: [Error | null, unknown][];
+      try {
+        results = (await pipeline.exec()) ?? [];
+      } catch (error) {
+        throw new Error(`Redis presence: cannot count rooms: ${messageOf(error)}`, {
+          cause: error,
+        });
+      }
+      for (const [i, roomId] of unique.entries()) {
+        const [error, users] = results[i] ?? [new Error('no reply'), 0];
+        if (error) throw fail('count', roomId, error);
+        counts.set(roomId, Number(users));
+      }
+      return new Map(roomIds.map((roomId) => [roomId, counts.get(roomId) ?? 0]));
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(timer);
+      const leaving = [...rooms];
+      rooms.clear();
+      try {
+        if (leaving.length > 0) {
+          const pipeline = redis.pipeline();
+          for (const [roomId, users] of leaving) {
+            pipeline.zrem(keyOf(roomId), ...[...users.keys()].map(memberOf));
+          }
+          await pipeline.exec();
+        }
+        await redis.quit();
+      } catch (error) {
+        // Redis is unreachable: our members expire within ttlMs on their own.
+        onError(new Error(`Redis presence: leaving on close failed: ${messageOf(error)}`));
+        redis.disconnect();
+      }
+    },
+  };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,139 @@
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import type { Presence } from '../../src/presence/presence.js';
+import { createRedisPresence, type RedisPresenceOptions } from '../../src/presence/redis.js';
+import { describePresenceContract } from '../contract/presence.contract.js';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcpProxy.js';
+
+const redisUrl = inject('redisUrl');
+const runTag = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+const keyPrefix = `chathub-test-${runTag}:`;
+let servers = 0;
+const serverId = () => `server-${runTag}-${++servers}`;
+
+describePresenceContract('Redis', () =>
+  createRedisPresence(redisUrl, { serverId: serverId(), keyPrefix }),
+);
+
+describe('Redis presence across chat servers', () => {
+  let admin: Redis;
+  const opened: Presence[] = [];
+  const proxies: TcpProxy[] = [];
+  let counter = 0;
+  const room = () => `presence-redis-${runTag}-${++counter}`;
+  // Short enough to expire within a test, long enough for a loaded machine to keep heartbeating.
+  const fast = { ttlMs: 600, heartbeatMs: 100 };
+  const open = async (options: Partial<RedisPresenceOptions> = {}, url = redisUrl) => {
+    const presence = await createRedisPresence(url, {
+      serverId: serverId(),
+      keyPrefix,
+      ...options,
+    });
+    opened.push(presence);
+    return presence;
+  };
+  const countOf = async (presence: Presence, roomId: string) =>
+    (await presence.count([roomId])).get(roomId);
+  const eventually = (assertion: () => Promise<void>) =>
+    vi.waitFor(assertion, { timeout: 10_000, interval: 50 });
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  beforeAll(() => {
+    admin = new Redis(redisUrl);
+  });
+  afterAll(async () => {
+    await admin.quit();
+  });
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((presence) => presence.close()));
+    await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
+  });
+
+  it('counts distinct users over two servers sharing a room', async () => {
+    const [a, b] = [await open(), await open()];
+    const roomId = room();
+    await expect(a.join(roomId, 'alice')).resolves.toEqual({ online: 1, changed: true });
+    await expect(b.join(roomId, 'bob')).resolves.toEqual({ online: 2, changed: true });
+    await expect(b.join(roomId, 'carol')).resolves.toEqual({ online: 3, changed: true });
+    await expect(countOf(a, roomId)).resolves.toBe(3);
+    await expect(countOf(b, roomId)).resolves.toBe(3);
+    await expect(a.leave(roomId, 'alice')).resolves.toEqual({ online: 2, changed: true });
+    await expect(countOf(b, roomId)).resolves.toBe(2);
+  });
+
+  it('counts a user on both servers once, until the last server lets go', async () => {
+    const [a, b] = [await open(), await open()];
+    const roomId = room();
+    await expect(a.join(roomId, 'alice')).resolves.toEqual({ online: 1, changed: true });
+    await expect(b.join(roomId, 'alice')).resolves.toEqual({ online: 1, changed: false });
+    await expect(b.join(roomId, 'alice')).resolves.toEqual({ online: 1, changed: false });
+    await expect(a.leave(roomId, 'alice')).resolves.toEqual({ online: 1, changed: false });
+    await expect(b.leave(roomId, 'alice')).resolves.toEqual({ online: 1, changed: false });
+    await expect(countOf(a, roomId)).resolves.toBe(1);
+    await expect(b.leave(roomId, 'alice')).resolves.toEqual({ online: 0, changed: true });
+    await expect(countOf(a, roomId)).resolves.toBe(0);
+    // Nothing is left behind in Redis.
+    expect(await admin.exists(`${keyPrefix}presence:${roomId}`)).toBe(0);
+  });
+
+  it('drops the users of a server that dies without leaving, within the TTL', async () => {
+    const proxy = await startTcpProxy(redisUrl);
+    proxies.push(proxy);
+    const survivor = await open(fast);
+    const doomed = await open(fast, proxy.url);
+    const roomId = room();
+    await survivor.join(roomId, 'alice');
+    await doomed.join(roomId, 'bob');
+    await doomed.join(roomId, 'alice');
+    await expect(countOf(survivor, roomId)).resolves.toBe(2);
+
+    // The host vanishes: no leave, no heartbeat, not even a connection to Redis.
+    proxy.block();
+    await eventually(async () => expect(await countOf(survivor, roomId)).toBe(1));
+    // alice stays: her subscription on the surviving server keeps heartbeating.
+    await sleep(2 * fast.ttlMs);
+    await expect(countOf(survivor, roomId)).resolves.toBe(1);
+  });
+
+  it('keeps live members past the TTL by heartbeating', async () => {
+    const presence = await open(fast);
+    const roomId = room();
+    await presence.join(roomId, 'alice');
+    await sleep(3 * fast.ttlMs);
+    await expect(countOf(presence, roomId)).resolves.toBe(1);
+    const ttl = await admin.pttl(`${keyPrefix}presence:${roomId}`);
+    expect(ttl).toBeGreaterThan(0);
+  });
+
+  it('removes its members at once when closed', async () => {
+    const [a, b] = [await open(), await open()];
+    const roomId = room();
+    await a.join(roomId, 'alice');
+    await b.join(roomId, 'bob');
+    await b.close();
+    await expect(countOf(a, roomId)).resolves.toBe(1);
+  });
+
+  it('fails join with a clear error while Redis is unreachable, and counts right afterwards', async () => {
+    const proxy = await startTcpProxy(redisUrl);
+    proxies.push(proxy);
+    const presence = await open(fast, proxy.url);
+    const roomId = room();
+    proxy.block();
+    await eventually(async () => {
+      await expect(presence.join(roomId, 'alice')).rejects.toThrow(
+        `Redis presence: cannot join room ${roomId}`,
+      );
+    });
+    proxy.unblock();
+    await eventually(async () => {
+      await expect(presence.join(roomId, 'alice')).resolves.toEqual({ online: 1, changed: true });
+    });
+  });
+
+  it('rejects a serverId that cannot be told apart in a member', async () => {
+    await expect(createRedisPresence(redisUrl, { serverId: 'a|b', keyPrefix })).rejects.toThrow(
+      'serverId',
+    );
+  });
+});
