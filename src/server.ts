@@ -1,17 +1,19 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { adaptersFor, newServerId } from './adapters.js';
 import { createApiHandler } from './api/httpHandler.js';
 import { type ChatSocketServer, createChatSocketServer } from './chat/socketServer.js';
 import type { TransportLimits } from './chat/wsTransport.js';
 import type { Config } from './config.js';
+import { type ChatServerHandle, registerChatServer } from './discovery/redis.js';
 import { handleHealth, sendJson } from './http/health.js';
 import type { Logger } from './log.js';
 import {
   type Adapters,
   createServices,
   DEFAULT_RATE_LIMITS,
-  embeddedAdapters,
   type RateLimits,
   type Services,
 } from './services.js';
@@ -44,7 +46,8 @@ export async function startServer(
   log: Logger,
   opts: StartOptions = {},
 ): Promise<RunningServer> {
-  const adapters = opts.adapters ?? embeddedAdapters(config);
+  const serverId = newServerId();
+  const adapters = opts.adapters ?? (await adaptersFor(config, log, serverId));
   const services = await createServices(config, adapters, log, {
     ...DEFAULT_RATE_LIMITS,
     ...opts.rateLimits,
@@ -58,8 +61,10 @@ export async function startServer(
     },
   };
 
-  if (config.ROLE === 'api' && !config.CHAT_URL) {
-    log.warn('ROLE=api without CHAT_URL: sign-in will point clients at this host for chat');
+  if (config.ROLE === 'api' && !config.CHAT_URL && !config.REDIS_URL) {
+    log.warn(
+      'ROLE=api without CHAT_URL or REDIS_URL: sign-in will point clients at this host for chat',
+    );
   }
   const serveApi = config.ROLE !== 'chat';
   const api = serveApi
@@ -87,7 +92,8 @@ export async function startServer(
     server.listen(config.PORT, config.HOST, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  log.info('listening', { role: config.ROLE, port, host: config.HOST });
+  const registration = await registerForDiscovery(config, chat, serverId, port);
+  log.info('listening', { role: config.ROLE, port, host: config.HOST, serverId });
 
   return {
     port,
@@ -96,6 +102,7 @@ export async function startServer(
     services,
     async stop() {
       draining = true;
+      await registration?.deregister();
       server.close();
       await chat?.transport.drain(DRAIN_TIMEOUT_MS);
       await chat?.close();
@@ -103,4 +110,23 @@ export async function startServer(
       await services.close();
     },
   };
+}
+
+/**
+ * With Redis, a chat server announces its public URL and load so that sign-in and discovery
+ * hand clients the least-loaded live server.
+ */
+async function registerForDiscovery(
+  config: Config,
+  chat: ChatSocketServer | null,
+  serverId: string,
+  port: number,
+): Promise<ChatServerHandle | null> {
+  if (!config.REDIS_URL || !chat) return null;
+  const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? hostname() : config.HOST;
+  return registerChatServer(config.REDIS_URL, {
+    publicUrl: config.PUBLIC_URL ?? `ws://${host}:${port}/ws`,
+    serverId,
+    connections: () => chat.transport.connectionCount(),
+  });
 }

@@ -1,22 +1,16 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { EventBus } from './bus/eventBus.js';
-import { createMemoryBus } from './bus/memory.js';
 import { type FeedRequest, RoomFeed } from './chat/roomFeed.js';
 import { RoomHub } from './chat/roomHub.js';
 import type { Config } from './config.js';
 import type { Discovery } from './discovery/discovery.js';
-import { createStaticDiscovery } from './discovery/static.js';
 import { AuthService } from './domain/auth.js';
 import { ChatService } from './domain/chat.js';
 import { type RateLimit, RateLimiter } from './domain/rateLimiter.js';
 import { RoomService } from './domain/rooms.js';
 import { TokenIssuer } from './domain/tokens.js';
 import type { Logger } from './log.js';
-import { createMemoryPresence } from './presence/memory.js';
 import type { Presence } from './presence/presence.js';
 import { resolveJwtSecret } from './secrets.js';
-import { openSqliteStore } from './storage/sqlite.js';
 import type { Store } from './storage/store.js';
 
 /** Everything procedures use, built once per process from the configuration. */
@@ -39,20 +33,6 @@ export interface Adapters {
   bus: EventBus;
   presence: Presence;
   discovery: Discovery;
-}
-
-/** The embedded default: SQLite under DATA_DIR, in-process bus and presence. */
-export function embeddedAdapters(config: Config): Adapters {
-  mkdirSync(config.DATA_DIR, { recursive: true });
-  return {
-    store: openSqliteStore(join(config.DATA_DIR, 'chathub.db')),
-    bus: createMemoryBus(),
-    presence: createMemoryPresence(),
-    discovery: createStaticDiscovery(
-      config.PUBLIC_URL ?? config.CHAT_URL,
-      `localhost:${config.PORT}`,
-    ),
-  };
 }
 
 export interface RateLimits {
@@ -106,7 +86,14 @@ export async function createServices(
     limits: { auth: new RateLimiter(rateLimits.auth) },
     hub,
     async checkReady() {
-      await store.ping();
+      await Promise.all([
+        store.ping().catch((error: unknown) => {
+          throw new Error(`storage unreachable: ${describe(error)}`);
+        }),
+        bus.ping().catch((error: unknown) => {
+          throw new Error(`pub/sub unreachable: ${describe(error)}`);
+        }),
+      ]);
     },
     async close() {
       await hub.close();
@@ -114,4 +101,8 @@ export async function createServices(
       await store.close();
     },
   };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

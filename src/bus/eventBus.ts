@@ -14,5 +14,7 @@ export type RoomListener = (broadcast: RoomBroadcast) => void;
 export interface EventBus {
   subscribe(roomId: string, listener: RoomListener): Promise<() => Promise<void>>;
   publish(roomId: string, broadcast: RoomBroadcast): Promise<void>;
+  /** Resolves when the bus can deliver (its server answers); rejects otherwise. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -22,6 +22,7 @@ export function createMemoryBus(): EventBus {
     async publish(roomId, broadcast: RoomBroadcast) {
       for (const listener of rooms.get(roomId) ?? []) listener(broadcast);
     },
+    async ping() {},
     async close() {
       rooms.clear();
     },

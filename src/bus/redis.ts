@@ -150,6 +150,10 @@ export async function createRedisBus(
       }
     },
 
+    async ping() {
+      await Promise.all([publisher.ping(), subscriber.ping()]);
+    },
+
     async close() {
       if (closed) return;
       closed = true;

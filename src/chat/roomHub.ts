@@ -21,6 +21,8 @@ interface ChannelState {
   /** Entries that arrived ahead of a missing one (several chat servers publish into a room). */
   readonly early: Map<number, LoggedBroadcast>;
   gapTimer: NodeJS.Timeout | null;
+  /** The online count members last heard, to notice changes nobody announced. */
+  online: number | null;
 }
 
 interface Channel extends ChannelState {
@@ -35,11 +37,17 @@ export interface RoomHubOptions {
   onError(error: unknown): void;
   /** How long an out-of-order entry waits for the missing ones before they are read from the log. */
   gapWaitMs?: number;
+  /**
+   * How often local rooms' online counts are re-read, so that changes nobody announces (a chat
+   * server that died, its users expiring from presence) still reach members. 0 turns it off.
+   */
+  presenceRefreshMs?: number;
 }
 
 /** Presence changes are published at most this often per room, coalescing join storms. */
 const PRESENCE_THROTTLE_MS = 250;
 const DEFAULT_GAP_WAIT_MS = 100;
+const DEFAULT_PRESENCE_REFRESH_MS = 5_000;
 
 /**
  * The chat server's local fan-out: which members are in which room on this process. It holds
@@ -51,9 +59,15 @@ export class RoomHub {
   private readonly channels = new Map<string, Channel>();
   private readonly presenceTimers = new Map<string, NodeJS.Timeout>();
   private readonly gapWaitMs: number;
+  private readonly presenceRefresh: NodeJS.Timeout | null;
 
   constructor(private readonly options: RoomHubOptions) {
     this.gapWaitMs = options.gapWaitMs ?? DEFAULT_GAP_WAIT_MS;
+    const refreshMs = options.presenceRefreshMs ?? DEFAULT_PRESENCE_REFRESH_MS;
+    this.presenceRefresh =
+      refreshMs > 0
+        ? setInterval(() => this.refreshPresence().catch(options.onError), refreshMs).unref()
+        : null;
   }
 
   /** Adds a member; the returned function removes it again (idempotent). */
@@ -85,6 +99,7 @@ export class RoomHub {
   }
 
   async close(): Promise<void> {
+    if (this.presenceRefresh) clearInterval(this.presenceRefresh);
     for (const timer of this.presenceTimers.values()) clearTimeout(timer);
     this.presenceTimers.clear();
     const channels = [...this.channels.values()];
@@ -100,6 +115,7 @@ export class RoomHub {
       delivered: null,
       early: new Map(),
       gapTimer: null,
+      online: null,
     };
     // One object: the subscription mutates the same state the hub reads.
     const channel: Channel = Object.assign(state, { ready: this.subscribe(state) });
@@ -136,6 +152,7 @@ export class RoomHub {
 
   private receive(channel: ChannelState, broadcast: RoomBroadcast): void {
     if (broadcast.kind === 'presence') {
+      channel.online = broadcast.online;
       this.dispatch(
         channel,
         new SharedEvent(
@@ -219,6 +236,16 @@ export class RoomHub {
     }, PRESENCE_THROTTLE_MS);
     timer.unref();
     this.presenceTimers.set(roomId, timer);
+  }
+
+  /** Announces counts that changed without a join or leave here (for example by expiry). */
+  private async refreshPresence(): Promise<void> {
+    const channels = [...this.channels.values()].filter((channel) => channel.online !== null);
+    if (channels.length === 0) return;
+    const counts = await this.options.presence.count(channels.map((channel) => channel.roomId));
+    for (const channel of channels) {
+      if (counts.get(channel.roomId) !== channel.online) this.announcePresence(channel.roomId);
+    }
   }
 
   private async publishPresence(roomId: string): Promise<void> {

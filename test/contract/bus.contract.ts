@@ -152,6 +152,13 @@ export function describeBusContract(name: string, create: () => Promise<EventBus
       expect(staying.received).toEqual([1, 2, 3].map((seq) => logged(roomId, seq)));
     });
 
+    it('answers ping while connected, also with rooms subscribed', async () => {
+      const bus = await open();
+      await expect(bus.ping()).resolves.toBeUndefined();
+      await bus.subscribe(room(), () => {});
+      await expect(bus.ping()).resolves.toBeUndefined();
+    });
+
     it('stops delivering after the last listener leaves, and a new subscription works', async () => {
       const bus = await open();
       const roomId = room();

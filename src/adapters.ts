@@ -1,0 +1,59 @@
+import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { createMemoryBus } from './bus/memory.js';
+import { createRedisBus } from './bus/redis.js';
+import type { Config } from './config.js';
+import { createRedisDiscovery } from './discovery/redis.js';
+import { createStaticDiscovery } from './discovery/static.js';
+import type { Logger } from './log.js';
+import { createMemoryPresence } from './presence/memory.js';
+import { createRedisPresence } from './presence/redis.js';
+import type { Adapters } from './services.js';
+import { openMongoStore } from './storage/mongo.js';
+import { openSqliteStore } from './storage/sqlite.js';
+
+/** Names this process among the chat servers sharing Redis. */
+export function newServerId(): string {
+  return `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/**
+ * The storage and messaging for this process: MongoDB when MONGO_URL is set (else the embedded
+ * SQLite file), Redis for pub/sub, presence and discovery when REDIS_URL is set (else in-process,
+ * which is only correct for a single process).
+ */
+export async function adaptersFor(
+  config: Config,
+  log: Logger,
+  serverId: string,
+): Promise<Adapters> {
+  const onError = (component: string) => (error: Error) =>
+    log.warn(`${component} trouble`, { error });
+  const store = config.MONGO_URL
+    ? await openMongoStore(config.MONGO_URL)
+    : openEmbeddedStore(config.DATA_DIR);
+  if (!config.REDIS_URL) {
+    return {
+      store,
+      bus: createMemoryBus(),
+      presence: createMemoryPresence(),
+      discovery: createStaticDiscovery(
+        config.PUBLIC_URL ?? config.CHAT_URL,
+        `localhost:${config.PORT}`,
+      ),
+    };
+  }
+  const url = config.REDIS_URL;
+  return {
+    store,
+    bus: await createRedisBus(url, { onError: onError('redis bus') }),
+    presence: await createRedisPresence(url, { serverId, onError: onError('redis presence') }),
+    discovery: await createRedisDiscovery(url, { onError: onError('redis discovery') }),
+  };
+}
+
+function openEmbeddedStore(dataDir: string) {
+  mkdirSync(dataDir, { recursive: true });
+  return openSqliteStore(join(dataDir, 'chathub.db'));
+}
