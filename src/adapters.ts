@@ -48,7 +48,14 @@ export async function adaptersFor(
   return {
     store,
     bus: await createRedisBus(url, { onError: onError('redis bus') }),
-    presence: await createRedisPresence(url, { serverId, onError: onError('redis presence') }),
+    // Ten seconds of life plus the hub's five-second recount keep a dead server's users in the
+    // counts members see for at most fifteen seconds.
+    presence: await createRedisPresence(url, {
+      serverId,
+      ttlMs: 10_000,
+      heartbeatMs: 3_000,
+      onError: onError('redis presence'),
+    }),
     discovery: await createRedisDiscovery(url, { onError: onError('redis discovery') }),
   };
 }

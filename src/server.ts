@@ -72,8 +72,15 @@ export async function startServer(
     : null;
   const chat =
     config.ROLE !== 'api'
-      ? createChatSocketServer({ services, log, trustProxy, limits: opts.transportLimits })
+      ? createChatSocketServer({
+          services,
+          log,
+          trustProxy,
+          limits: opts.transportLimits,
+          onConnectionsChanged: () => registration?.loadChanged(),
+        })
       : null;
+  let registration: ChatServerHandle | null = null;
 
   const server = createServer((req, res) => {
     if (handleHealth(req, res, probe)) return;
@@ -92,7 +99,7 @@ export async function startServer(
     server.listen(config.PORT, config.HOST, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const registration = await registerForDiscovery(config, chat, serverId, port);
+  registration = await registerForDiscovery(config, chat, serverId, port, log);
   log.info('listening', { role: config.ROLE, port, host: config.HOST, serverId });
 
   return {
@@ -121,6 +128,7 @@ async function registerForDiscovery(
   chat: ChatSocketServer | null,
   serverId: string,
   port: number,
+  log: Logger,
 ): Promise<ChatServerHandle | null> {
   if (!config.REDIS_URL || !chat) return null;
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? hostname() : config.HOST;
@@ -128,5 +136,6 @@ async function registerForDiscovery(
     publicUrl: config.PUBLIC_URL ?? `ws://${host}:${port}/ws`,
     serverId,
     connections: () => chat.transport.connectionCount(),
+    onError: (error) => log.warn('discovery registration trouble', { error }),
   });
 }

@@ -23,6 +23,7 @@ export function createChatSocketServer(opts: {
   log: Logger;
   trustProxy: boolean;
   limits?: Partial<TransportLimits>;
+  onConnectionsChanged?(): void;
 }): ChatSocketServer {
   const { services, log, trustProxy } = opts;
   const wss = new WebSocketServer({ noServer: true, maxPayload: HARD_MAX_PAYLOAD });
@@ -39,6 +40,7 @@ export function createChatSocketServer(opts: {
       if (error.code === 'INTERNAL_SERVER_ERROR') log.error('chat request failed', { path, error });
     },
     limits: opts.limits,
+    onConnectionsChanged: opts.onConnectionsChanged,
   });
   wss.on('connection', (ws, req) => transport.handleConnection(ws, req));
 

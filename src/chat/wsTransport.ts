@@ -65,6 +65,8 @@ export interface WsTransportOptions<TRouter extends AnyTRPCRouter> {
   /** When the connection's credentials lapse (epoch ms); it is closed then, to re-authenticate. */
   expiresAt?(ctx: inferRouterContext<TRouter>): number | null;
   onError?(error: TRPCError, info: { path: string | undefined; type: string }): void;
+  /** Called whenever a connection opens or closes (this server's load changed). */
+  onConnectionsChanged?(): void;
   limits?: Partial<TransportLimits>;
 }
 
@@ -138,6 +140,7 @@ export function createWsTransport<TRouter extends AnyTRPCRouter>(
     let ctx: Ctx | undefined;
     let expiryTimer: NodeJS.Timeout | undefined;
     connections.add(ws);
+    options.onConnectionsChanged?.();
 
     const send = (data: string | Buffer) => {
       if (ws.readyState === WebSocket.OPEN) ws.send(data, { binary: false });
@@ -404,6 +407,7 @@ export function createWsTransport<TRouter extends AnyTRPCRouter>(
 
     ws.once('close', () => {
       connections.delete(ws);
+      options.onConnectionsChanged?.();
       keepAlive.stop();
       clearTimeout(expiryTimer);
       for (const subscription of subscriptions.values()) subscription.abort();

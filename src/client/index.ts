@@ -73,14 +73,15 @@ export async function connect(options: ConnectOptions): Promise<ChatHubConnectio
     password: options.password,
   });
 
-  let firstConnection = true;
+  let currentUrl: string | null = null;
   const ws: TRPCWebSocketClient = createWSClient({
     url: async () => {
-      if (firstConnection || !session) {
-        firstConnection = false;
-        return session?.chatUrl ?? '';
-      }
-      return api.discovery.chatUrl.query();
+      // The first connection goes where sign-in said; every reconnect asks discovery again,
+      // steering away from the server just lost.
+      currentUrl = currentUrl
+        ? await api.discovery.chatUrl.query({ avoid: currentUrl })
+        : (session?.chatUrl ?? '');
+      return currentUrl;
     },
     connectionParams: () => ({ token: session?.token ?? '' }),
     // tRPC types this as the DOM constructor; `ws` implements everything the client uses.

@@ -76,3 +76,11 @@ export const voteInput = z.object({
   vote: voteValueSchema,
 });
 export type VoteInput = z.infer<typeof voteInput>;
+
+export const chatUrlInput = z
+  .object({
+    /** The chat server the client just lost, to be avoided while another is live. */
+    avoid: z.string().max(2048).optional(),
+  })
+  .optional();
+export type ChatUrlInput = z.infer<typeof chatUrlInput>;

@@ -33,6 +33,11 @@ export interface ChatServerRegistration {
 }
 
 export interface ChatServerHandle {
+  /**
+   * Re-announces the load shortly (coalescing bursts), so that discovery sees a change of
+   * connections before the next heartbeat and a wave of sign-ins spreads across servers.
+   */
+  loadChanged(): void;
   /** Stops the heartbeat and removes this server from discovery at once. */
   deregister(): Promise<void>;
 }
@@ -53,6 +58,9 @@ for _, id in ipairs(ids) do
 end
 return live
 `;
+
+/** Connection changes within this window go out as one load update. */
+const LOAD_UPDATE_DELAY_MS = 50;
 
 const keys = (prefix: string) => ({
   servers: `${prefix}servers`,
@@ -125,11 +133,26 @@ export async function registerChatServer(
   }, heartbeatMs);
   timer.unref();
 
+  let loadTimer: NodeJS.Timeout | null = null;
   return {
+    loadChanged() {
+      if (!active || loadTimer) return;
+      loadTimer = setTimeout(() => {
+        loadTimer = null;
+        if (!active) return;
+        announce().catch((error: unknown) =>
+          onError(
+            new Error(`Redis discovery: load update failed: ${messageOf(error)}`, { cause: error }),
+          ),
+        );
+      }, LOAD_UPDATE_DELAY_MS);
+      loadTimer.unref();
+    },
     async deregister() {
       if (!active) return;
       active = false;
       clearInterval(timer);
+      if (loadTimer) clearTimeout(loadTimer);
       try {
         // Queued behind any heartbeat already sent, so nothing re-adds the key afterwards.
         await redis.multi().del(key).srem(servers, serverId).exec();
@@ -163,7 +186,7 @@ export async function createRedisDiscovery(
   };
 
   return {
-    async chatUrl() {
+    async chatUrl(_requestHost, avoid) {
       let records: string[];
       try {
         records = await commands.liveServers(servers, serverPrefix);
@@ -172,10 +195,14 @@ export async function createRedisDiscovery(
           cause: error,
         });
       }
+      const live = records.flatMap((raw) => parseRecord(raw) ?? []);
+      // A server the client just lost is only handed out again when it is the only one left: its
+      // registration outlives a crash by up to the time-to-live.
+      const candidates = live.some((record) => record.publicUrl !== avoid)
+        ? live.filter((record) => record.publicUrl !== avoid)
+        : live;
       let best: ServerRecord[] = [];
-      for (const raw of records) {
-        const record = parseRecord(raw);
-        if (!record) continue;
+      for (const record of candidates) {
         if (best.length === 0 || record.connections < (best[0]?.connections ?? 0)) best = [record];
         else if (record.connections === best[0]?.connections) best.push(record);
       }

@@ -25,8 +25,14 @@ export interface Clients {
 export function createClients(sessions: SessionStore): Clients {
   const origin = window.location.origin;
   const api = createApiClient(origin, sessions.token);
+  let currentUrl: string | undefined;
   const socket = createWSClient({
-    url: () => api.discovery.chatUrl.query(),
+    url: async () => {
+      currentUrl = await api.discovery.chatUrl.query(
+        currentUrl ? { avoid: currentUrl } : undefined,
+      );
+      return currentUrl;
+    },
     connectionParams: () => ({ token: sessions.token() ?? '' }),
     keepAlive: { enabled: true, intervalMs: 10_000, pongTimeoutMs: 5_000 },
     lazy: { enabled: true, closeMs: 10_000 },
