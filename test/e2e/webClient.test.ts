@@ -1,0 +1,356 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { collectPageErrors, launchChromium } from '../helpers/browser.js';
+import { PASSWORD, startTestServer, type TestServer, uniqueName } from '../helpers/server.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const ARTIFACTS = join(ROOT, 'artifacts');
+/** How long a change made by one user may take to show on the other's screen. */
+const LIVE_MS = 10_000;
+/** Leaving is announced after the presence throttle (250 ms); allow for the socket close to land. */
+const PRESENCE_DROP_MS = 10_000;
+
+interface User {
+  name: string;
+  context: BrowserContext;
+  page: Page;
+  errors: string[];
+  /** Console errors this test provokes on purpose (a browser logs every 4xx response). */
+  expectedErrors: RegExp[];
+}
+
+let server: TestServer;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+const users: User[] = [];
+
+async function newUser(prefix: string, viewport = { width: 1280, height: 800 }): Promise<User> {
+  const context = await browser.newContext({ viewport });
+  context.setDefaultTimeout(LIVE_MS);
+  contexts.push(context);
+  const page = await context.newPage();
+  const name = uniqueName(prefix);
+  const user: User = {
+    name,
+    context,
+    page,
+    errors: collectPageErrors(page, name),
+    expectedErrors: [],
+  };
+  users.push(user);
+  return user;
+}
+
+/** Waits until the element's trimmed text equals `expected`, naming what was awaited when it does not. */
+async function expectText(locator: Locator, expected: string, what: string, timeout = LIVE_MS) {
+  await expect
+    .poll(async () => ((await locator.textContent({ timeout })) ?? '').trim(), {
+      timeout,
+      interval: 50,
+      message: `${what}: expected text "${expected}"`,
+    })
+    .toBe(expected);
+}
+
+async function expectAttribute(
+  locator: Locator,
+  name: string,
+  expected: string | null,
+  what: string,
+  timeout = LIVE_MS,
+) {
+  await expect
+    .poll(() => locator.getAttribute(name, { timeout }), {
+      timeout,
+      interval: 50,
+      message: `${what}: expected ${name}=${JSON.stringify(expected)}`,
+    })
+    .toBe(expected);
+}
+
+async function signUp(user: User): Promise<void> {
+  const { page } = user;
+  await page.getByRole('tab', { name: 'Sign up' }).click();
+  await page.getByLabel('Username', { exact: true }).fill(user.name);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByText(`Signed in as ${user.name}`).waitFor();
+  await page.getByRole('heading', { name: 'Rooms' }).waitFor();
+}
+
+function roomLink(page: Page, roomName: string): Locator {
+  return page.getByRole('link', { name: new RegExp(`\\b${roomName}\\b`) });
+}
+
+async function openGeneral(user: User): Promise<void> {
+  const link = roomLink(user.page, 'general');
+  expect(await link.getAttribute('href')).toBe('/rooms/general');
+  await link.click();
+  await user.page.waitForURL('**/rooms/general');
+  await user.page.getByRole('heading', { name: 'general' }).waitFor();
+  await expectText(user.page.getByTestId('connection'), 'Connected', `${user.name}'s connection`);
+}
+
+function messageLog(page: Page): Locator {
+  return page.getByRole('log', { name: 'Messages' });
+}
+
+function message(page: Page, body: string): Locator {
+  return messageLog(page).getByTestId('message').filter({ hasText: body });
+}
+
+async function send(user: User, body: string): Promise<void> {
+  const composer = user.page.getByLabel('Message', { exact: true });
+  await composer.click();
+  await composer.pressSequentially(body);
+  await composer.press('Enter');
+  await message(user.page, body).waitFor();
+  await expect
+    .poll(() => composer.inputValue(), { message: 'the composer clears after sending' })
+    .toBe('');
+}
+
+function voteButton(article: Locator, name: 'Upvote' | 'Downvote'): Locator {
+  return article.getByRole('button', { name, exact: true });
+}
+
+async function expectVotes(article: Locator, up: number, down: number, what: string) {
+  await expectText(article.getByTestId('up-count'), String(up), `${what} up-count`);
+  await expectText(article.getByTestId('down-count'), String(down), `${what} down-count`);
+}
+
+async function expectPressed(article: Locator, up: boolean, down: boolean, what: string) {
+  await expectAttribute(
+    voteButton(article, 'Upvote'),
+    'aria-pressed',
+    String(up),
+    `${what} Upvote`,
+  );
+  await expectAttribute(
+    voteButton(article, 'Downvote'),
+    'aria-pressed',
+    String(down),
+    `${what} Downvote`,
+  );
+}
+
+/** Alerts with something in them: a live region may sit empty in the page, but should not speak. */
+async function visibleAlerts(page: Page): Promise<string[]> {
+  const texts = await page.getByRole('alert').allTextContents();
+  return texts.map((text) => text.trim()).filter(Boolean);
+}
+
+/** Why the browser or server could not start: every test then fails with it (none is skipped). */
+let setupError: unknown = null;
+
+beforeAll(async () => {
+  try {
+    if (!existsSync(join(ROOT, 'dist/web/index.html'))) {
+      throw new Error('dist/web/index.html is missing: run npm run build first');
+    }
+    mkdirSync(ARTIFACTS, { recursive: true });
+    server = await startTestServer();
+    browser = await launchChromium();
+  } catch (error) {
+    setupError = error;
+  }
+}, 60_000);
+
+beforeEach(() => {
+  if (setupError) throw setupError;
+});
+
+afterAll(async () => {
+  await Promise.allSettled(contexts.map((context) => context.close()));
+  await browser?.close();
+  await server?.stop();
+}, 60_000);
+
+describe('auth screen', { timeout: 60_000 }, () => {
+  it('shows a server validation message next to the field, linked by aria-describedby', async () => {
+    const user = await newUser('val');
+    user.expectedErrors.push(/Failed to load resource: .*status of 400 .*\/trpc\/auth\.signUp\b/);
+    await user.page.goto(server.apiUrl);
+    await user.page.getByRole('tab', { name: 'Sign up' }).click();
+    await user.page.getByLabel('Username', { exact: true }).fill(user.name);
+    const password = user.page.getByLabel('Password', { exact: true });
+    await password.fill('short');
+    await user.page.getByRole('button', { name: 'Create account' }).click();
+
+    // What assistive technology reads for the field: the text of every element it points at.
+    const description = async () => {
+      const ids = ((await password.getAttribute('aria-describedby')) ?? '').split(/\s+/);
+      const texts = await Promise.all(
+        ids.filter(Boolean).map((id) => user.page.locator(`[id="${id}"]`).textContent()),
+      );
+      return texts.join(' ').trim();
+    };
+    await expect
+      .poll(description, {
+        timeout: LIVE_MS,
+        message: "the Password input's aria-describedby leads to the server's message",
+      })
+      .toMatch(/Password must be at least \d+ characters/);
+    await expect(
+      user.page.getByText(/Password must be at least \d+ characters/).isVisible(),
+      'the message is shown on screen, not only to screen readers',
+    ).resolves.toBe(true);
+    expect(await user.page.getByText(`Signed in as ${user.name}`).count()).toBe(0);
+    await user.context.close();
+  });
+
+  it('tells a returning user whose stored session has expired to sign in again', async () => {
+    const user = await newUser('late');
+    // A session stored by an earlier visit whose token has run out (the app's localStorage key).
+    const stale = {
+      token: 'expired.token.value',
+      expiresAt: Date.now() - 60_000,
+      user: { id: 'u-expired', username: 'ghost' },
+    };
+    await user.context.addInitScript({
+      content: `localStorage.setItem('chathub.session', ${JSON.stringify(JSON.stringify(stale))});`,
+    });
+    await user.page.goto(server.apiUrl);
+    await user.page
+      .getByRole('status')
+      .filter({ hasText: 'Your session has expired; sign in again' })
+      .waitFor();
+    await user.page.getByRole('tab', { name: 'Sign in' }).waitFor();
+    expect(await user.page.getByText('Signed in as').count()).toBe(0);
+    await user.context.close();
+  });
+});
+
+describe('web client in a real browser', { timeout: 120_000 }, () => {
+  let a: User;
+  let b: User;
+  const first = `Hello from the browser ${Date.now()}`;
+
+  it('serves the app with a content security policy', async () => {
+    a = await newUser('alice');
+    b = await newUser('bob');
+    const response = await a.page.goto(server.apiUrl);
+    expect(response?.status()).toBe(200);
+    expect(response?.headers()['content-security-policy']).toContain("default-src 'self'");
+  });
+
+  it('signs two users up in separate browsers; both open general and see 2 online', async () => {
+    await signUp(a);
+    await openGeneral(a);
+    await expectText(a.page.getByTestId('online-count'), '1 online', 'A alone in general');
+
+    await b.page.goto(server.apiUrl);
+    await signUp(b);
+    // The room list names each room with its live head count ("general 1 online").
+    await b.page.getByRole('link', { name: /\bgeneral\b.*\b1 online\b/ }).waitFor();
+    await openGeneral(b);
+
+    await expectText(a.page.getByTestId('online-count'), '2 online', "A's online count");
+    await expectText(b.page.getByTestId('online-count'), '2 online', "B's online count");
+    for (const user of [a, b]) {
+      const pressed = await Promise.all(
+        ['Latest', 'Top'].map((name) =>
+          user.page.getByRole('button', { name, exact: true }).getAttribute('aria-pressed'),
+        ),
+      );
+      expect(pressed.sort(), 'exactly one of Latest/Top is pressed').toEqual(['false', 'true']);
+    }
+  });
+
+  it("delivers A's message to B, marked as A's own only for A", async () => {
+    await send(a, first);
+    const onB = message(b.page, first);
+    await onB.waitFor();
+    await expect(onB.count()).resolves.toBe(1);
+    expect(await onB.textContent()).toContain(a.name);
+    expect(await onB.getAttribute('data-own')).not.toBe('true');
+    await expectAttribute(message(a.page, first), 'data-own', 'true', "A's own message on A");
+    await expect(message(a.page, first).count()).resolves.toBe(1);
+  });
+
+  it('counts votes live: up, switch to down, take it back', async () => {
+    const onA = message(a.page, first);
+    const onB = message(b.page, first);
+    await expectVotes(onA, 0, 0, "A's view before voting");
+
+    await voteButton(onB, 'Upvote').click();
+    await expectVotes(onA, 1, 0, "A's view after B upvotes");
+    await expectPressed(onB, true, false, "B's buttons after upvoting");
+    await expectPressed(onA, false, false, "A's buttons (A has not voted)");
+
+    await voteButton(onB, 'Downvote').click();
+    await expectVotes(onA, 0, 1, "A's view after B switches to downvote");
+    await expectPressed(onB, false, true, "B's buttons after switching");
+
+    await voteButton(onB, 'Downvote').click();
+    await expectVotes(onA, 0, 0, "A's view after B takes the downvote back");
+    await expectVotes(onB, 0, 0, "B's view after taking the downvote back");
+    await expectPressed(onB, false, false, "B's buttons after taking the vote back");
+  });
+
+  it('keeps A signed in across a reload, with the message in history', async () => {
+    await a.page.reload();
+    await a.page.getByText(`Signed in as ${a.name}`).waitFor();
+    await message(a.page, first).waitFor();
+    expect(await a.page.getByRole('tab', { name: 'Sign in' }).count(), 'no auth screen').toBe(0);
+    expect(a.page.url()).toBe(`${server.apiUrl}/rooms/general`);
+    await expectText(a.page.getByTestId('connection'), 'Connected', "A's connection after reload");
+    await expectText(a.page.getByTestId('online-count'), '2 online', "A's count after reload");
+    await expectAttribute(message(a.page, first), 'data-own', 'true', 'own message after reload');
+  });
+
+  it('renders the chat room (screenshots in artifacts/)', async () => {
+    const reply =
+      'Hi Alice! Voting works both ways, and this is a slightly longer message to see how the bubbles wrap.';
+    const third = 'Top sorts by score; Latest by time.';
+    await send(b, reply);
+    await send(a, third);
+    await message(a.page, reply).waitFor();
+    await message(b.page, third).waitFor();
+    await voteButton(message(a.page, reply), 'Upvote').click();
+    await voteButton(message(b.page, third), 'Upvote').click();
+    await voteButton(message(b.page, first), 'Downvote').click();
+    await expectVotes(message(a.page, reply), 1, 0, "A's view of B's reply");
+    await expectVotes(message(a.page, third), 1, 0, "A's view of A's third message");
+    await expectVotes(message(a.page, first), 0, 1, "A's view of A's first message");
+    await expectPressed(message(a.page, reply), true, false, "A's buttons on B's reply");
+
+    expect(await visibleAlerts(a.page), 'no error alerts on A').toEqual([]);
+    expect(await visibleAlerts(b.page), 'no error alerts on B').toEqual([]);
+
+    await a.page.screenshot({ path: join(ARTIFACTS, 'chat-room.png'), fullPage: true });
+    const size = a.page.viewportSize();
+    await a.page.setViewportSize({ width: 375, height: 812 });
+    await a.page.screenshot({ path: join(ARTIFACTS, 'chat-room-mobile.png'), fullPage: true });
+    if (size) await a.page.setViewportSize(size);
+  });
+
+  it("drops A's online count to 1 when B closes the browser", async () => {
+    await b.context.close();
+    await expectText(
+      a.page.getByTestId('online-count'),
+      '1 online',
+      "A's count after B left",
+      PRESENCE_DROP_MS,
+    );
+  });
+
+  it('signs A out to the auth screen, and a reload stays signed out', async () => {
+    await a.page.getByRole('button', { name: 'Sign out' }).click();
+    await a.page.getByRole('tab', { name: 'Sign in' }).waitFor();
+    expect(await a.page.getByText(`Signed in as ${a.name}`).count()).toBe(0);
+    await a.page.reload();
+    await a.page.getByRole('tab', { name: 'Sign in' }).waitFor();
+    expect(await a.page.getByText(`Signed in as ${a.name}`).count()).toBe(0);
+  });
+
+  it('logged no console errors, CSP violations or uncaught exceptions', () => {
+    const unexpected = users.flatMap((user) =>
+      user.errors.filter((error) => !user.expectedErrors.some((pattern) => pattern.test(error))),
+    );
+    expect(unexpected).toEqual([]);
+  });
+});
