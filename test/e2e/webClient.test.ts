@@ -302,6 +302,23 @@ describe('web client in a real browser', { timeout: 120_000 }, () => {
     await expectAttribute(message(a.page, first), 'data-own', 'true', 'own message after reload');
   });
 
+  it('shows Offline when the network drops and Connected once it is back', async () => {
+    await a.context.setOffline(true);
+    await expectText(a.page.getByTestId('connection'), 'Offline', "A's badge while offline");
+    await a.context.setOffline(false);
+    await expectText(a.page.getByTestId('connection'), 'Connected', "A's badge back online");
+  });
+
+  it('reconnects by itself after the server asks it to, with nothing missing or doubled', async () => {
+    server.running.chat?.transport.broadcastReconnect();
+    const during = 'Sent while A was reconnecting';
+    await send(b, during);
+    await message(a.page, during).waitFor();
+    await expectText(a.page.getByTestId('connection'), 'Connected', "A's badge after reconnecting");
+    expect(await message(a.page, during).count(), 'the message once').toBe(1);
+    expect(await message(a.page, first).count(), 'history not doubled').toBe(1);
+  });
+
   it('renders the chat room (screenshots in artifacts/)', async () => {
     const reply =
       'Hi Alice! Voting works both ways, and this is a slightly longer message to see how the bubbles wrap.';

@@ -8,19 +8,19 @@ export function useConnectionState(socket: TRPCWebSocketClient): ConnectionState
   const [state, setState] = useState<ConnectionState>('connecting');
   useEffect(() => {
     let everConnected = false;
-    const subscription = socket.connectionState.subscribe({
-      next(value) {
-        if (!navigator.onLine) return setState('offline');
-        if (value.state === 'pending') {
-          everConnected = true;
-          setState('connected');
-        } else if (value.state === 'connecting') {
-          setState(everConnected || value.error ? 'reconnecting' : 'connecting');
-        }
-      },
-    });
+    const show = (value: ReturnType<typeof socket.connectionState.get>) => {
+      if (!navigator.onLine) return setState('offline');
+      if (value.state === 'pending') {
+        everConnected = true;
+        setState('connected');
+      } else if (value.state === 'connecting') {
+        setState(everConnected || value.error ? 'reconnecting' : 'connecting');
+      }
+    };
+    const subscription = socket.connectionState.subscribe({ next: show });
     const offline = () => setState('offline');
-    const online = () => setState(everConnected ? 'reconnecting' : 'connecting');
+    // Back online: the socket may never have dropped, so show its actual state.
+    const online = () => show(socket.connectionState.get());
     window.addEventListener('offline', offline);
     window.addEventListener('online', online);
     return () => {

@@ -13,6 +13,8 @@ export function useRoom(roomId: string, readerId: string) {
   const [state, dispatch] = useReducer(roomReducer, initialRoom);
   const [error, setError] = useState<string | null>(null);
   const [live, setLive] = useState(false);
+  /** The subscription ended for good (no such room, signed out): nothing more will arrive. */
+  const [ended, setEnded] = useState(false);
   const loadingOlder = useRef(false);
   const utils = trpc.useUtils();
   const send = trpc.chat.send.useMutation();
@@ -26,7 +28,10 @@ export function useRoom(roomId: string, readerId: string) {
         if (data.type === 'snapshot') setLive(true);
         dispatch({ type: 'event', event: data, readerId });
       },
-      onError: (failure) => setError(describeError(failure).message),
+      onError: (failure) => {
+        setEnded(true);
+        setError(describeError(failure).message);
+      },
     },
   );
 
@@ -84,6 +89,7 @@ export function useRoom(roomId: string, readerId: string) {
   return {
     ...state,
     live,
+    ended,
     error,
     dismissError: () => setError(null),
     loadOlder,

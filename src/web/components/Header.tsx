@@ -11,7 +11,8 @@ export function Header({ user, onSignOut }: { user: PublicUser; onSignOut: () =>
       </a>
       <div className="header-user">
         <span>
-          Signed in as <strong>{user.username}</strong>
+          <span className="signed-in-label">Signed in as </span>
+          <strong>{user.username}</strong>
         </span>
         <button type="button" className="button button-quiet" onClick={onSignOut}>
           Sign out

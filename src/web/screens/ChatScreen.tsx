@@ -69,9 +69,11 @@ export function ChatScreen({
           onVote={room.castVote}
         />
       ) : (
-        <p className="message-list muted">Loading messages…</p>
+        <p className="message-list muted">
+          {room.ended ? 'This room cannot be shown.' : 'Loading messages…'}
+        </p>
       )}
-      <Composer onSend={room.sendMessage} disabled={!room.live} />
+      <Composer onSend={room.sendMessage} disabled={!room.live || room.ended} />
     </section>
   );
 }
