@@ -44,6 +44,9 @@ const schema = z
     MONGO_URL: z.string().optional(),
     REDIS_URL: z.string().optional(),
     TRUST_PROXY: z.stringbool().default(false),
+    /** Sign-up/sign-in attempts per client address: a burst, then this many per minute. */
+    AUTH_ATTEMPTS_BURST: z.coerce.number().int().min(1).default(10),
+    AUTH_ATTEMPTS_PER_MINUTE: z.coerce.number().min(1).default(60),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
     NODE_ENV: z.string().default('development'),
   })

@@ -50,6 +50,7 @@ export async function startServer(
   const adapters = opts.adapters ?? (await adaptersFor(config, log, serverId));
   const services = await createServices(config, adapters, log, {
     ...DEFAULT_RATE_LIMITS,
+    auth: { burst: config.AUTH_ATTEMPTS_BURST, perSecond: config.AUTH_ATTEMPTS_PER_MINUTE / 60 },
     ...opts.rateLimits,
   });
   const trustProxy = config.TRUST_PROXY;

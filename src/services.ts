@@ -36,7 +36,7 @@ export interface Adapters {
 }
 
 export interface RateLimits {
-  /** Sign-up and sign-in attempts per client address. */
+  /** Sign-up and sign-in attempts per client address (configurable: AUTH_ATTEMPTS_*). */
   auth: RateLimit;
   /** Messages per user. */
   messages: RateLimit;
