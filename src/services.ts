@@ -71,10 +71,16 @@ export async function createServices(
     log: store.messages,
     onError: (error) => log.error('room hub failure', { error }),
   });
-  const chat = new ChatService(store, bus, rooms, {
-    messages: new RateLimiter(rateLimits.messages),
-    votes: new RateLimiter(rateLimits.votes),
-  });
+  const chat = new ChatService(
+    store,
+    bus,
+    rooms,
+    {
+      messages: new RateLimiter(rateLimits.messages),
+      votes: new RateLimiter(rateLimits.votes),
+    },
+    (error) => log.warn('stored, but not published (members get it from the log)', { error }),
+  );
 
   return {
     tokens,

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { UnavailableError } from '../domain/errors.js';
 import type { EventBus, RoomBroadcast, RoomListener } from './eventBus.js';
 
 export interface RedisBusOptions {
@@ -107,12 +108,8 @@ export async function createRedisBus(
             (error: unknown) => {
               // Nobody is subscribed: forget the room so the next subscribe tries again.
               if (rooms.get(channel) === created) rooms.delete(channel);
-              throw new Error(
-                `Redis bus: cannot subscribe to room ${roomId}: ${messageOf(error)}`,
-                {
-                  cause: error,
-                },
-              );
+              const detail = `Redis bus: cannot subscribe to room ${roomId}: ${messageOf(error)}`;
+              throw new UnavailableError('Chat delivery', new Error(detail, { cause: error }));
             },
           ),
         };
@@ -144,9 +141,8 @@ export async function createRedisBus(
       try {
         await publisher.publish(channelOf(roomId), JSON.stringify(broadcast));
       } catch (error) {
-        throw new Error(`Redis bus: cannot publish to room ${roomId}: ${messageOf(error)}`, {
-          cause: error,
-        });
+        const detail = `Redis bus: cannot publish to room ${roomId}: ${messageOf(error)}`;
+        throw new UnavailableError('Chat delivery', new Error(detail, { cause: error }));
       }
     },
 

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { DomainError, UnavailableError } from '../domain/errors.js';
 import type { Discovery } from './discovery.js';
 
 /*
@@ -191,9 +192,8 @@ export async function createRedisDiscovery(
       try {
         records = await commands.liveServers(servers, serverPrefix);
       } catch (error) {
-        throw new Error(`Redis discovery: cannot list chat servers: ${messageOf(error)}`, {
-          cause: error,
-        });
+        const detail = `Redis discovery: cannot list chat servers: ${messageOf(error)}`;
+        throw new UnavailableError('Chat server discovery', new Error(detail, { cause: error }));
       }
       const live = records.flatMap((raw) => parseRecord(raw) ?? []);
       // A server the client just lost is only handed out again when it is the only one left: its
@@ -208,7 +208,12 @@ export async function createRedisDiscovery(
       }
       // Ties are broken at random so idle servers share a burst of new clients.
       const chosen = best[Math.floor(Math.random() * best.length)];
-      if (!chosen) throw new Error('No chat server is available');
+      if (!chosen) {
+        throw new DomainError(
+          'SERVICE_UNAVAILABLE',
+          'No chat server is available right now; try again in a moment',
+        );
+      }
       return chosen.publicUrl;
     },
     async close() {

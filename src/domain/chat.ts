@@ -1,7 +1,7 @@
 import type { EventBus } from '../bus/eventBus.js';
 import type { HistoryPage, Message, PublicUser } from '../contract/models.js';
 import type { HistoryInput, SendInput, VoteInput, VoteValue } from '../contract/schemas.js';
-import type { Store } from '../storage/store.js';
+import type { LoggedEntry, Store } from '../storage/store.js';
 import { DomainError } from './errors.js';
 import { ulid } from './ids.js';
 import type { RateLimiter } from './rateLimiter.js';
@@ -26,7 +26,21 @@ export class ChatService {
     private readonly bus: EventBus,
     private readonly rooms: RoomService,
     private readonly limits: ChatLimits,
+    private readonly onPublishError: (error: unknown) => void = () => {},
   ) {}
+
+  /**
+   * Tells the room about an entry already stored. A failed publish does not fail the request:
+   * the entry is safe in the log, and members receive it when their chat server fills the gap
+   * (at the room's next entry) or when they resume.
+   */
+  private async announce(roomId: string, entry: LoggedEntry): Promise<void> {
+    try {
+      await this.bus.publish(roomId, { kind: 'logged', ...entry });
+    } catch (error) {
+      this.onPublishError(error);
+    }
+  }
 
   async send(author: PublicUser, { roomId, body }: SendInput): Promise<Message> {
     if (!this.limits.messages.tryTake(author.id)) {
@@ -42,8 +56,7 @@ export class ChatService {
       up: 0,
       down: 0,
     };
-    const entry = await this.store.messages.append(message);
-    await this.bus.publish(roomId, { kind: 'logged', ...entry });
+    await this.announce(roomId, await this.store.messages.append(message));
     return message;
   }
 
@@ -53,9 +66,7 @@ export class ChatService {
     }
     const outcome = await this.store.messages.vote(messageId, voter.id, vote);
     if (!outcome) throw new DomainError('NOT_FOUND', `There is no message "${messageId}"`);
-    if (outcome.entry) {
-      await this.bus.publish(outcome.roomId, { kind: 'logged', ...outcome.entry });
-    }
+    if (outcome.entry) await this.announce(outcome.roomId, outcome.entry);
     return { messageId, up: outcome.up, down: outcome.down, myVote: vote };
   }
 

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { UnavailableError } from '../domain/errors.js';
 import type { Presence, PresenceChange } from './presence.js';
 
 export interface RedisPresenceOptions {
@@ -162,9 +163,12 @@ export async function createRedisPresence(
   const countRoom = async (roomId: string) => Number(await commands.presenceCount(keyOf(roomId)));
 
   const fail = (what: string, roomId: string, error: unknown) =>
-    new Error(`Redis presence: cannot ${what} room ${roomId}: ${messageOf(error)}`, {
-      cause: error,
-    });
+    new UnavailableError(
+      'Presence',
+      new Error(`Redis presence: cannot ${what} room ${roomId}: ${messageOf(error)}`, {
+        cause: error,
+      }),
+    );
 
   // Heartbeat: refresh every local member. Commands go out in call order on one connection, so
   // a refresh never resurrects a member whose leave was issued after it.
@@ -253,9 +257,8 @@ export async function createRedisPresence(
       try {
         results = (await pipeline.exec()) ?? [];
       } catch (error) {
-        throw new Error(`Redis presence: cannot count rooms: ${messageOf(error)}`, {
-          cause: error,
-        });
+        const detail = `Redis presence: cannot count rooms: ${messageOf(error)}`;
+        throw new UnavailableError('Presence', new Error(detail, { cause: error }));
       }
       for (const [i, roomId] of unique.entries()) {
         const [error, users] = results[i] ?? [new Error('no reply'), 0];

@@ -1,6 +1,15 @@
-import { type Collection, MongoClient, MongoServerError } from 'mongodb';
+import {
+  type Collection,
+  MongoClient,
+  MongoNetworkError,
+  MongoNotConnectedError,
+  MongoServerError,
+  MongoServerSelectionError,
+  MongoTopologyClosedError,
+} from 'mongodb';
 import type { LoggedEvent, VoteEvent } from '../contract/events.js';
 import type { Message, MessageView, PublicUser, Room } from '../contract/models.js';
+import { UnavailableError } from '../domain/errors.js';
 import {
   DuplicateKeyError,
   type LoggedEntry,
@@ -129,9 +138,9 @@ export async function openMongoStore(url: string, options: MongoStoreOptions = {
     };
     await createIndexes(collections);
     return {
-      users: userRepository(collections),
-      rooms: roomRepository(collections),
-      messages: messageRepository(collections),
+      users: unavailableWhenUnreachable(userRepository(collections)),
+      rooms: unavailableWhenUnreachable(roomRepository(collections)),
+      messages: unavailableWhenUnreachable(messageRepository(collections)),
       async ping() {
         await db.command({ ping: 1 });
       },
@@ -143,6 +152,36 @@ export async function openMongoStore(url: string, options: MongoStoreOptions = {
     await client.close().catch(() => {});
     throw error;
   }
+}
+
+/**
+ * Connectivity failures surface as UnavailableError (SERVICE_UNAVAILABLE to callers, who may
+ * retry) rather than as internal errors; the driver reconnects on its own meanwhile.
+ */
+function unavailableWhenUnreachable<T extends object>(repository: T): T {
+  const guarded: Record<string, unknown> = {};
+  for (const [name, method] of Object.entries(repository)) {
+    guarded[name] =
+      typeof method === 'function'
+        ? async (...args: unknown[]) => {
+            try {
+              return await method.apply(repository, args);
+            } catch (error) {
+              throw isUnreachable(error) ? new UnavailableError('The database', error) : error;
+            }
+          }
+        : method;
+  }
+  return guarded as T;
+}
+
+function isUnreachable(error: unknown): boolean {
+  return (
+    error instanceof MongoNetworkError ||
+    error instanceof MongoServerSelectionError ||
+    error instanceof MongoNotConnectedError ||
+    error instanceof MongoTopologyClosedError
+  );
 }
 
 /** The database in the URL path (`mongodb://host/<db>?…`), or null when there is none. */

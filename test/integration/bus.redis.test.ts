@@ -111,13 +111,16 @@ describe('Redis bus', () => {
     const roomId = room();
     link.block();
     await eventually(async () => {
-      await expect(bus.publish(roomId, presence(1))).rejects.toThrow(
-        `Redis bus: cannot publish to room ${roomId}`,
-      );
+      await expect(bus.publish(roomId, presence(1))).rejects.toMatchObject({
+        code: 'SERVICE_UNAVAILABLE',
+        message: 'Chat delivery is unavailable right now; try again in a moment',
+        cause: { message: expect.stringContaining(`Redis bus: cannot publish to room ${roomId}`) },
+      });
     });
-    await expect(bus.subscribe(roomId, () => {})).rejects.toThrow(
-      `Redis bus: cannot subscribe to room ${roomId}`,
-    );
+    await expect(bus.subscribe(roomId, () => {})).rejects.toMatchObject({
+      code: 'SERVICE_UNAVAILABLE',
+      cause: { message: expect.stringContaining(`Redis bus: cannot subscribe to room ${roomId}`) },
+    });
 
     link.unblock();
     const received: RoomBroadcast[] = [];

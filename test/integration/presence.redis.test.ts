@@ -121,9 +121,11 @@ describe('Redis presence across chat servers', () => {
     const roomId = room();
     proxy.block();
     await eventually(async () => {
-      await expect(presence.join(roomId, 'alice')).rejects.toThrow(
-        `Redis presence: cannot join room ${roomId}`,
-      );
+      await expect(presence.join(roomId, 'alice')).rejects.toMatchObject({
+        code: 'SERVICE_UNAVAILABLE',
+        message: 'Presence is unavailable right now; try again in a moment',
+        cause: { message: expect.stringContaining(`Redis presence: cannot join room ${roomId}`) },
+      });
     });
     proxy.unblock();
     await eventually(async () => {

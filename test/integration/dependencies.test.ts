@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto';
+import { MongoClient } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { ChatHubConnection } from '../../src/client/index.js';
+import { failure } from '../helpers/errors.js';
+import { EventLog } from '../helpers/events.js';
+import { startTestServer, type TestServer, uniqueName } from '../helpers/server.js';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcpProxy.js';
+
+/**
+ * Redis and MongoDB go away and come back (a TCP proxy in front of each real server drops and
+ * refuses connections): the server reports it, answers in words meanwhile, reconnects by itself,
+ * and loses nothing it acknowledged.
+ */
+const database = `chathub_outage_${randomBytes(4).toString('hex')}`;
+let redis: TcpProxy;
+let mongo: TcpProxy;
+let server: TestServer;
+let alice: ChatHubConnection;
+let log: EventLog;
+const acknowledged: string[] = [];
+
+async function readiness(): Promise<{ status: number; reason?: string }> {
+  const response = await fetch(`${server.apiUrl}/readyz`);
+  const body = (await response.json()) as { reason?: string };
+  return { status: response.status, reason: body.reason };
+}
+
+async function send(body: string): Promise<void> {
+  acknowledged.push((await alice.chat.chat.send.mutate({ roomId: 'general', body })).id);
+}
+
+beforeAll(async () => {
+  const mongoUrl = new URL(inject('mongoUrl'));
+  mongoUrl.pathname = `/${database}`;
+  [redis, mongo] = await Promise.all([
+    startTcpProxy(inject('redisUrl')),
+    startTcpProxy(mongoUrl.toString()),
+  ]);
+  server = await startTestServer({ REDIS_URL: redis.url, MONGO_URL: mongo.url });
+  alice = await server.user(uniqueName('alice'));
+  log = EventLog.open(alice, 'general');
+  await log.waitFor(() => log.online() === 1, 'alice live');
+  await send('before any outage');
+}, 60_000);
+
+afterAll(async () => {
+  log.close();
+  await server.stop();
+  await Promise.all([redis.close(), mongo.close()]);
+  const client = new MongoClient(inject('mongoUrl'));
+  await client.db(database).dropDatabase();
+  await client.close();
+});
+
+describe('losing and regaining dependencies', { timeout: 60_000 }, () => {
+  it('reports the database outage, refuses writes in words, and recovers by itself', async () => {
+    mongo.block();
+    let state = await readiness();
+    for (let i = 0; i < 50 && state.status !== 503; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      state = await readiness();
+    }
+    expect(state.status).toBe(503);
+    expect(state.reason).toMatch(/^storage unreachable/);
+    expect(
+      await failure(alice.chat.chat.send.mutate({ roomId: 'general', body: 'lost?' })),
+    ).toEqual({
+      code: 'SERVICE_UNAVAILABLE',
+      message: 'The database is unavailable right now; try again in a moment',
+    });
+
+    mongo.unblock();
+    for (let i = 0; i < 100 && state.status !== 200; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      state = await readiness();
+    }
+    expect(state.status).toBe(200);
+    await send('after the database came back');
+  });
+
+  it('reports the pub/sub outage, keeps what it stores meanwhile, and delivers it afterwards', async () => {
+    redis.block();
+    let state = await readiness();
+    for (let i = 0; i < 50 && state.status !== 503; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      state = await readiness();
+    }
+    expect(state).toMatchObject({
+      status: 503,
+      reason: expect.stringMatching(/^pub\/sub unreachable/),
+    });
+    // Stored, so acknowledged; members get it from the log once delivery works again.
+    await send('while pub/sub was down');
+
+    redis.unblock();
+    for (let i = 0; i < 100 && state.status !== 200; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      state = await readiness();
+    }
+    expect(state.status).toBe(200);
+    await send('after pub/sub came back');
+
+    await log.waitFor(
+      () => acknowledged.every((id) => log.messages().some((m) => m.id === id)),
+      'every acknowledged message live',
+      20_000,
+    );
+    const stored = await alice.chat.chat.history.query({ roomId: 'general', limit: 100 });
+    expect(stored.messages.map((m) => m.id)).toEqual(acknowledged);
+  });
+});
