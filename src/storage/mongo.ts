@@ -201,6 +201,11 @@ async function createIndexes(c: Collections): Promise<void> {
         { name: 'messageId_userId_unique', unique: true },
       ),
       c.events.createIndex({ roomId: 1, seq: 1 }, { name: 'roomId_seq_unique', unique: true }),
+      // Votes are decided from the log: the latest entry for a message (and voter).
+      c.events.createIndex(
+        { 'payload.messageId': 1, 'payload.voterId': 1, seq: -1 },
+        { name: 'vote_history' },
+      ),
     ]);
   try {
     await create();
@@ -401,6 +406,15 @@ function messageRepository(c: Collections): MessageRepository {
       throw new Error(`room ${roomId}: gave up after ${MAX_COMMIT_ATTEMPTS} conflicting writes`);
     });
 
+  /** The latest vote entry at or before `head` matching `filter`, or null. */
+  const latestVote = async (roomId: string, head: number, filter: Record<string, string>) => {
+    const entry = await events.findOne(
+      { roomId, seq: { $lte: head }, 'payload.type': 'vote', ...filter },
+      { sort: { seq: -1 } },
+    );
+    return entry?.payload.type === 'vote' ? entry.payload : null;
+  };
+
   /** The viewer's votes on `docs`, as MessageViews in the order given. */
   const withMyVotes = async (docs: MessageDoc[], viewerId: string) => {
     const mine =
@@ -440,13 +454,17 @@ function messageRepository(c: Collections): MessageRepository {
       const target = await messages.findOne({ _id: messageId }, { projection: { roomId: 1 } });
       if (!target) return null;
       const { roomId } = target;
-      return commit(roomId, async (): Promise<Plan<VoteOutcome>> => {
-        const [counts, current] = await Promise.all([
-          messages.findOne({ _id: messageId }, { projection: { up: 1, down: 1 } }),
-          votes.findOne({ messageId, userId }, { projection: { value: 1 } }),
+      return commit(roomId, async (head): Promise<Plan<VoteOutcome>> => {
+        // Decided from the log, which is insert-only: conditional updates of derived documents
+        // are not atomic across connections on every MongoDB-protocol server (FerretDB reads,
+        // then writes), but log entries never change once committed.
+        const [lastCounts, lastMine] = await Promise.all([
+          latestVote(roomId, head, { 'payload.messageId': messageId }),
+          latestVote(roomId, head, { 'payload.messageId': messageId, 'payload.voterId': userId }),
         ]);
-        if (!counts) throw new Error(`message ${messageId} vanished during a vote`);
-        const previous = current?.value ?? 0;
+        const counts = lastCounts ?? { up: 0, down: 0 };
+        const previous: StoredVote =
+          lastMine?.vote === 'up' ? 1 : lastMine?.vote === 'down' ? -1 : 0;
         const next: StoredVote = value === 'up' ? 1 : value === 'down' ? -1 : 0;
         if (previous === next) {
           return { done: { roomId, up: counts.up, down: counts.down, entry: null } };
