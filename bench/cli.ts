@@ -12,6 +12,9 @@ export interface BenchOptions {
   rateClients: number;
   ratePerSecond: number;
   rateSeconds: number;
+  scaleoutClients: number;
+  scaleoutPerSecond: number;
+  scaleoutSeconds: number;
   warmupMessages: number;
   clientProcesses: number;
   connectBatch: number;
@@ -25,7 +28,8 @@ export interface BenchOptions {
 
 export const USAGE = `Usage: npm run bench -- [options]
 
-  --scenario burst|rate|both   which scenario(s) to run (default: both)
+  --scenario NAME              burst, rate, scaleout, both (= burst and rate) or all
+                               (= burst, rate and scaleout) (default: all)
   --systems a,b,c              subset of chathub,ws,socketio,trpc-stock (default: all four)
   --repeat N                   repetitions per scenario; medians are reported (default: 1)
   --burst-clients N            room members in the burst scenario (default: 1000)
@@ -33,6 +37,11 @@ export const USAGE = `Usage: npm run bench -- [options]
   --rate-clients N             room members in the rate scenario (default: 2000)
   --rate R                     messages per second in the rate scenario (default: 20)
   --duration S                 seconds of sending in the rate scenario (default: 10)
+  --scaleout-clients N         room members in the scaleout scenario, alternating between
+                               the two chat servers (default: 1000)
+  --scaleout-rate R            messages per second in the scaleout scenario (default: 20)
+  --scaleout-duration S        seconds of sending in the scaleout scenario (default: 10);
+                               messages = rate × duration
   --warmup M                   unmeasured warm-up messages before each measurement (default: 20)
   --client-procs 1|2           client processes; receivers are split across them (default: 1)
   --batch N                    connections opened concurrently per client process (default: 100)
@@ -44,6 +53,17 @@ export const USAGE = `Usage: npm run bench -- [options]
   --profile-dir DIR            where .cpuprofile files go (default: $TMPDIR/chathub-bench-profiles)
   --timeout MIN                hard limit for the whole run, in minutes (default: 25)
   --help
+
+Scenario scaleout (part of the default run; about 25 s per repetition at the defaults):
+ChatHub only, as two ROLE=chat server processes sharing Redis (pub/sub, presence, discovery)
+and a MongoDB-protocol store (ROLE=chat, REDIS_URL, MONGO_URL). A redis-server and a FerretDB
+(.tools/bin/ferretdb, see scripts/provision.sh) start for the run on free loopback ports, unless
+REDIS_URL / MONGO_URL name servers to use; every run gets its own MongoDB database, dropped
+afterwards. Receivers alternate between the servers, every sender is on server 1, so each
+delivery is "local" (receiver on the sender's server) or "remote" (on the other server); both
+are reported, and remote − local is what crossing servers adds. --systems does not apply
+(leaving chathub out skips it). If Redis or FerretDB cannot be had, the scenario is reported
+as skipped and the others still run; --scenario both leaves it out.
 `;
 
 function positiveInt(name: string, value: string | undefined, fallback: number): number {
@@ -74,6 +94,9 @@ export function parseOptions(argv: string[]): BenchOptions | null {
       'rate-clients': { type: 'string' },
       rate: { type: 'string' },
       duration: { type: 'string' },
+      'scaleout-clients': { type: 'string' },
+      'scaleout-rate': { type: 'string' },
+      'scaleout-duration': { type: 'string' },
       warmup: { type: 'string' },
       'client-procs': { type: 'string' },
       batch: { type: 'string' },
@@ -89,9 +112,13 @@ export function parseOptions(argv: string[]): BenchOptions | null {
   });
   if (values.help) return null;
 
-  const scenario = values.scenario ?? 'both';
-  if (scenario !== 'both' && !(SCENARIOS as readonly string[]).includes(scenario)) {
-    throw new Error('--scenario must be burst, rate or both');
+  const scenario = values.scenario ?? 'all';
+  if (
+    scenario !== 'both' &&
+    scenario !== 'all' &&
+    !(SCENARIOS as readonly string[]).includes(scenario)
+  ) {
+    throw new Error('--scenario must be burst, rate, both, scaleout or all');
   }
   const systems = (values.systems ?? SYSTEMS.join(','))
     .split(',')
@@ -101,7 +128,12 @@ export function parseOptions(argv: string[]): BenchOptions | null {
     throw new Error('--client-procs must be 1 or 2 (the machine has 2 cores)');
 
   return {
-    scenarios: scenario === 'both' ? [...SCENARIOS] : [scenario as ScenarioName],
+    scenarios:
+      scenario === 'both'
+        ? ['burst', 'rate']
+        : scenario === 'all'
+          ? [...SCENARIOS]
+          : [scenario as ScenarioName],
     systems,
     repeat: positiveInt('repeat', values.repeat, 1),
     burstClients: positiveInt('burst-clients', values['burst-clients'], 1000),
@@ -109,6 +141,9 @@ export function parseOptions(argv: string[]): BenchOptions | null {
     rateClients: positiveInt('rate-clients', values['rate-clients'], 2000),
     ratePerSecond: positiveInt('rate', values.rate, 20),
     rateSeconds: positiveInt('duration', values.duration, 10),
+    scaleoutClients: positiveInt('scaleout-clients', values['scaleout-clients'], 1000),
+    scaleoutPerSecond: positiveInt('scaleout-rate', values['scaleout-rate'], 20),
+    scaleoutSeconds: positiveInt('scaleout-duration', values['scaleout-duration'], 10),
     warmupMessages: positiveInt('warmup', values.warmup, 20),
     clientProcesses,
     connectBatch: positiveInt('batch', values.batch, 100),

@@ -30,12 +30,15 @@ const CLOSE_BATCH = 250;
 const CLOSE_TIMEOUT_MS = 15_000;
 
 let receivers: Closable[] = [];
+/** 1 for a receiver connected to another server than the senders (scale-out), by index. */
+let receiverRemote = new Uint8Array(0);
 let senders: Sender[] = [];
 let collector: Collector | null = null;
 
 class Collector {
   readonly counts: Uint32Array;
   readonly latencies: Float64Array;
+  readonly remote: Uint8Array;
   filled = 0;
   completeReceivers = 0;
   stray = 0;
@@ -55,6 +58,7 @@ class Collector {
   ) {
     this.counts = new Uint32Array(receiverCount);
     this.latencies = new Float64Array(receiverCount * plan.messages);
+    this.remote = new Uint8Array(receiverCount * plan.messages);
     this.done = new Promise((resolve) => {
       this.finish = resolve;
     });
@@ -69,7 +73,10 @@ class Collector {
       this.stray += 1;
       return;
     }
-    if (this.filled < this.latencies.length) this.latencies[this.filled++] = at - decoded.sentAt;
+    if (this.filled < this.latencies.length) {
+      this.remote[this.filled] = receiverRemote[receiver] ?? 0;
+      this.latencies[this.filled++] = at - decoded.sentAt;
+    }
     const count = (this.counts[receiver] ?? 0) + 1;
     this.counts[receiver] = count;
     this.lastReceiveAt = at;
@@ -103,6 +110,7 @@ class Collector {
       errors: this.errors,
       firstError: this.firstError,
       latencies: this.latencies.slice(0, this.filled),
+      remote: this.remote.slice(0, this.filled),
       lastReceiveAt: this.lastReceiveAt,
       cpuMicros: cpu.user + cpu.system,
       wallMs: this.finishedAt - this.armedAt,
@@ -124,10 +132,18 @@ async function connect(plan: ConnectPlan) {
   const deadline = started + plan.timeoutMs;
   const remaining = () => Math.max(1, deadline - now());
   const credentials = plan.receiverCredentials;
+  const urlOf = (index: number) => plan.receiverUrls?.[index] ?? plan.url;
+  const offsetInAll = receivers.length;
+  const remote = new Uint8Array(offsetInAll + credentials.length);
+  remote.set(receiverRemote.subarray(0, offsetInAll));
+  for (let index = 0; index < credentials.length; index++) {
+    remote[offsetInAll + index] = urlOf(index) === plan.url ? 0 : 1;
+  }
+  receiverRemote = remote;
   for (let first = 0; first < credentials.length; first += plan.batchSize) {
     const batch = credentials.slice(first, first + plan.batchSize).map((credential, offset) => {
-      const index = first + offset;
-      return client.receiver(plan.url, credential, {
+      const index = offsetInAll + first + offset;
+      return client.receiver(urlOf(first + offset), credential, {
         onBody: (body) => {
           if (collector) collector.record(index, body);
         },
@@ -221,6 +237,7 @@ serveParent<ClientApi>(
         (error: unknown) => console.error(`clients ${process.pid}: ${String(error)}`),
       );
       receivers = [];
+      receiverRemote = new Uint8Array(0);
       senders = [];
       return null;
     },

@@ -7,8 +7,12 @@
  * started only after every member is live. Every wait is bounded and a hard timeout kills
  * everything.
  *
+ * The scaleout scenario (ChatHub only) runs two chat server processes on a shared Redis and
+ * MongoDB-protocol server, started here (see scaleOutBackend) unless REDIS_URL / MONGO_URL are set.
+ *
  *   npm run bench -- --help
  */
+import { LocalServices } from '../test/helpers/localServices.js';
 import { type BenchOptions, parseOptions, USAGE } from './cli.js';
 import { killAllChildren } from './ipc.js';
 import type { ScenarioName, SystemName } from './protocol.js';
@@ -21,7 +25,28 @@ import {
   type ScenarioSummary,
   summarizeScenario,
 } from './report.js';
-import { type Measurement, measure, scenarioOf } from './run.js';
+import { type Measurement, measure, type ScaleOutBackend, scenarioOf } from './run.js';
+
+/** Redis and FerretDB this process started, so a hard timeout or a signal can end them too. */
+const localServices = new LocalServices();
+
+function killEverything(): void {
+  killAllChildren();
+  localServices.killNow();
+}
+
+/** REDIS_URL / MONGO_URL when set, else a redis-server and a FerretDB of our own. */
+async function scaleOutBackend(): Promise<ScaleOutBackend> {
+  const redisUrl = process.env.REDIS_URL || (await localServices.redis());
+  const mongoUrl = process.env.MONGO_URL || (await localServices.ferretDb());
+  const own = [process.env.REDIS_URL ? '' : 'redis-server', process.env.MONGO_URL ? '' : 'FerretDB']
+    .filter(Boolean)
+    .join(' and ');
+  console.log(
+    `   shared services: Redis ${redisUrl}, MongoDB ${mongoUrl}${own ? ` (${own} started for this run)` : ''}`,
+  );
+  return { redisUrl, mongoUrl };
+}
 
 /** Rotates the order each repetition, so no system always runs first (or on a warmer machine). */
 function orderFor(systems: SystemName[], repetition: number): SystemName[] {
@@ -29,14 +54,43 @@ function orderFor(systems: SystemName[], repetition: number): SystemName[] {
   return [...systems.slice(shift), ...systems.slice(0, shift)];
 }
 
-async function runScenario(name: ScenarioName, options: BenchOptions): Promise<ScenarioSummary> {
+/** The scenario's summary, or null when scaleout could not get its Redis / MongoDB. */
+async function runScenario(
+  name: ScenarioName,
+  options: BenchOptions,
+): Promise<ScenarioSummary | null> {
   const scenario = scenarioOf(name, options);
   console.log(`\n${describeScenario(scenario, options)}`);
+  // Only ChatHub scales out; the backend lives for the whole scenario, a database per run.
+  const systems: SystemName[] = name === 'scaleout' ? ['chathub'] : options.systems;
+  let backend: ScaleOutBackend | null = null;
+  try {
+    if (name === 'scaleout') {
+      try {
+        backend = await scaleOutBackend();
+      } catch (error) {
+        console.error(`   scaleout SKIPPED: no Redis / MongoDB to run on: ${String(error)}`);
+        return null;
+      }
+    }
+    return await measureAll(name, scenario, systems, backend, options);
+  } finally {
+    await localServices.stop();
+  }
+}
+
+async function measureAll(
+  name: ScenarioName,
+  scenario: ReturnType<typeof scenarioOf>,
+  systems: SystemName[],
+  backend: ScaleOutBackend | null,
+  options: BenchOptions,
+): Promise<ScenarioSummary> {
   const measurements: Measurement[] = [];
   for (let repetition = 0; repetition < options.repeat; repetition++) {
-    for (const system of orderFor(options.systems, repetition)) {
+    for (const system of orderFor(systems, repetition)) {
       try {
-        const measurement = await measure(system, scenario, repetition, options);
+        const measurement = await measure(system, scenario, repetition, options, backend);
         measurements.push(measurement);
         console.log(progressLine(measurement));
       } catch (error) {
@@ -47,7 +101,7 @@ async function runScenario(name: ScenarioName, options: BenchOptions): Promise<S
   measurements.sort((a, b) =>
     a.system === b.system
       ? a.repetition - b.repetition
-      : options.systems.indexOf(a.system) - options.systems.indexOf(b.system),
+      : systems.indexOf(a.system) - systems.indexOf(b.system),
   );
   printRuns(measurements);
   const summary = summarizeScenario(measurements);
@@ -65,13 +119,13 @@ async function main(): Promise<void> {
     console.error(
       `\nHard timeout of ${options.hardTimeoutMs / 60_000} min reached: killing everything.`,
     );
-    killAllChildren();
+    killEverything();
     process.exit(1);
   }, options.hardTimeoutMs);
   hardStop.unref();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
-      killAllChildren();
+      killEverything();
       process.exit(130);
     });
   }
@@ -81,7 +135,16 @@ async function main(): Promise<void> {
       ` repeat ${options.repeat}`,
   );
   const results: Partial<Record<ScenarioName, ScenarioSummary>> = {};
-  for (const name of options.scenarios) results[name] = await runScenario(name, options);
+  for (const name of options.scenarios) {
+    if (name === 'scaleout' && !options.systems.includes('chathub')) {
+      console.log(
+        '\n== scaleout: skipped, it measures ChatHub only and --systems leaves it out ==',
+      );
+      continue;
+    }
+    const summary = await runScenario(name, options);
+    if (summary) results[name] = summary;
+  }
   console.log(LEGEND);
   console.log(
     `\n${JSON.stringify({ bench: 'fanout', node: process.version, repeat: options.repeat, results })}`,
@@ -90,6 +153,6 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   console.error(error);
-  killAllChildren();
+  killEverything();
   process.exitCode = 1;
 });

@@ -4,7 +4,7 @@
 export const SYSTEMS = ['chathub', 'ws', 'socketio', 'trpc-stock'] as const;
 export type SystemName = (typeof SYSTEMS)[number];
 
-export const SCENARIOS = ['burst', 'rate'] as const;
+export const SCENARIOS = ['burst', 'rate', 'scaleout'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export const ROOM_ID = 'general';
@@ -14,6 +14,14 @@ export interface ServerSetup {
   system: SystemName;
   receivers: number;
   senders: number;
+  /** ChatHub only: run as one chat server of several sharing this Redis and MongoDB database. */
+  scaleOut?: ScaleOutSetup;
+}
+
+export interface ScaleOutSetup {
+  redisUrl: string;
+  /** Including the database name, unique to the run. */
+  mongoUrl: string;
 }
 
 /** Where clients connect and with which identities (JWTs for ChatHub, user ids for baselines). */
@@ -38,6 +46,11 @@ export interface ConnectPlan {
   /** Connections opened concurrently; the next batch starts when this one is live. */
   batchSize: number;
   timeoutMs: number;
+  /**
+   * Scale-out: receiver i connects to receiverUrls[i] instead of `url` (senders always use `url`).
+   * A delivery to a receiver whose URL differs from `url` is labelled remote.
+   */
+  receiverUrls?: string[];
 }
 
 export interface ConnectResult {
@@ -68,6 +81,8 @@ export interface CollectResult {
   firstError: string | null;
   /** Send-to-receive latency of every delivery, ms. */
   latencies: Float64Array;
+  /** Parallel to `latencies`: 1 when that receiver was on another server than the senders. */
+  remote: Uint8Array;
   /** Epoch ms of the last delivery, or 0 when none. */
   lastReceiveAt: number;
   /** Client CPU time spent while the phase was armed, microseconds, and the wall time, ms. */

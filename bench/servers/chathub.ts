@@ -12,8 +12,12 @@ export const JWT_SECRET = 'bench-secret-that-is-long-enough-0123456789abcdef';
  * ChatHub as deployed on one node: embedded adapters (SQLite in a temp DATA_DIR, in-process bus
  * and presence). Users are synthetic: tokens are issued directly (sign-up would spend most of
  * the setup in argon2), which is all the chat role ever looks at.
+ *
+ * With `scaleOut`, one chat server (ROLE=chat) of several: Redis for pub/sub, presence and
+ * discovery, MongoDB for storage. Every server signs with the same JWT_SECRET, so a token any
+ * of them issues is good on all of them.
  */
-export const startChatHub: StartSystem = async ({ receivers, senders }) => {
+export const startChatHub: StartSystem = async ({ receivers, senders, scaleOut }) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'chathub-bench-'));
   const config = loadConfig({
     DATA_DIR: dataDir,
@@ -22,8 +26,15 @@ export const startChatHub: StartSystem = async ({ receivers, senders }) => {
     JWT_SECRET,
     JWT_TTL: '2h',
     LOG_LEVEL: 'silent',
+    ...(scaleOut
+      ? { ROLE: 'chat', REDIS_URL: scaleOut.redisUrl, MONGO_URL: scaleOut.mongoUrl }
+      : {}),
   });
-  const running = await startServer(config, createLogger('silent'));
+  const running = await startServer(config, createLogger('silent')).catch((error: unknown) => {
+    // e.g. Redis or MongoDB unreachable: nothing else will remove the data directory.
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  });
   const tokenFor = (id: string) => running.services.tokens.issue({ id, username: id }).token;
   return {
     endpoint: {

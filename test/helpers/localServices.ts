@@ -1,0 +1,137 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './ports.js';
+
+/**
+ * A redis-server and a FerretDB (MongoDB wire protocol over SQLite in a temp directory) on free
+ * loopback ports, for the integration suites (test/setup/services.ts) and the scale-out benchmark
+ * (bench/scaleout.ts). Both come from scripts/provision.sh: redis-server on the PATH, FerretDB
+ * built into .tools/bin.
+ */
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const FERRETDB = join(ROOT, '.tools/bin/ferretdb');
+
+/** How long stop() waits for a SIGTERMed server before it SIGKILLs it. */
+const STOP_GRACE_MS = 10_000;
+
+/** The servers one owner started, and their scratch directories; stop() ends them all. */
+export class LocalServices {
+  private readonly started: ChildProcess[] = [];
+  private readonly scratch: string[] = [];
+
+  /** Starts a redis-server without persistence; resolves with its URL once it listens. */
+  async redis(): Promise<string> {
+    const port = await freePort();
+    const redis = this.launch('redis-server', [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+    ]);
+    await waitForPort(port, 'redis-server', redis);
+    return `redis://127.0.0.1:${port}`;
+  }
+
+  /** Starts a FerretDB on SQLite files in a fresh temp directory; resolves with its URL. */
+  async ferretDb(): Promise<string> {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'chathub-ferretdb-'));
+    this.scratch.push(dir);
+    const ferretdb = this.launch(FERRETDB, [
+      '--handler=sqlite',
+      `--sqlite-url=file:${dir}/`,
+      `--listen-addr=127.0.0.1:${port}`,
+    ]);
+    await waitForPort(port, 'ferretdb', ferretdb);
+    return `mongodb://127.0.0.1:${port}/`;
+  }
+
+  /** Pids of the servers still running (e.g. to sample their CPU time). */
+  pids(): number[] {
+    return this.running().flatMap((child) => (child.pid === undefined ? [] : [child.pid]));
+  }
+
+  /** SIGTERMs every server, waits for them to exit (SIGKILL after a grace period), then
+   *  removes the scratch directories. */
+  async stop(): Promise<void> {
+    const running = this.running();
+    const exited = running.map((child) => new Promise((resolve) => child.once('exit', resolve)));
+    for (const child of running) child.kill('SIGTERM');
+    const timer = setTimeout(() => {
+      for (const child of this.running()) child.kill('SIGKILL');
+    }, STOP_GRACE_MS);
+    await Promise.all(exited);
+    clearTimeout(timer);
+    this.removeScratch();
+  }
+
+  /** Synchronous last resort (a hard timeout, a signal): SIGKILL everything, remove scratch. */
+  killNow(): void {
+    for (const child of this.running()) child.kill('SIGKILL');
+    this.removeScratch();
+  }
+
+  private running(): ChildProcess[] {
+    return this.started.filter((child) => child.exitCode === null && child.signalCode === null);
+  }
+
+  private removeScratch(): void {
+    for (const dir of this.scratch.splice(0)) rmSync(dir, { recursive: true, force: true });
+  }
+
+  private launch(command: string, args: string[]): Launched {
+    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.started.push(child);
+    let stderr = '';
+    let failure: string | null = null;
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4_000);
+    });
+    child.once('error', (error) => {
+      failure = `${command} could not start (${error.message}); run scripts/provision.sh or set its URL`;
+    });
+    child.once('exit', (code) => {
+      failure ??= `${command} exited with ${code}:\n${stderr}`;
+    });
+    return { failure: () => failure };
+  }
+}
+
+interface Launched {
+  /** Set when the process could not start or has exited: why, with the end of its stderr. */
+  failure(): string | null;
+}
+
+async function waitForPort(
+  port: number,
+  what: string,
+  process: Launched,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const failure = process.failure();
+    if (failure) throw new Error(failure);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = new Socket();
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+      socket.connect(port, '127.0.0.1');
+    });
+    if (open) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${what} did not listen on 127.0.0.1:${port} within ${timeoutMs} ms`);
+}
