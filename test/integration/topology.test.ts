@@ -6,6 +6,7 @@ import jwt from 'jsonwebtoken';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type ChatHubConnection, connect, createApiClient } from '../../src/client/index.js';
+import { roleEnv } from '../helpers/deployEnv.js';
 import { EventLog } from '../helpers/events.js';
 import { freePort } from '../helpers/ports.js';
 import { type ServerProcess, spawnServer } from '../helpers/process.js';
@@ -15,6 +16,9 @@ import { NodeWebSocket, PASSWORD, TEST_SECRET } from '../helpers/server.js';
 /**
  * The scale-out topology as separate processes, as in the compose file: one API server and two
  * chat servers sharing Redis and a MongoDB-protocol server (FerretDB unless MONGO_URL is set).
+ * Each process gets the environment docker-compose.yml and the Kubernetes manifests give its role
+ * (deploy/env/common.env and deploy/env/<role>.env); only what belongs to this machine is
+ * overridden below: ports, public URLs, the Redis and MongoDB URLs, the data dir and the secret.
  */
 const database = `chathub_topology_${randomBytes(4).toString('hex')}`;
 const mongoUrl = (() => {
@@ -23,7 +27,7 @@ const mongoUrl = (() => {
   return url.toString();
 })();
 const dataDir = mkdtempSync(join(tmpdir(), 'chathub-topology-'));
-const common = {
+const hostSpecific = {
   REDIS_URL: inject('redisUrl'),
   MONGO_URL: mongoUrl,
   JWT_SECRET: TEST_SECRET,
@@ -45,8 +49,8 @@ async function startChat(which: 'a' | 'b' | 'c'): Promise<void> {
   const port = await freePort();
   chat[which].url = `ws://127.0.0.1:${port}/ws`;
   chat[which].process = await spawnServer({
-    ...common,
-    ROLE: 'chat',
+    ...roleEnv('chat'),
+    ...hostSpecific,
     PORT: String(port),
     PUBLIC_URL: chat[which].url,
   });
@@ -65,7 +69,7 @@ beforeAll(async () => {
   const port = await freePort();
   apiUrl = `http://127.0.0.1:${port}`;
   [api] = await Promise.all([
-    spawnServer({ ...common, ROLE: 'api', PORT: String(port) }),
+    spawnServer({ ...roleEnv('api'), ...hostSpecific, PORT: String(port) }),
     startChat('a'),
     startChat('b'),
   ]);
