@@ -40,4 +40,13 @@ describe('draining for shutdown', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(child.log()).toContain('"message":"shutting down"');
   });
+
+  it('exits 0 on SIGTERM in the API role too', async () => {
+    const child = await spawnServer({ DATA_DIR: dataDir, JWT_SECRET: TEST_SECRET, ROLE: 'api' });
+    const ready = await fetch(`http://127.0.0.1:${child.port}/readyz`);
+    expect(ready.status).toBe(200);
+    const started = Date.now();
+    expect(await child.stop('SIGTERM')).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
 });
