@@ -48,11 +48,11 @@ export async function adaptersFor(
   return {
     store,
     bus: await createRedisBus(url, { onError: onError('redis bus') }),
-    // Ten seconds of life plus the hub's five-second recount keep a dead server's users in the
-    // counts members see for at most fifteen seconds.
+    // Nine seconds of life (three missed heartbeats) plus the hub's four-second recount keep a
+    // dead server's users in the counts members see for under fifteen seconds.
     presence: await createRedisPresence(url, {
       serverId,
-      ttlMs: 10_000,
+      ttlMs: 9_000,
       heartbeatMs: 3_000,
       onError: onError('redis presence'),
     }),

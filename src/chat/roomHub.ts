@@ -47,7 +47,7 @@ export interface RoomHubOptions {
 /** Presence changes are published at most this often per room, coalescing join storms. */
 const PRESENCE_THROTTLE_MS = 250;
 const DEFAULT_GAP_WAIT_MS = 100;
-const DEFAULT_PRESENCE_REFRESH_MS = 5_000;
+const DEFAULT_PRESENCE_REFRESH_MS = 4_000;
 
 /**
  * The chat server's local fan-out: which members are in which room on this process. It holds
