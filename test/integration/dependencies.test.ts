@@ -26,6 +26,16 @@ async function readiness(): Promise<{ status: number; reason?: string }> {
   return { status: response.status, reason: body.reason };
 }
 
+/** Polls /readyz until it answers `status` (or 20 s pass); returns the last answer. */
+async function readinessBecomes(status: number): Promise<{ status: number; reason?: string }> {
+  let state = await readiness();
+  for (let i = 0; i < 100 && state.status !== status; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    state = await readiness();
+  }
+  return state;
+}
+
 async function send(body: string): Promise<void> {
   acknowledged.push((await alice.chat.chat.send.mutate({ roomId: 'general', body })).id);
 }
@@ -56,11 +66,7 @@ afterAll(async () => {
 describe('losing and regaining dependencies', { timeout: 60_000 }, () => {
   it('reports the database outage, refuses writes in words, and recovers by itself', async () => {
     mongo.block();
-    let state = await readiness();
-    for (let i = 0; i < 50 && state.status !== 503; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      state = await readiness();
-    }
+    const state = await readinessBecomes(503);
     expect(state.status).toBe(503);
     expect(state.reason).toMatch(/^storage unreachable/);
     expect(
@@ -71,21 +77,13 @@ describe('losing and regaining dependencies', { timeout: 60_000 }, () => {
     });
 
     mongo.unblock();
-    for (let i = 0; i < 100 && state.status !== 200; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      state = await readiness();
-    }
-    expect(state.status).toBe(200);
+    expect((await readinessBecomes(200)).status).toBe(200);
     await send('after the database came back');
   });
 
   it('reports the pub/sub outage, keeps what it stores meanwhile, and delivers it afterwards', async () => {
     redis.block();
-    let state = await readiness();
-    for (let i = 0; i < 50 && state.status !== 503; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      state = await readiness();
-    }
+    const state = await readinessBecomes(503);
     expect(state).toMatchObject({
       status: 503,
       reason: expect.stringMatching(/^pub\/sub unreachable/),
@@ -94,11 +92,7 @@ describe('losing and regaining dependencies', { timeout: 60_000 }, () => {
     await send('while pub/sub was down');
 
     redis.unblock();
-    for (let i = 0; i < 100 && state.status !== 200; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      state = await readiness();
-    }
-    expect(state.status).toBe(200);
+    expect((await readinessBecomes(200)).status).toBe(200);
     await send('after pub/sub came back');
 
     await log.waitFor(
