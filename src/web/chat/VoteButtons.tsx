@@ -1,6 +1,11 @@
 import type { MessageView } from '../../contract/models.js';
 import type { Vote } from './votes.js';
 
+const BUTTONS: { vote: Vote; label: string; icon: string }[] = [
+  { vote: 'up', label: 'Upvote', icon: '▲' },
+  { vote: 'down', label: 'Downvote', icon: '▼' },
+];
+
 export function VoteButtons({
   message,
   onVote,
@@ -10,28 +15,23 @@ export function VoteButtons({
 }) {
   return (
     <div className="votes">
-      <button
-        type="button"
-        className="vote vote-up"
-        aria-label="Upvote"
-        aria-pressed={message.myVote === 'up'}
-        title={message.myVote === 'up' ? 'Take back your upvote' : 'Upvote'}
-        onClick={() => onVote('up')}
-      >
-        <span aria-hidden="true">▲</span>
-        <span data-testid="up-count">{message.up}</span>
-      </button>
-      <button
-        type="button"
-        className="vote vote-down"
-        aria-label="Downvote"
-        aria-pressed={message.myVote === 'down'}
-        title={message.myVote === 'down' ? 'Take back your downvote' : 'Downvote'}
-        onClick={() => onVote('down')}
-      >
-        <span aria-hidden="true">▼</span>
-        <span data-testid="down-count">{message.down}</span>
-      </button>
+      {BUTTONS.map(({ vote, label, icon }) => {
+        const mine = message.myVote === vote;
+        return (
+          <button
+            key={vote}
+            type="button"
+            className={`vote vote-${vote}`}
+            aria-label={label}
+            aria-pressed={mine}
+            title={mine ? `Take back your ${label.toLowerCase()}` : label}
+            onClick={() => onVote(vote)}
+          >
+            <span aria-hidden="true">{icon}</span>
+            <span data-testid={`${vote}-count`}>{message[vote]}</span>
+          </button>
+        );
+      })}
     </div>
   );
 }
