@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_LIMITS } from './chat/transportLimits.js';
 
 const DURATION = /^(\d+)\s*(s|m|h|d)?$/;
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
@@ -9,6 +10,24 @@ function parseDuration(value: string): number | null {
   if (!match) return null;
   const unit = (match[2] ?? 's') as keyof typeof UNIT_SECONDS;
   return Number(match[1]) * UNIT_SECONDS[unit];
+}
+
+/** A duration setting in seconds, at least `minSeconds`. */
+function duration(fallback: string, minSeconds: number, example: string) {
+  return z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      const seconds = parseDuration(value);
+      if (seconds === null || seconds < minSeconds) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be a duration of at least ${minSeconds}s, ${example}`,
+        });
+        return z.NEVER;
+      }
+      return seconds;
+    });
 }
 
 const wsUrl = z
@@ -25,24 +44,23 @@ const schema = z
       .string()
       .min(32, 'must be at least 32 characters (try: openssl rand -base64 48)')
       .optional(),
-    JWT_TTL: z
-      .string()
-      .default('1h')
-      .transform((value, ctx) => {
-        const seconds = parseDuration(value);
-        if (seconds === null || seconds < 60) {
-          ctx.addIssue({
-            code: 'custom',
-            message: 'must be a duration of at least 60s, like 15m or 12h',
-          });
-          return z.NEVER;
-        }
-        return seconds;
-      }),
+    JWT_TTL: duration('1h', 60, 'like 15m or 12h'),
     PUBLIC_URL: wsUrl.optional(),
     CHAT_URL: wsUrl.optional(),
     MONGO_URL: z.string().optional(),
     REDIS_URL: z.string().optional(),
+    /** Chat socket bounds (see the transport's limits). */
+    WS_AUTH_TIMEOUT: duration(`${DEFAULT_LIMITS.authTimeoutMs / 1000}s`, 1, 'like 10s'),
+    WS_MAX_CONNECTIONS_PER_ADDRESS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(DEFAULT_LIMITS.maxConnectionsPerAddress),
+    WS_MAX_CONNECTIONS_PER_USER: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(DEFAULT_LIMITS.maxConnectionsPerUser),
     TRUST_PROXY: z.stringbool().default(false),
     /** Sign-up/sign-in attempts per client address: a burst, then this many per minute. */
     AUTH_ATTEMPTS_BURST: z.coerce.number().int().min(1).default(10),

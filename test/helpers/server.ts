@@ -31,8 +31,19 @@ export interface TestServer {
   /** Creates a user in-process and returns a token: for tests needing many users quickly. */
   fastUser(name: string): Promise<{ user: PublicUser; token: string }>;
   /** A typed chat client authenticated by `token`, with its socket exposed for fault injection. */
-  chatClient(token: string, url?: string): { chat: ChatClient; socket: TRPCWebSocketClient };
+  chatClient(
+    token: string,
+    url?: string,
+    opts?: ChatClientOptions,
+  ): { chat: ChatClient; socket: TRPCWebSocketClient };
   stop(): Promise<void>;
+}
+
+export interface ChatClientOptions {
+  /** Told the close code each time the server (or the network) closes the client's socket. */
+  onClose?(code: number): void;
+  /** Another `ws`-compatible class, e.g. one that keeps its sockets for a test to pause. */
+  WebSocket?: typeof NodeWebSocket;
 }
 
 let counter = 0;
@@ -82,12 +93,13 @@ export async function startTestServer(
       const user = await running.services.auth.signUp({ username: name, password: PASSWORD });
       return { user, token: running.services.tokens.issue(user).token };
     },
-    chatClient(token, url = `ws://127.0.0.1:${running.port}/ws`) {
+    chatClient(token, url = `ws://127.0.0.1:${running.port}/ws`, opts = {}) {
       const socket = createWSClient({
         url,
         connectionParams: { token },
-        WebSocket: NodeWebSocket as unknown as typeof globalThis.WebSocket,
+        WebSocket: (opts.WebSocket ?? NodeWebSocket) as unknown as typeof globalThis.WebSocket,
         retryDelayMs: () => 50,
+        onClose: (cause) => opts.onClose?.(cause?.code ?? 0),
       });
       sockets.push(socket);
       return {

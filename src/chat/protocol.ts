@@ -1,0 +1,67 @@
+import { TRPCError } from '@trpc/server';
+import { parseConnectionParamsFromUnknown } from '@trpc/server/http';
+
+/** One request of a frame, with the id its answer must carry. */
+export interface IncomingRequest {
+  id: string | number;
+  /** `subscription.stop` ends a subscription and is not answered. */
+  stop: boolean;
+  raw: unknown;
+}
+
+/** The frame's JSON, or undefined when it is not JSON. */
+export function parseFrame(text: string): { value: unknown } | undefined {
+  try {
+    return { value: JSON.parse(text) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The requests a frame carries (one, or a batch), or null when any of them has no id an answer
+ * could carry back: such a frame cannot be answered, so the connection is closed instead.
+ */
+export function requestsIn(frame: unknown): IncomingRequest[] | null {
+  const items = Array.isArray(frame) ? frame : [frame];
+  const requests: IncomingRequest[] = [];
+  for (const raw of items) {
+    if (typeof raw !== 'object' || raw === null) return null;
+    const { id, method } = raw as { id?: unknown; method?: unknown };
+    // JSON numbers past ~1.8e308 parse as Infinity, which JSON.stringify writes back as null.
+    if (typeof id !== 'string' && !(typeof id === 'number' && Number.isFinite(id))) return null;
+    requests.push({ id, stop: method === 'subscription.stop', raw });
+  }
+  return requests;
+}
+
+/** The JSON-RPC marker a request asked for, echoed in its answer. */
+export function jsonrpcOf(raw: unknown): '2.0' | undefined {
+  return typeof raw === 'object' && raw !== null && (raw as { jsonrpc?: unknown }).jsonrpc === '2.0'
+    ? '2.0'
+    : undefined;
+}
+
+/** A `?connectionParams=1` connection's first frame: `{ method: 'connectionParams', data }`. */
+export function connectionParamsOf(message: unknown): Record<string, string | undefined> | null {
+  if (
+    typeof message !== 'object' ||
+    message === null ||
+    (message as { method?: unknown }).method !== 'connectionParams'
+  ) {
+    throw new TRPCError({
+      code: 'PARSE_ERROR',
+      message: 'The first frame must carry connectionParams',
+    });
+  }
+  return parseConnectionParamsFromUnknown((message as { data?: unknown }).data);
+}
+
+/** The client resends the last tracked id it saw; the procedure reads it from its input. */
+export function withLastEventId(input: unknown, lastEventId: string | undefined): unknown {
+  if (lastEventId === undefined) return input;
+  if (typeof input === 'object' && input !== null && !Array.isArray(input)) {
+    return { ...input, lastEventId };
+  }
+  return input ?? { lastEventId };
+}
