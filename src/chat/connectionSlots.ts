@@ -21,8 +21,4 @@ export class ConnectionSlots {
       else this.held.delete(key);
     };
   }
-
-  count(key: string): number {
-    return this.held.get(key) ?? 0;
-  }
 }

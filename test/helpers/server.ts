@@ -42,8 +42,10 @@ export interface TestServer {
 export interface ChatClientOptions {
   /** Told the close code each time the server (or the network) closes the client's socket. */
   onClose?(code: number): void;
-  /** Another `ws`-compatible class, e.g. one that keeps its sockets for a test to pause. */
-  WebSocket?: typeof NodeWebSocket;
+  /** A subclass of `ws`, e.g. one that keeps its sockets for a test to pause. */
+  WebSocket?: new (
+    url: string,
+  ) => InstanceType<typeof NodeWebSocket>;
 }
 
 let counter = 0;
