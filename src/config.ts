@@ -12,18 +12,18 @@ function parseDuration(value: string): number | null {
   return Number(match[1]) * UNIT_SECONDS[unit];
 }
 
-/** A duration setting in seconds, at least `minSeconds`. */
-function duration(fallback: string, minSeconds: number, example: string) {
+/** A duration setting in seconds, between `min` and `max`. */
+function duration(opts: { fallback: string; min: number; max?: number; example: string }) {
+  const { fallback, min, max = Number.POSITIVE_INFINITY, example } = opts;
+  const range =
+    max === Number.POSITIVE_INFINITY ? `at least ${min}s` : `between ${min}s and ${max}s`;
   return z
     .string()
     .default(fallback)
     .transform((value, ctx) => {
       const seconds = parseDuration(value);
-      if (seconds === null || seconds < minSeconds) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `must be a duration of at least ${minSeconds}s, ${example}`,
-        });
+      if (seconds === null || seconds < min || seconds > max) {
+        ctx.addIssue({ code: 'custom', message: `must be a duration ${range}, ${example}` });
         return z.NEVER;
       }
       return seconds;
@@ -44,13 +44,18 @@ const schema = z
       .string()
       .min(32, 'must be at least 32 characters (try: openssl rand -base64 48)')
       .optional(),
-    JWT_TTL: duration('1h', 60, 'like 15m or 12h'),
+    JWT_TTL: duration({ fallback: '1h', min: 60, example: 'like 15m or 12h' }),
     PUBLIC_URL: wsUrl.optional(),
     CHAT_URL: wsUrl.optional(),
     MONGO_URL: z.string().optional(),
     REDIS_URL: z.string().optional(),
     /** Chat socket bounds (see the transport's limits). */
-    WS_AUTH_TIMEOUT: duration(`${DEFAULT_LIMITS.authTimeoutMs / 1000}s`, 1, 'like 10s'),
+    WS_AUTH_TIMEOUT: duration({
+      fallback: `${DEFAULT_LIMITS.authTimeoutMs / 1000}s`,
+      min: 1,
+      max: 600,
+      example: 'like 10s',
+    }),
     WS_MAX_CONNECTIONS_PER_ADDRESS: z.coerce
       .number()
       .int()

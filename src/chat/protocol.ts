@@ -9,6 +9,13 @@ export interface IncomingRequest {
   raw: unknown;
 }
 
+/**
+ * The longest string id a request may carry. Every answer and every room event for a subscription
+ * repeats its id, and room events are encoded once per distinct id: a long id would multiply the
+ * server's work for each event. The stock client's ids are small numbers.
+ */
+export const MAX_ID_LENGTH = 128;
+
 /** The frame's JSON, or undefined when it is not JSON. */
 export function parseFrame(text: string): { value: unknown } | undefined {
   try {
@@ -20,7 +27,8 @@ export function parseFrame(text: string): { value: unknown } | undefined {
 
 /**
  * The requests a frame carries (one, or a batch), or null when any of them has no id an answer
- * could carry back: such a frame cannot be answered, so the connection is closed instead.
+ * could carry back (a finite number, or a string of at most MAX_ID_LENGTH characters): such a
+ * frame cannot be answered, so the connection is closed instead.
  */
 export function requestsIn(frame: unknown): IncomingRequest[] | null {
   const items = Array.isArray(frame) ? frame : [frame];
@@ -28,11 +36,16 @@ export function requestsIn(frame: unknown): IncomingRequest[] | null {
   for (const raw of items) {
     if (typeof raw !== 'object' || raw === null) return null;
     const { id, method } = raw as { id?: unknown; method?: unknown };
-    // JSON numbers past ~1.8e308 parse as Infinity, which JSON.stringify writes back as null.
-    if (typeof id !== 'string' && !(typeof id === 'number' && Number.isFinite(id))) return null;
+    if (!isAnswerableId(id)) return null;
     requests.push({ id, stop: method === 'subscription.stop', raw });
   }
   return requests;
+}
+
+function isAnswerableId(id: unknown): id is string | number {
+  if (typeof id === 'string') return id.length <= MAX_ID_LENGTH;
+  // JSON numbers past ~1.8e308 parse as Infinity, which JSON.stringify writes back as null.
+  return typeof id === 'number' && Number.isFinite(id);
 }
 
 /** The JSON-RPC marker a request asked for, echoed in its answer. */

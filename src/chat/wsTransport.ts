@@ -29,6 +29,7 @@ import {
   connectionParamsOf,
   type IncomingRequest,
   jsonrpcOf,
+  MAX_ID_LENGTH,
   parseFrame,
   requestsIn,
   withLastEventId,
@@ -420,7 +421,10 @@ export function createWsTransport<TRouter extends AnyTRPCRouter>(
       }
       const requests = requestsIn(frame.value);
       if (!requests) {
-        closeWith(CLOSE_INVALID_FRAME, 'every request needs a string or number id');
+        closeWith(
+          CLOSE_INVALID_FRAME,
+          `request ids must be numbers or strings of ${MAX_ID_LENGTH} characters at most`,
+        );
         return;
       }
       if (requests.length > limits.maxBatch) {

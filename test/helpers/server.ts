@@ -12,7 +12,7 @@ import {
 } from '../../src/client/index.js';
 import { loadConfig } from '../../src/config.js';
 import type { PublicUser } from '../../src/contract/models.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger, type Logger } from '../../src/log.js';
 import { type RunningServer, type StartOptions, startServer } from '../../src/server.js';
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-0123456789';
@@ -57,6 +57,7 @@ export function uniqueName(prefix: string): string {
 export async function startTestServer(
   env: Record<string, string> = {},
   opts: StartOptions = {},
+  log: Logger = createLogger('silent'),
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'chathub-test-'));
   const config = loadConfig({
@@ -68,7 +69,7 @@ export async function startTestServer(
     ...env,
   });
   // Suites sign many users up from one address; the auth limit has its own test with defaults.
-  const running = await startServer(config, createLogger('silent'), {
+  const running = await startServer(config, log, {
     ...opts,
     rateLimits: { auth: { perSecond: 1000, burst: 1000 }, ...opts.rateLimits },
   });

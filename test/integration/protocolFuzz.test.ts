@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import * as closeCodes from '../../src/chat/closeCodes.js';
+import { MAX_ID_LENGTH } from '../../src/chat/protocol.js';
 import { DEFAULT_LIMITS, maxFrameBytes } from '../../src/chat/transportLimits.js';
 import { LIMITS } from '../../src/contract/limits.js';
 import { startTestServer, type TestServer, uniqueName } from '../helpers/server.js';
@@ -41,10 +42,19 @@ const requestId = fc.oneof(
   { weight: 12, arbitrary: fc.constantFrom<unknown>(0, 1, 2, 'a', 'b', -1, '') },
   { weight: 4, arbitrary: fc.integer() },
   { weight: 3, arbitrary: fc.string({ maxLength: 12 }) },
+  { weight: 1, arbitrary: fc.constant('i'.repeat(MAX_ID_LENGTH)) },
   { weight: 1, arbitrary: fc.double({ noNaN: true, noDefaultInfinity: true }) },
 );
-/** Ids no answer can carry back. */
-const unanswerableId = fc.constantFrom<unknown>(null, true, undefined, {}, [1], Number.NaN);
+/** Ids no answer can carry back, or too long to be worth carrying. */
+const unanswerableId = fc.constantFrom<unknown>(
+  null,
+  true,
+  undefined,
+  {},
+  [1],
+  Number.NaN,
+  'i'.repeat(MAX_ID_LENGTH + 1),
+);
 
 const body = fc.oneof(
   fc.string({ maxLength: 40 }),
@@ -192,7 +202,8 @@ function owedFor(text: string): Owed {
     const answerable =
       typeof item === 'object' &&
       item !== null &&
-      (typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id)));
+      ((typeof id === 'string' && id.length <= MAX_ID_LENGTH) ||
+        (typeof id === 'number' && Number.isFinite(id)));
     if (!answerable) return { close: closeCodes.CLOSE_INVALID_FRAME };
     const kind =
       method === 'subscription.stop' ? 'stop' : method === 'subscription' ? 'subscription' : 'call';
