@@ -26,20 +26,28 @@ export function parseFrame(text: string): { value: unknown } | undefined {
 }
 
 /**
- * The requests a frame carries (one, or a batch), or null when any of them has no id an answer
- * could carry back (a finite number, or a string of at most MAX_ID_LENGTH characters): such a
- * frame cannot be answered, so the connection is closed instead.
+ * The requests a frame carries (one, or a batch), or why it cannot be answered: an empty batch
+ * asks for nothing, and a request without an id an answer could carry back (a finite number, or
+ * a string of at most MAX_ID_LENGTH characters) cannot be answered. Such frames close the
+ * connection instead: the client has lost track of its calls, or was never speaking tRPC.
  */
-export function requestsIn(frame: unknown): IncomingRequest[] | null {
+export function requestsIn(frame: unknown): { requests: IncomingRequest[] } | { invalid: string } {
   const items = Array.isArray(frame) ? frame : [frame];
+  if (items.length === 0) return { invalid: 'an empty batch asks for nothing' };
   const requests: IncomingRequest[] = [];
   for (const raw of items) {
-    if (typeof raw !== 'object' || raw === null) return null;
-    const { id, method } = raw as { id?: unknown; method?: unknown };
-    if (!isAnswerableId(id)) return null;
+    const { id, method } = (typeof raw === 'object' && raw !== null ? raw : {}) as {
+      id?: unknown;
+      method?: unknown;
+    };
+    if (!isAnswerableId(id)) {
+      return {
+        invalid: `request ids must be numbers or strings of ${MAX_ID_LENGTH} characters at most`,
+      };
+    }
     requests.push({ id, stop: method === 'subscription.stop', raw });
   }
-  return requests;
+  return { requests };
 }
 
 function isAnswerableId(id: unknown): id is string | number {

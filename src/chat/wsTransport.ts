@@ -29,7 +29,6 @@ import {
   connectionParamsOf,
   type IncomingRequest,
   jsonrpcOf,
-  MAX_ID_LENGTH,
   parseFrame,
   requestsIn,
   withLastEventId,
@@ -419,14 +418,12 @@ export function createWsTransport<TRouter extends AnyTRPCRouter>(
         });
         return;
       }
-      const requests = requestsIn(frame.value);
-      if (!requests) {
-        closeWith(
-          CLOSE_INVALID_FRAME,
-          `request ids must be numbers or strings of ${MAX_ID_LENGTH} characters at most`,
-        );
+      const read = requestsIn(frame.value);
+      if ('invalid' in read) {
+        closeWith(CLOSE_INVALID_FRAME, read.invalid);
         return;
       }
+      const { requests } = read;
       if (requests.length > limits.maxBatch) {
         refuseBatch(requests);
         return;

@@ -110,6 +110,7 @@ describe('bad input over WebSocket', () => {
     ['an id JSON cannot carry back (1e400 reads as Infinity)', '{"id":1e400,"method":"query"}'],
     ['an id longer than 128 characters', { id: 'i'.repeat(129), method: 'query', params: history }],
     ['a batch with one id missing', [{ id: 1, method: 'query', params: history }, {}]],
+    ['an empty batch', '[]'],
   ])('closes the connection (1007) on a frame it cannot answer: %s', async (_, frame) => {
     const raw = await socket();
     raw.send(frame);
