@@ -16,5 +16,7 @@ export const CLOSE_SESSION_EXPIRED = 4001;
 export const CLOSE_NOT_AUTHENTICATED = 4002;
 /** More output queued for the client than its budget: it is not reading. */
 export const CLOSE_TOO_SLOW = 4008;
+/** Requests kept coming a full burst past the connection's rate, refusals notwithstanding. */
+export const CLOSE_TOO_MANY_REQUESTS = 4029;
 /** The user already has the most connections allowed on this server. */
-export const CLOSE_TOO_MANY_CONNECTIONS = 4029;
+export const CLOSE_TOO_MANY_CONNECTIONS = 4030;

@@ -12,13 +12,13 @@ import {
 } from '@trpc/server';
 import { type JSONRPC2, parseTRPCMessage, type TRPCResponseMessage } from '@trpc/server/rpc';
 import { WebSocket } from 'ws';
-import { RateLimiter } from '../domain/rateLimiter.js';
 import {
   CLOSE_BAD_CONNECTION_PARAMS,
   CLOSE_INVALID_FRAME,
   CLOSE_NOT_AUTHENTICATED,
   CLOSE_SESSION_EXPIRED,
   CLOSE_TOO_MANY_CONNECTIONS,
+  CLOSE_TOO_MANY_REQUESTS,
   CLOSE_TOO_SLOW,
 } from './closeCodes.js';
 import { ConnectionSlots } from './connectionSlots.js';
@@ -33,6 +33,7 @@ import {
   requestsIn,
   withLastEventId,
 } from './protocol.js';
+import { RequestBudget } from './requestBudget.js';
 import { createSharedFrames, responsePrefix } from './sharedFrames.js';
 import { DEFAULT_LIMITS, type TransportLimits } from './transportLimits.js';
 import { createTurnBatcher } from './turnBatcher.js';
@@ -89,6 +90,10 @@ export interface WsTransport {
 type RequestId = JSONRPC2.RequestId;
 
 const RECONNECT_FRAME = JSON.stringify({ id: null, method: 'reconnect' });
+const TOO_MANY_REQUESTS = new TRPCError({
+  code: 'TOO_MANY_REQUESTS',
+  message: 'Too many requests on this connection',
+});
 /** Shared by every write: room frames are Buffers, which `ws` would otherwise send as binary. */
 const TEXT_FRAME = { binary: false } as const;
 
@@ -107,6 +112,13 @@ export function createWsTransport<TRouter extends AnyTRPCRouter>(
   const sharedFrames = createSharedFrames((data) => config.transformer.output.serialize(data));
   const writes = createTurnBatcher();
 
+  /** Requests under way, for a drain to wait on. */
+  const track = (handled: Promise<void>) => {
+    const settle = () => inFlight.delete(handled);
+    inFlight.add(handled);
+    handled.then(settle, settle);
+  };
+
   const authenticatedChanged = (by: 1 | -1) => {
     authenticated += by;
     options.onConnectionsChanged?.();
@@ -114,10 +126,7 @@ export function createWsTransport<TRouter extends AnyTRPCRouter>(
 
   function handleConnection(ws: WebSocket, req: IncomingMessage): void {
     const subscriptions = new Map<RequestId, AbortController>();
-    const requestLimiter = new RateLimiter({
-      perSecond: limits.requestsPerSecond,
-      burst: limits.requestBurst,
-    });
+    const budget = new RequestBudget(limits.requestsPerSecond, limits.requestBurst);
     let ctx: Ctx | undefined;
     /** Set when the user already holds every connection allowed: calls get this error. */
     let refusal: TRPCError | null = null;
@@ -312,10 +321,6 @@ export function createWsTransport<TRouter extends AnyTRPCRouter>(
         );
         return;
       }
-      if (!requestLimiter.tryTake('requests')) {
-        respondError(id, jsonrpc, tooManyRequests('Too many requests on this connection'), call);
-        return;
-      }
       const abort = new AbortController();
       if (type === 'subscription') {
         if (subscriptions.has(id)) {
@@ -369,30 +374,36 @@ export function createWsTransport<TRouter extends AnyTRPCRouter>(
       subscriptions.delete(id);
     };
 
-    /** A batch past `maxBatch` is not run; each of its requests is told why. */
-    const refuseBatch = (requests: IncomingRequest[]) => {
-      const shape = errorShape(
-        new TRPCError({
-          code: 'PAYLOAD_TOO_LARGE',
-          message: `Too many calls sent together (${requests.length}); at most ${limits.maxBatch} may be batched`,
-        }),
-      );
-      for (const request of requests) {
-        // The client has already forgotten a subscription it stops: honour it even here.
-        if (request.stop) stopSubscription(request.id);
-        else respond({ id: request.id, jsonrpc: jsonrpcOf(request.raw), error: shape });
-      }
-    };
+    const refuse = (request: IncomingRequest, error: TRPCError) =>
+      respond({ id: request.id, jsonrpc: jsonrpcOf(request.raw), error: errorShape(error) });
 
-    const run = (request: IncomingRequest, batchIndex: number, contextPromise: Promise<Ctx>) => {
-      if (request.stop) {
-        stopSubscription(request.id);
-        return;
+    /**
+     * Every request but a stop spends from the connection's budget, refused or not. A batch past
+     * `maxBatch` is not run: each of its requests is told why.
+     */
+    const dispatch = (requests: IncomingRequest[], contextPromise: Promise<Ctx>) => {
+      const batchRefusal =
+        requests.length > limits.maxBatch
+          ? new TRPCError({
+              code: 'PAYLOAD_TOO_LARGE',
+              message: `Too many calls sent together (${requests.length}); at most ${limits.maxBatch} may be batched`,
+            })
+          : null;
+      for (const [index, request] of requests.entries()) {
+        // The client has already forgotten a subscription it stops: honour it even in a refused batch.
+        if (request.stop) {
+          stopSubscription(request.id);
+          continue;
+        }
+        const spent = budget.spend();
+        if (spent === 'close') {
+          closeWith(CLOSE_TOO_MANY_REQUESTS, 'too many requests: slow down');
+          return;
+        }
+        if (batchRefusal) refuse(request, batchRefusal);
+        else if (spent === 'refuse') refuse(request, TOO_MANY_REQUESTS);
+        else track(handleRequest(request, index, contextPromise));
       }
-      const handled = handleRequest(request, batchIndex, contextPromise);
-      const settle = () => inFlight.delete(handled);
-      inFlight.add(handled);
-      handled.then(settle, settle);
     };
 
     ws.on('message', (data, isBinary) => {
@@ -400,7 +411,11 @@ export function createWsTransport<TRouter extends AnyTRPCRouter>(
       keepAlive.activity();
       const text = toBuffer(data).toString('utf8');
       if (!isBinary && text.length === 4) {
-        if (text === 'PING') return send('PONG');
+        if (text === 'PING') {
+          if (budget.spend() === 'close') closeWith(CLOSE_TOO_MANY_REQUESTS, 'too many pings');
+          else send('PONG');
+          return;
+        }
         if (text === 'PONG') return;
       }
       const frame = parseFrame(text);
@@ -423,13 +438,7 @@ export function createWsTransport<TRouter extends AnyTRPCRouter>(
         closeWith(CLOSE_INVALID_FRAME, read.invalid);
         return;
       }
-      const { requests } = read;
-      if (requests.length > limits.maxBatch) {
-        refuseBatch(requests);
-        return;
-      }
-      const contextPromise = ctxPromise;
-      for (const [index, request] of requests.entries()) run(request, index, contextPromise);
+      dispatch(read.requests, ctxPromise);
     });
 
     // Socket errors are the client's or the network's doing (an oversized frame, invalid UTF-8,

@@ -202,6 +202,30 @@ describe('bad input over WebSocket', () => {
     subscriber.close();
   });
 
+  it('closes a connection that keeps sending past its refusals (4029), answering at most a burst more', async () => {
+    const bystander = await socket();
+    const raw = await socket();
+    // 40,000 requests in one frame: each refusal costs the server an answer, so they are metered.
+    raw.send(`[${Array.from({ length: 40_000 }, (_, i) => `{"id":${i}}`).join(',')}]`);
+    await raw.until(() => raw.closed !== null, 'close');
+    expect(raw.closed?.code).toBe(4029);
+    expect(raw.responses.length).toBe(2 * 100);
+    expect(raw.responses.every((r) => r.error?.data.code === 'PAYLOAD_TOO_LARGE')).toBe(true);
+    await expectUsable(bystander, 1);
+    bystander.close();
+
+    // Requests one by one, past the rate and ignoring TOO_MANY_REQUESTS: the same end.
+    const stubborn = await socket();
+    for (let i = 0; i < 250; i++) stubborn.request(i, 'query', 'chat.nope', {});
+    await stubborn.until(() => stubborn.closed !== null, 'close');
+    expect(stubborn.closed?.code).toBe(4029);
+    // A burst, as much again refused, and what the rate refilled in the meantime.
+    expect(stubborn.responses.length).toBeLessThan(250);
+    expect(
+      stubborn.responses.some((r) => r.error?.message === 'Too many requests on this connection'),
+    ).toBe(true);
+  });
+
   it('is still healthy afterwards', async () => {
     const response = await fetch(`${server.apiUrl}/healthz`);
     expect(response.status).toBe(200);

@@ -124,7 +124,7 @@ describe('before a socket authenticates', () => {
 });
 
 describe('connections per user', () => {
-  it('tells a connection past the cap why its calls fail, then closes it with 4029', async () => {
+  it('tells a connection past the cap why its calls fail, then closes it with 4030', async () => {
     const { token } = await server.fastUser(uniqueName('tabs'));
     const tabs = Array.from({ length: PER_USER }, () => server.chatClient(token));
     for (const tab of tabs) await tab.chat.chat.history.query({ roomId: 'general', limit: 1 });
