@@ -47,9 +47,10 @@ export { DEFAULT_LIMITS, maxFrameBytes, type TransportLimits } from './transport
  * the per-subscriber async iterator: each room event is encoded once and the same bytes go to
  * every member, like a plain `ws` broadcast.
  *
- * Every request id gets an answer or the socket closes; every byte queued for a client counts
- * against one budget; a connection has a deadline to authenticate; connections are capped per
- * address (at the upgrade, see socketServer.ts) and per user.
+ * Bounded against any client: every request id gets an answer or the socket closes; every
+ * answer, refusals included, spends from the connection's request budget; every byte queued for
+ * a client counts against one output budget; a connection has a deadline to authenticate; and
+ * connections are capped per address (at the upgrade, see socketServer.ts) and per user.
  */
 
 /** Who a connection's credentials identify, and until when. */
@@ -390,7 +391,8 @@ export function createWsTransport<TRouter extends AnyTRPCRouter>(
             })
           : null;
       for (const [index, request] of requests.entries()) {
-        // The client has already forgotten a subscription it stops: honour it even in a refused batch.
+        // The client has already forgotten a subscription it stops: honour the stop even in a
+        // refused batch.
         if (request.stop) {
           stopSubscription(request.id);
           continue;
