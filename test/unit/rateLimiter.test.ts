@@ -100,4 +100,47 @@ describe('RateLimiter', () => {
     time.advance(600);
     expect(takeMany(limiter, 'spammer', 2)).toEqual([true, false]);
   });
+
+  it('takes a refunded token back, so an attempt that did not count costs nothing', () => {
+    const time = clock();
+    const limiter = new RateLimiter({ perSecond: 1, burst: 2 }, time.now);
+    expect(takeMany(limiter, 'alice', 2)).toEqual([true, true]);
+    limiter.refund('alice');
+    expect(takeMany(limiter, 'alice', 2)).toEqual([true, false]);
+  });
+
+  it('reserves: of concurrent attempts only as many as the bucket holds get through', () => {
+    const time = clock();
+    const limiter = new RateLimiter({ perSecond: 1, burst: 3 }, time.now);
+    // Five attempts reserve before any of them settles; three may proceed.
+    const reserved = takeMany(limiter, 'alice', 5);
+    expect(reserved).toEqual([true, true, true, false, false]);
+    // Two of the three turn out not to count and give their token back.
+    limiter.refund('alice');
+    limiter.refund('alice');
+    expect(takeMany(limiter, 'alice', 3)).toEqual([true, true, false]);
+  });
+
+  it('never refunds past the burst, also after a refill', () => {
+    const time = clock();
+    const limiter = new RateLimiter({ perSecond: 1, burst: 2 }, time.now);
+    limiter.tryTake('alice');
+    time.advance(5_000); // refilled to the burst meanwhile
+    limiter.refund('alice');
+    limiter.refund('bob'); // never took anything: nothing to give back
+    expect(takeMany(limiter, 'alice', 3)).toEqual([true, true, false]);
+    expect(takeMany(limiter, 'bob', 3)).toEqual([true, true, false]);
+  });
+
+  it('counts refill from the refund on, without losing the fraction already refilled', () => {
+    const time = clock();
+    const limiter = new RateLimiter({ perSecond: 1, burst: 2 }, time.now);
+    takeMany(limiter, 'alice', 2);
+    time.advance(500); // half a token refilled
+    limiter.refund('alice'); // 1.5 tokens
+    expect(limiter.tryTake('alice')).toBe(true); // 0.5 left
+    expect(limiter.tryTake('alice')).toBe(false);
+    time.advance(500);
+    expect(limiter.tryTake('alice')).toBe(true);
+  });
 });
