@@ -73,6 +73,7 @@ describe('HTTP batches', () => {
   });
 
   it('fails every call of an oversized batch from the stock client; maxItems splits it to fit', async () => {
+    expect(LIMITS.httpBatchMax).toBe(20);
     const url = `${server.apiUrl}/trpc`;
     const unbounded = createTRPCClient<ApiRouter>({ links: [httpBatchLink({ url })] });
     const results = await Promise.allSettled(
