@@ -26,7 +26,7 @@ export const roomIdSchema = z
   .max(64, 'Room id is too long')
   .regex(/^[a-z0-9-]+$/, 'Room id may only contain lowercase letters, digits and "-"');
 
-export const roomNameSchema = z
+const roomNameSchema = z
   .string()
   .trim()
   .min(LIMITS.roomNameMin, `Room name must be at least ${LIMITS.roomNameMin} characters`)
@@ -54,7 +54,7 @@ export const listRoomsInput = z
       .min(1, 'Ask for at least 1 room')
       .max(LIMITS.roomPageMax, `At most ${LIMITS.roomPageMax} rooms per page`)
       .default(LIMITS.roomPageDefault),
-    /** Rooms whose name starts with this, ignoring case, width and accents' encoding. */
+    /** Rooms whose name starts with this, ignoring case and width (see `roomNameKey`). */
     query: z
       .string()
       .max(LIMITS.roomSearchMax, `Search text must be at most ${LIMITS.roomSearchMax} characters`)

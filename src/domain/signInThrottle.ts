@@ -14,9 +14,6 @@ export interface SignInAttempt {
   release(): void;
 }
 
-/** (address, account) pairs remembered; the oldest are forgotten first. */
-const KNOWN_PAIRS_MAX = 50_000;
-
 /**
  * Throttles failed sign-ins per account and per client address (OWASP ASVS 2.2.1). Every attempt
  * reserves one failure from both budgets before the password is checked, so concurrent guesses
@@ -34,7 +31,12 @@ export class SignInThrottle {
   /** `address account` → true, in the order last seen. */
   private readonly known = new Map<string, true>();
 
-  constructor(limits: SignInLimits, now: () => number = Date.now) {
+  constructor(
+    limits: SignInLimits,
+    now: () => number = Date.now,
+    /** (address, account) pairs remembered, a few MB at most; the oldest are forgotten first. */
+    private readonly knownPairsMax = 50_000,
+  ) {
     this.perAccount = new RateLimiter(limits.failuresPerAccount, now);
     this.perAddress = new RateLimiter(limits.failuresPerAddress, now);
   }
@@ -71,7 +73,7 @@ export class SignInThrottle {
     const key = pairKey(address, account);
     this.known.delete(key);
     this.known.set(key, true);
-    if (this.known.size > KNOWN_PAIRS_MAX) {
+    if (this.known.size > this.knownPairsMax) {
       const oldest = this.known.keys().next().value;
       if (oldest !== undefined) this.known.delete(oldest);
     }

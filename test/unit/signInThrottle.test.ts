@@ -75,6 +75,20 @@ describe('SignInThrottle', () => {
     ]);
   });
 
+  it('remembers a bounded number of known pairs, forgetting the least recently seen', () => {
+    const throttle = new SignInThrottle(limits, manualClock().now, 2);
+    for (const account of ['old', 'kept', 'new']) succeed(throttle, account, '10.0.0.1');
+    succeed(throttle, 'kept', '10.0.0.1'); // seen again: now the most recent
+    succeed(throttle, 'newest', '10.0.0.1'); // over the bound: 'new' is forgotten
+    for (const account of ['a', 'b', 'c', 'd', 'e']) fail(throttle, account, '10.0.0.1');
+    expect(['old', 'new', 'kept', 'newest'].map((a) => succeed(throttle, a, '10.0.0.1'))).toEqual([
+      ADDRESS,
+      ADDRESS,
+      'ok',
+      'ok',
+    ]);
+  });
+
   it('reserves before checking: concurrent attempts cannot share one remaining failure', () => {
     const throttle = new SignInThrottle(limits, manualClock().now);
     const pending = [1, 2, 3, 4, 5].map(() => attempt(throttle, 'ada', '10.0.0.1'));

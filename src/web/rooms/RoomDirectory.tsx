@@ -1,4 +1,5 @@
 import { keepPreviousData } from '@tanstack/react-query';
+import { LIMITS } from '../../contract/limits.js';
 import type { RoomWithOnline } from '../../contract/models.js';
 import { describeError } from '../api/errors.js';
 import { trpc } from '../api/trpc.js';
@@ -7,7 +8,6 @@ import { hrefFor, navigate } from '../router.js';
 
 /** How often the online counts of the rooms shown are refreshed. */
 const REFRESH_MS = 5_000;
-const PAGE_SIZE = 50;
 
 /**
  * The rooms whose names start with `query` (all when empty), a page at a time in name order,
@@ -15,7 +15,7 @@ const PAGE_SIZE = 50;
  */
 export function RoomDirectory({ query }: { query: string }) {
   const rooms = trpc.rooms.list.useInfiniteQuery(
-    { limit: PAGE_SIZE, query: query || undefined },
+    { limit: LIMITS.roomPageDefault, query: query || undefined },
     {
       getNextPageParam: (page) => page.nextCursor,
       refetchInterval: REFRESH_MS,
