@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { LIMITS } from './limits.js';
+import { VOTE_VALUES } from './models.js';
+
+export type { VoteValue } from './models.js';
 
 export const usernameSchema = z
   .string()
@@ -68,8 +71,7 @@ export const sendInput = z.object({
 });
 export type SendInput = z.infer<typeof sendInput>;
 
-export const voteValueSchema = z.enum(['up', 'down', 'none']);
-export type VoteValue = z.infer<typeof voteValueSchema>;
+export const voteValueSchema = z.enum(VOTE_VALUES);
 
 export const voteInput = z.object({
   messageId: messageIdSchema,
