@@ -1,6 +1,6 @@
 import { useCallback, useReducer, useRef, useState } from 'react';
+import { describeError } from '../../client/errors.js';
 import type { MessageView } from '../../contract/models.js';
-import { describeError } from '../api/errors.js';
 import { trpc } from '../api/trpc.js';
 import { initialRoom, roomReducer } from './roomReducer.js';
 import { nextVote, type Vote, withVote } from './votes.js';

@@ -1,6 +1,6 @@
 import { type FormEvent, useState } from 'react';
+import { describeError } from '../../client/errors.js';
 import { LIMITS } from '../../contract/limits.js';
-import { describeError } from '../api/errors.js';
 import { trpc } from '../api/trpc.js';
 import { ErrorBanner } from '../components/ErrorBanner.js';
 import { hrefFor, navigate } from '../router.js';

@@ -1,0 +1,400 @@
+import { createTRPCClient, TRPCClientError, type TRPCLink } from '@trpc/client';
+import { observable } from '@trpc/server/observable';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ChatRouter } from '../../src/appRouter.js';
+import { DEFAULT_BACKOFF } from '../../src/client/backoff.js';
+import {
+  type FollowedRoom,
+  type FollowOptions,
+  followRoom,
+  type RoomFollower,
+  withVote,
+} from '../../src/client/roomFollower.js';
+import type { ChatEvent } from '../../src/contract/events.js';
+import type { Message, MessageView } from '../../src/contract/models.js';
+
+/*
+ * The room follower against a fake link: the test plays the server, answering each subscription
+ * and request by hand, and drives time with fake timers to check the backoff and end rules.
+ */
+
+interface FakeFeed {
+  input: { roomId: string; lastEventId?: string | null };
+  unsubscribed: boolean;
+  emit(id: number, event: ChatEvent): void;
+  fail(error: TRPCClientError<ChatRouter>): void;
+  dropConnection(): void;
+  complete(): void;
+}
+
+interface FakeRequest {
+  path: string;
+  input: unknown;
+  answer(data: unknown): void;
+  fail(error: TRPCClientError<ChatRouter>): void;
+}
+
+function serverError(code: string, message: string): TRPCClientError<ChatRouter> {
+  return TRPCClientError.from({ error: { code: -32000, message, data: { code } } });
+}
+
+/** What the client sees when no server answered at all. */
+const connectionLost = () => TRPCClientError.from<ChatRouter>(new Error('WebSocket closed'));
+
+function fakeServer() {
+  const feeds: FakeFeed[] = [];
+  const requests: FakeRequest[] = [];
+  const link: TRPCLink<ChatRouter> =
+    () =>
+    ({ op }) =>
+      observable((observer) => {
+        if (op.type !== 'subscription') {
+          requests.push({
+            path: op.path,
+            input: op.input,
+            answer: (data) => {
+              observer.next({ result: { type: 'data', data } });
+              observer.complete();
+            },
+            fail: (error) => observer.error(error),
+          });
+          return () => {};
+        }
+        const feed: FakeFeed = {
+          input: op.input as FakeFeed['input'],
+          unsubscribed: false,
+          emit: (id, event) =>
+            observer.next({ result: { type: 'data', data: { id: String(id), data: event } } }),
+          fail: (error) => observer.error(error),
+          dropConnection: () =>
+            observer.next({
+              result: { type: 'state', state: 'connecting', error: connectionLost() },
+            }),
+          complete: () => observer.complete(),
+        };
+        feeds.push(feed);
+        return () => {
+          feed.unsubscribed = true;
+        };
+      });
+  const client = createTRPCClient<ChatRouter>({ links: [link] });
+  return {
+    client,
+    feeds,
+    requests,
+    latest(): FakeFeed {
+      const feed = feeds.at(-1);
+      if (!feed) throw new Error('no subscription yet');
+      return feed;
+    },
+    /** The one request on `path` not yet answered. */
+    request(path: string): FakeRequest {
+      const found = requests.find((request) => request.path === path);
+      if (!found) throw new Error(`no ${path} request`);
+      requests.splice(requests.indexOf(found), 1);
+      return found;
+    },
+  };
+}
+
+const message = (id: string, up = 0, down = 0, myVote: MessageView['myVote'] = null) => ({
+  id,
+  roomId: 'general',
+  author: { id: 'author', username: 'author' },
+  body: id,
+  createdAt: 0,
+  up,
+  down,
+  myVote,
+});
+const snapshot = (ids: string[], hasMore = false): ChatEvent => ({
+  type: 'snapshot',
+  messages: ids.map((id) => message(id)),
+  hasMore,
+});
+const posted = (id: string): ChatEvent => {
+  const { myVote: _, ...plain } = message(id);
+  return { type: 'message', message: plain satisfies Message };
+};
+const ids = (state: FollowedRoom) => state.messages.map((m) => m.id);
+
+let server: ReturnType<typeof fakeServer>;
+let follower: RoomFollower;
+const follow = (options: Partial<FollowOptions> = {}) => {
+  follower = followRoom(server.client, { roomId: 'general', readerId: 'me', ...options });
+  return follower;
+};
+/** Lets the fake link's promise callbacks run. */
+const settle = () => vi.advanceTimersByTimeAsync(0);
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  server = fakeServer();
+});
+afterEach(() => {
+  follower?.close();
+  vi.useRealTimers();
+});
+
+describe('following a room', () => {
+  it('folds the snapshot and every later event into its state, and says it is live', () => {
+    follow();
+    expect(follower.getState().status).toEqual({ state: 'connecting' });
+    expect(follower.getState().loaded).toBe(false);
+    expect(server.latest().input).toEqual({ roomId: 'general', lastEventId: null });
+
+    const seen: FollowedRoom[] = [];
+    follower.subscribe((state) => seen.push(state));
+    server.latest().emit(3, snapshot(['a', 'b'], true));
+    server.latest().emit(4, posted('c'));
+    server.latest().emit(5, {
+      type: 'vote',
+      messageId: 'a',
+      up: 1,
+      down: 0,
+      voterId: 'me',
+      vote: 'up',
+    });
+    server.latest().emit(5, { type: 'presence', online: 2 });
+
+    const state = follower.getState();
+    expect(state.status).toEqual({ state: 'live' });
+    expect(state.loaded).toBe(true);
+    expect(ids(state)).toEqual(['a', 'b', 'c']);
+    expect(state.messages[0]).toMatchObject({ up: 1, myVote: 'up' });
+    expect(state.hasMore).toBe(true);
+    expect(state.online).toBe(2);
+    expect(seen).toHaveLength(4);
+    expect(seen.at(-1)).toBe(state);
+  });
+
+  it.each([
+    [
+      'the service is unavailable',
+      () =>
+        serverError(
+          'SERVICE_UNAVAILABLE',
+          'The database is unavailable right now; try again in a moment',
+        ),
+    ],
+    [
+      'a rate limit',
+      () => serverError('TOO_MANY_REQUESTS', 'At most 32 subscriptions per connection'),
+    ],
+    [
+      'an internal error',
+      () =>
+        serverError('INTERNAL_SERVER_ERROR', 'Something went wrong on our side; please try again'),
+    ],
+    ['the connection is lost', connectionLost],
+  ])('resubscribes from its last event id when %s', async (_, error) => {
+    follow({ random: () => 0 });
+    server.latest().emit(7, snapshot(['a']));
+    server.latest().emit(8, posted('b'));
+
+    const failure = error();
+    server.latest().fail(failure);
+    const { status } = follower.getState();
+    expect(status.state).toBe('reconnecting');
+    expect(status).toHaveProperty('reason', expect.stringMatching(/\w+ \w+/));
+    expect(server.feeds).toHaveLength(1);
+
+    await vi.advanceTimersByTimeAsync(DEFAULT_BACKOFF.initialMs);
+    expect(server.feeds).toHaveLength(2);
+    expect(server.latest().input).toEqual({ roomId: 'general', lastEventId: '8' });
+    server.latest().emit(9, posted('c'));
+    expect(ids(follower.getState())).toEqual(['a', 'b', 'c']);
+    expect(follower.getState().status).toEqual({ state: 'live' });
+  });
+
+  it('says why in words while the connection is down, and is live again once events flow', () => {
+    follow();
+    server.latest().emit(1, snapshot(['a']));
+    server.latest().dropConnection();
+    expect(follower.getState().status).toEqual({
+      state: 'reconnecting',
+      reason: 'Cannot reach the server; check your connection and try again',
+    });
+    server.latest().emit(2, { type: 'presence', online: 1 });
+    expect(follower.getState().status).toEqual({ state: 'live' });
+    expect(server.feeds).toHaveLength(1);
+  });
+
+  it('resubscribes when the server ends the feed without an error', async () => {
+    follow({ random: () => 0 });
+    server.latest().emit(4, snapshot(['a']));
+    server.latest().complete();
+    expect(follower.getState().status.state).toBe('reconnecting');
+    await vi.advanceTimersByTimeAsync(DEFAULT_BACKOFF.initialMs);
+    expect(server.latest().input.lastEventId).toBe('4');
+  });
+});
+
+describe('the backoff between attempts', () => {
+  /** Fails every subscription as it comes and records how long each retry waited. */
+  async function waits(count: number): Promise<number[]> {
+    const result: number[] = [];
+    for (let attempt = 0; attempt < count; attempt += 1) {
+      const before = server.feeds.length;
+      server.latest().fail(serverError('SERVICE_UNAVAILABLE', 'Unavailable'));
+      let waited = 0;
+      while (server.feeds.length === before) {
+        await vi.advanceTimersByTimeAsync(50);
+        waited += 50;
+        if (waited > 60_000) throw new Error('never retried');
+      }
+      result.push(waited);
+    }
+    return result;
+  }
+
+  it('doubles from 0.5–1 s and never waits more than 10 s, with jitter in between', async () => {
+    follow({ random: () => 0 });
+    expect(await waits(7)).toEqual([500, 1000, 2000, 4000, 5000, 5000, 5000]);
+    follower.close();
+
+    server = fakeServer();
+    follow({ random: () => 0.999 });
+    expect(await waits(7)).toEqual([1000, 2000, 4000, 8000, 10_000, 10_000, 10_000]);
+  });
+
+  it('starts from the shortest wait again once events flow', async () => {
+    follow({ random: () => 0 });
+    expect(await waits(3)).toEqual([500, 1000, 2000]);
+    server.latest().emit(1, snapshot([]));
+    expect(await waits(1)).toEqual([500]);
+  });
+
+  it('takes its bounds from the options', async () => {
+    follow({ random: () => 0.999, backoff: { initialMs: 20, maxMs: 100 } });
+    expect(await waits(5)).toEqual([50, 100, 100, 100, 100]);
+  });
+});
+
+describe('the end of a feed', () => {
+  it.each([
+    ['NOT_FOUND', 'There is no room "general"'],
+    ['UNAUTHORIZED', 'Your session has expired; sign in again'],
+    ['BAD_REQUEST', 'Room id may only contain lowercase letters, digits and "-"'],
+  ])('comes only with an error retrying cannot fix (%s), told in words', async (code, words) => {
+    follow();
+    server.latest().fail(serverError(code, words));
+    expect(follower.getState().status).toEqual({ state: 'ended', code, reason: words });
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(server.feeds).toHaveLength(1);
+  });
+
+  it('comes when the follower is closed: unsubscribed, no retry, no more updates', async () => {
+    follow();
+    const listener = vi.fn();
+    follower.subscribe(listener);
+    server.latest().fail(serverError('SERVICE_UNAVAILABLE', 'Unavailable'));
+    expect(listener).toHaveBeenCalledTimes(1);
+    follower.close();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(server.feeds).toHaveLength(1);
+
+    server = fakeServer();
+    follow();
+    follower.subscribe(listener);
+    follower.close();
+    expect(server.latest().unsubscribed).toBe(true);
+    server.latest().emit(1, snapshot(['a']));
+    expect(listener).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('sending, voting and paging', () => {
+  it('sends to its room and shows the message once the feed delivers it, in order', async () => {
+    follow();
+    server.latest().emit(1, snapshot(['a']));
+    const sending = follower.send('hello');
+    await settle();
+    const request = server.request('chat.send');
+    expect(request.input).toEqual({ roomId: 'general', body: 'hello' });
+    const sent = posted('b');
+    request.answer(sent.type === 'message' ? sent.message : null);
+    await expect(sending).resolves.toMatchObject({ id: 'b' });
+    expect(ids(follower.getState())).toEqual(['a']);
+    server.latest().emit(2, sent);
+    expect(ids(follower.getState())).toEqual(['a', 'b']);
+  });
+
+  it('shows a vote at once and settles to the counts the server answers', async () => {
+    follow();
+    server.latest().emit(1, snapshot(['a']));
+    const voting = follower.vote('a', 'up');
+    expect(follower.getState().messages[0]).toMatchObject({ up: 1, down: 0, myVote: 'up' });
+    await settle();
+    server.request('chat.vote').answer({ messageId: 'a', up: 3, down: 1, myVote: 'up' });
+    await voting;
+    expect(follower.getState().messages[0]).toMatchObject({ up: 3, down: 1, myVote: 'up' });
+  });
+
+  it('takes a refused vote back and passes the error on', async () => {
+    follow();
+    server
+      .latest()
+      .emit(1, { type: 'snapshot', messages: [message('a', 2, 0, 'up')], hasMore: false });
+    const voting = follower.vote('a', 'down');
+    expect(follower.getState().messages[0]).toMatchObject({ up: 1, down: 1, myVote: 'down' });
+    await settle();
+    server.request('chat.vote').fail(serverError('TOO_MANY_REQUESTS', 'Slow down'));
+    await expect(voting).rejects.toThrow('Slow down');
+    expect(follower.getState().messages[0]).toMatchObject({ up: 2, down: 0, myVote: 'up' });
+  });
+
+  it('lets a vote event that arrives while its own vote is in flight have the last word', async () => {
+    follow();
+    server.latest().emit(1, snapshot(['a']));
+    const voting = follower.vote('a', 'up');
+    await settle();
+    const request = server.request('chat.vote');
+    server
+      .latest()
+      .emit(2, { type: 'vote', messageId: 'a', up: 1, down: 0, voterId: 'me', vote: 'up' });
+    server
+      .latest()
+      .emit(3, { type: 'vote', messageId: 'a', up: 2, down: 0, voterId: 'x', vote: 'up' });
+    request.answer({ messageId: 'a', up: 1, down: 0, myVote: 'up' });
+    await voting;
+    expect(follower.getState().messages[0]).toMatchObject({ up: 2, down: 0, myVote: 'up' });
+  });
+
+  it('predicts the counts the server will settle on', () => {
+    expect(withVote(message('m', 2, 1, null), 'up')).toEqual({ up: 3, down: 1, myVote: 'up' });
+    expect(withVote(message('m', 3, 1, 'up'), 'down')).toEqual({ up: 2, down: 2, myVote: 'down' });
+    expect(withVote(message('m', 2, 2, 'down'), 'none')).toEqual({ up: 2, down: 1, myVote: null });
+  });
+
+  it('puts older pages before what it holds, once, one request at a time', async () => {
+    follow();
+    server.latest().emit(1, snapshot(['c', 'd'], true));
+    const first = follower.loadOlder();
+    const second = follower.loadOlder();
+    await settle();
+    const request = server.request('chat.history');
+    expect(request.input).toEqual({ roomId: 'general', before: 'c', limit: 50 });
+    expect(() => server.request('chat.history')).toThrow('no chat.history request');
+    request.answer({ messages: [message('a'), message('b'), message('c')], hasMore: false });
+    await Promise.all([first, second]);
+    expect(ids(follower.getState())).toEqual(['a', 'b', 'c', 'd']);
+    expect(follower.getState().hasMore).toBe(false);
+
+    await follower.loadOlder();
+    expect(server.requests).toEqual([]);
+  });
+
+  it('drops an older page when a fresh snapshot replaced what it was meant to go before', async () => {
+    follow();
+    server.latest().emit(1, snapshot(['c', 'd'], true));
+    const loading = follower.loadOlder();
+    await settle();
+    const request = server.request('chat.history');
+    server.latest().emit(600, snapshot(['x', 'y'], true));
+    request.answer({ messages: [message('a'), message('b')], hasMore: false });
+    await loading;
+    expect(ids(follower.getState())).toEqual(['x', 'y']);
+    expect(follower.getState().hasMore).toBe(true);
+  });
+});
