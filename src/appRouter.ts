@@ -18,8 +18,7 @@ import { mergeRouters } from './trpc/init.js';
  * context (which names every service, and through them the database drivers). So each router is
  * seen through `forClients`, whose return type is written inline: TypeScript then spells the
  * declarations out in full, with the context erased, models named from `src/contract`, and
- * nothing from `@trpc/server/unstable-core-do-not-import`. No server runs these routers; each
- * role serves its own.
+ * nothing from tRPC's unstable internals. No server runs these routers; each role serves its own.
  */
 
 /** A `chat.events` item as it arrives: tRPC's `tracked()` pair, `id` being the resume point. */
