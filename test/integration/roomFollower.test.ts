@@ -2,14 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryBus } from '../../src/bus/memory.js';
 import type { ChatHubConnection } from '../../src/client/index.js';
 import type { FollowedRoom, RoomFollower, RoomStatus } from '../../src/client/roomFollower.js';
-import { createStaticDiscovery } from '../../src/discovery/static.js';
-import { UnavailableError } from '../../src/domain/errors.js';
-import { createMemoryPresence } from '../../src/presence/memory.js';
-import { openSqliteStore } from '../../src/storage/sqlite.js';
-import type { MessageRepository, Store } from '../../src/storage/store.js';
+import { type FlakyStore, flakyAdapters } from '../helpers/flakyStore.js';
 import { startTestServer, type TestServer, uniqueName } from '../helpers/server.js';
 import { Waiters } from '../helpers/wait.js';
 
@@ -19,43 +14,6 @@ import { Waiters } from '../helpers/wait.js';
  * back by itself, from its last event id, with every message once and in the room's order.
  */
 
-type CatchUpRead = 'snapshot' | 'eventsAfter';
-
-/** The SQLite store, except that the catch-up reads can be made to fail like an unreachable database. */
-class FlakyStore {
-  readonly calls: Record<CatchUpRead, number> = { snapshot: 0, eventsAfter: 0 };
-  private failures: Record<CatchUpRead, number> = { snapshot: 0, eventsAfter: 0 };
-  /** Runs before each failure is thrown: the test writes to the room while the follower is cut off. */
-  private duringOutage: () => Promise<void> = async () => {};
-  readonly store: Store;
-
-  constructor(inner: Store) {
-    const messages = new Proxy(inner.messages, {
-      get: (target, key: keyof MessageRepository) => {
-        const value = Reflect.get(target, key);
-        if (key !== 'snapshot' && key !== 'eventsAfter') return value;
-        return async (...args: unknown[]) => {
-          this.calls[key] += 1;
-          if (this.failures[key] > 0) {
-            this.failures[key] -= 1;
-            await this.duringOutage();
-            throw new UnavailableError('The database');
-          }
-          return Reflect.apply(value, target, args);
-        };
-      },
-    });
-    this.store = new Proxy(inner, {
-      get: (target, key) => (key === 'messages' ? messages : Reflect.get(target, key)),
-    });
-  }
-
-  failNext(read: CatchUpRead, times: number, duringOutage: () => Promise<void>): void {
-    this.failures[read] = times;
-    this.duringOutage = duringOutage;
-  }
-}
-
 let server: TestServer;
 let flaky: FlakyStore;
 let dataDir: string;
@@ -64,18 +22,9 @@ let reader: ChatHubConnection;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'chathub-follower-'));
-  flaky = new FlakyStore(openSqliteStore(join(dataDir, 'chathub.db')));
-  server = await startTestServer(
-    {},
-    {
-      adapters: {
-        store: flaky.store,
-        bus: createMemoryBus(),
-        presence: createMemoryPresence(),
-        discovery: createStaticDiscovery(undefined, 'localhost'),
-      },
-    },
-  );
+  const setup = flakyAdapters(dataDir);
+  flaky = setup.flaky;
+  server = await startTestServer({}, { adapters: setup.adapters });
   writer = await server.user(uniqueName('writer'));
   reader = await server.user(uniqueName('reader'));
 });

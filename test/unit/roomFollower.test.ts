@@ -1,7 +1,4 @@
-import { createTRPCClient, TRPCClientError, type TRPCLink } from '@trpc/client';
-import { observable } from '@trpc/server/observable';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ChatRouter } from '../../src/appRouter.js';
 import { DEFAULT_BACKOFF } from '../../src/client/backoff.js';
 import {
   type FollowedRoom,
@@ -12,90 +9,12 @@ import {
 } from '../../src/client/roomFollower.js';
 import type { ChatEvent } from '../../src/contract/events.js';
 import type { Message, MessageView } from '../../src/contract/models.js';
+import { connectionLost, fakeServer, serverError } from '../helpers/fakeChatServer.js';
 
 /*
- * The room follower against a fake link: the test plays the server, answering each subscription
- * and request by hand, and drives time with fake timers to check the backoff and end rules.
+ * The room follower against a fake link (test/helpers/fakeChatServer.ts): the test plays the
+ * server, and drives time with fake timers to check the backoff and end rules.
  */
-
-interface FakeFeed {
-  input: { roomId: string; lastEventId?: string | null };
-  unsubscribed: boolean;
-  emit(id: number, event: ChatEvent): void;
-  fail(error: TRPCClientError<ChatRouter>): void;
-  dropConnection(): void;
-  complete(): void;
-}
-
-interface FakeRequest {
-  path: string;
-  input: unknown;
-  answer(data: unknown): void;
-  fail(error: TRPCClientError<ChatRouter>): void;
-}
-
-function serverError(code: string, message: string): TRPCClientError<ChatRouter> {
-  return TRPCClientError.from({ error: { code: -32000, message, data: { code } } });
-}
-
-/** What the client sees when no server answered at all. */
-const connectionLost = () => TRPCClientError.from<ChatRouter>(new Error('WebSocket closed'));
-
-function fakeServer() {
-  const feeds: FakeFeed[] = [];
-  const requests: FakeRequest[] = [];
-  const link: TRPCLink<ChatRouter> =
-    () =>
-    ({ op }) =>
-      observable((observer) => {
-        if (op.type !== 'subscription') {
-          requests.push({
-            path: op.path,
-            input: op.input,
-            answer: (data) => {
-              observer.next({ result: { type: 'data', data } });
-              observer.complete();
-            },
-            fail: (error) => observer.error(error),
-          });
-          return () => {};
-        }
-        const feed: FakeFeed = {
-          input: op.input as FakeFeed['input'],
-          unsubscribed: false,
-          emit: (id, event) =>
-            observer.next({ result: { type: 'data', data: { id: String(id), data: event } } }),
-          fail: (error) => observer.error(error),
-          dropConnection: () =>
-            observer.next({
-              result: { type: 'state', state: 'connecting', error: connectionLost() },
-            }),
-          complete: () => observer.complete(),
-        };
-        feeds.push(feed);
-        return () => {
-          feed.unsubscribed = true;
-        };
-      });
-  const client = createTRPCClient<ChatRouter>({ links: [link] });
-  return {
-    client,
-    feeds,
-    requests,
-    latest(): FakeFeed {
-      const feed = feeds.at(-1);
-      if (!feed) throw new Error('no subscription yet');
-      return feed;
-    },
-    /** The one request on `path` not yet answered. */
-    request(path: string): FakeRequest {
-      const found = requests.find((request) => request.path === path);
-      if (!found) throw new Error(`no ${path} request`);
-      requests.splice(requests.indexOf(found), 1);
-      return found;
-    },
-  };
-}
 
 const message = (id: string, up = 0, down = 0, myVote: MessageView['myVote'] = null) => ({
   id,
