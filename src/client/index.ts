@@ -1,5 +1,5 @@
 export { type ApiClient, createApiClient, type TokenSource } from './apiClient.js';
-export { type Backoff, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
+export { type Backoff, DEFAULT_BACKOFF } from './backoff.js';
 export {
   type ChatHubConnection,
   type ChatHubControls,

@@ -170,7 +170,12 @@ export function followRoom(client: RoomClient, options: FollowOptions): RoomFoll
         }
         return settled;
       } catch (error) {
-        if (before && untouched()) setVote(messageId, before);
+        // Take the vote back; counts the feed carried meanwhile are newer than the ones before.
+        const current = findMessage(messageId);
+        if (before && current) {
+          const { up, down } = untouched() ? before : current;
+          setVote(messageId, { up, down, myVote: before.myVote });
+        }
         throw error;
       }
     },

@@ -223,6 +223,23 @@ describe('the end of a feed', () => {
   });
 });
 
+/** Follows a room holding message 'a' and upvotes it; the server has not answered yet. */
+async function upvoteInFlight() {
+  follow();
+  server.latest().emit(1, snapshot(['a']));
+  const voting = follower.vote('a', 'up');
+  await settle();
+  return { voting, request: server.request('chat.vote') };
+}
+const voteOnA = (up: number, down: number, voterId: string, vote: 'up' | 'down'): ChatEvent => ({
+  type: 'vote',
+  messageId: 'a',
+  up,
+  down,
+  voterId,
+  vote,
+});
+
 describe('sending, voting and paging', () => {
   it('sends to its room and shows the message once the feed delivers it, in order', async () => {
     follow();
@@ -264,20 +281,20 @@ describe('sending, voting and paging', () => {
   });
 
   it('lets a vote event that arrives while its own vote is in flight have the last word', async () => {
-    follow();
-    server.latest().emit(1, snapshot(['a']));
-    const voting = follower.vote('a', 'up');
-    await settle();
-    const request = server.request('chat.vote');
-    server
-      .latest()
-      .emit(2, { type: 'vote', messageId: 'a', up: 1, down: 0, voterId: 'me', vote: 'up' });
-    server
-      .latest()
-      .emit(3, { type: 'vote', messageId: 'a', up: 2, down: 0, voterId: 'x', vote: 'up' });
+    const { voting, request } = await upvoteInFlight();
+    server.latest().emit(2, voteOnA(1, 0, 'me', 'up'));
+    server.latest().emit(3, voteOnA(2, 0, 'x', 'up'));
     request.answer({ messageId: 'a', up: 1, down: 0, myVote: 'up' });
     await voting;
     expect(follower.getState().messages[0]).toMatchObject({ up: 2, down: 0, myVote: 'up' });
+  });
+
+  it('takes back a refused vote but keeps counts the feed carried meanwhile', async () => {
+    const { voting, request } = await upvoteInFlight();
+    server.latest().emit(2, voteOnA(0, 1, 'x', 'down'));
+    request.fail(serverError('TOO_MANY_REQUESTS', 'Slow down'));
+    await expect(voting).rejects.toThrow('Slow down');
+    expect(follower.getState().messages[0]).toMatchObject({ up: 0, down: 1, myVote: null });
   });
 
   it('predicts the counts the server will settle on', () => {
