@@ -7,6 +7,7 @@ import {
   wsLink,
 } from '@trpc/client';
 import type { AppRouter } from '../appRouter.js';
+import { LIMITS } from '../contract/limits.js';
 import { bearerHeaders, type TokenSource, trpcUrl } from './apiClient.js';
 import { backoffDelay } from './backoff.js';
 
@@ -61,7 +62,12 @@ export function createChatHubLinks(options: ChatHubLinkOptions): ChatHubLinks {
     splitLink({
       condition: (op) => op.path.startsWith('chat.'),
       true: wsLink({ client: socket }),
-      false: httpBatchLink({ url: trpcUrl(options.apiUrl), headers: bearerHeaders(options.token) }),
+      false: httpBatchLink({
+        url: trpcUrl(options.apiUrl),
+        // The server refuses larger batches; calls made in one tick are split to fit.
+        maxItems: LIMITS.httpBatchMax,
+        headers: bearerHeaders(options.token),
+      }),
     }),
   ];
   return { links, socket };

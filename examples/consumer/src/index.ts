@@ -5,8 +5,8 @@
 import { connect, createApiClient, type FollowedRoom, type RouterOutputs } from 'chathub-client';
 import { WebSocket } from 'ws';
 
-/** Types inferred from the router: what `rooms.list` returns, element by element. */
-type Room = RouterOutputs['rooms']['list'][number];
+/** Types inferred from the router: one room of a `rooms.list` page. */
+type Room = RouterOutputs['rooms']['list']['rooms'][number];
 
 const apiUrl = process.env.CHATHUB_URL ?? 'http://localhost:8080';
 const username = `demo-${Date.now().toString(36)}`;
@@ -20,7 +20,8 @@ const hub = await connect({
   WebSocket, // Node 20 has no global WebSocket; `ws` provides one.
 });
 
-const rooms: Room[] = await hub.rooms.list.query();
+// The first page (50 rooms in name order); pass `nextCursor` back as `cursor` for the next.
+const { rooms }: { rooms: Room[] } = await hub.rooms.list.query();
 console.log(`rooms: ${rooms.map((room) => `${room.name} (${room.online} online)`).join(', ')}`);
 
 // Follows the room's live feed, resuming by itself after any outage it can outlast.
