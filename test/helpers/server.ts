@@ -1,15 +1,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTRPCClient, createWSClient, type TRPCWebSocketClient, wsLink } from '@trpc/client';
+import {
+  createTRPCClient,
+  createWSClient,
+  type TRPCClient,
+  type TRPCWebSocketClient,
+  wsLink,
+} from '@trpc/client';
 import { WebSocket } from 'ws';
 import type { ChatRouter } from '../../src/chat/router.js';
-import {
-  type ChatClient,
-  type ChatHubConnection,
-  connect,
-  createApiClient,
-} from '../../src/client/index.js';
+import { type ChatHubConnection, connect, createApiClient } from '../../src/client/index.js';
 import { loadConfig } from '../../src/config.js';
 import type { PublicUser } from '../../src/contract/models.js';
 import { createLogger, type Logger } from '../../src/log.js';
@@ -35,7 +36,7 @@ export interface TestServer {
     token: string,
     url?: string,
     opts?: ChatClientOptions,
-  ): { chat: ChatClient; socket: TRPCWebSocketClient };
+  ): { chat: TRPCClient<ChatRouter>; socket: TRPCWebSocketClient };
   stop(): Promise<void>;
 }
 
