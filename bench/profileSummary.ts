@@ -1,6 +1,7 @@
 /**
- * Summarises a .cpuprofile (from --profile or --cpu-prof): top functions by self time and by
- * inclusive time, so a run can be explained without opening DevTools.
+ * Summarises a .cpuprofile (from --profile or --cpu-prof): top functions by self time, files
+ * and packages by self time, and functions by inclusive time, as Markdown tables the README can
+ * quote, so a run can be explained without opening DevTools.
  *
  *   node --import tsx bench/profileSummary.ts <file.cpuprofile> [top=25]
  */
@@ -19,7 +20,7 @@ interface ProfileNode {
   children?: number[];
 }
 
-interface CpuProfile {
+export interface CpuProfile {
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
@@ -71,24 +72,76 @@ export function summarizeProfile(profile: CpuProfile): { totalMs: number; lines:
   return { totalMs, lines };
 }
 
-function print(file: string, top: number): void {
-  const { totalMs, lines } = summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile);
-  const pct = (ms: number) => `${((ms / totalMs) * 100).toFixed(1).padStart(5)}%`;
-  console.log(`${file}: ${totalMs.toFixed(0)} ms sampled\n\nby self time:`);
-  for (const line of [...lines].sort((a, b) => b.selfMs - a.selfMs).slice(0, top)) {
-    console.log(`  ${pct(line.selfMs)} ${line.selfMs.toFixed(1).padStart(8)} ms  ${line.name}`);
+/** Where a line's code lives: src/…, bench/…, a package, node's internals, or V8 ("(program)", "(garbage collector)"). */
+function placeOf(name: string): string {
+  const where = name.slice(name.lastIndexOf(' ') + 1);
+  if (!where.includes(':')) return name;
+  const file = where.slice(0, where.lastIndexOf(':'));
+  if (file.startsWith('~/')) {
+    const parts = file.slice(2).split('/');
+    return parts[0]?.startsWith('@') ? `${parts[0]}/${parts[1]}` : (parts[0] ?? file);
   }
-  console.log('\nby inclusive time:');
-  for (const line of [...lines].sort((a, b) => b.totalMs - a.totalMs).slice(0, top)) {
-    console.log(`  ${pct(line.totalMs)} ${line.totalMs.toFixed(1).padStart(8)} ms  ${line.name}`);
+  if (file.startsWith('node:')) return 'node internals';
+  return file;
+}
+
+export interface ProfileTop {
+  totalMs: number;
+  bySelf: ProfileLine[];
+  byInclusive: ProfileLine[];
+  /** Self time summed per file or package. */
+  byPlace: { place: string; selfMs: number }[];
+}
+
+export function topOfProfile(profile: CpuProfile, top: number): ProfileTop {
+  const { totalMs, lines } = summarizeProfile(profile);
+  const places = new Map<string, number>();
+  for (const line of lines) {
+    const place = placeOf(line.name);
+    places.set(place, (places.get(place) ?? 0) + line.selfMs);
   }
+  return {
+    totalMs,
+    bySelf: [...lines].sort((a, b) => b.selfMs - a.selfMs).slice(0, top),
+    byInclusive: [...lines].sort((a, b) => b.totalMs - a.totalMs).slice(0, top),
+    byPlace: [...places.entries()]
+      .map(([place, selfMs]) => ({ place, selfMs }))
+      .sort((a, b) => b.selfMs - a.selfMs)
+      .slice(0, top),
+  };
+}
+
+/**
+ * The profile's top items as Markdown tables, ready to quote in the README: self time per
+ * function, self time per file or package, inclusive time per function.
+ */
+export function formatProfile(file: string, top: number): string {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const { totalMs, bySelf, byInclusive, byPlace } = topOfProfile(profile, top);
+  const pct = (ms: number) => `${((ms / totalMs) * 100).toFixed(1)}%`;
+  const code = (name: string) => `\`${name.replaceAll('|', '\\|')}\``;
+  return [
+    `CPU profile ${file}: ${totalMs.toFixed(0)} ms sampled`,
+    '',
+    '| self | function |',
+    '| ---: | --- |',
+    ...bySelf.map((line) => `| ${pct(line.selfMs)} | ${code(line.name)} |`),
+    '',
+    '| self | file or package |',
+    '| ---: | --- |',
+    ...byPlace.map((place) => `| ${pct(place.selfMs)} | ${code(place.place)} |`),
+    '',
+    '| inclusive | function |',
+    '| ---: | --- |',
+    ...byInclusive.map((line) => `| ${pct(line.totalMs)} | ${code(line.name)} |`),
+  ].join('\n');
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [file, top] = process.argv.slice(2);
   if (!file) {
-    console.error('usage: node --import tsx bench/profileSummary.ts <file.cpuprofile> [top]');
+    console.error('usage: node --import tsx bench/profileSummary.ts <file.cpuprofile> [top=25]');
     process.exit(1);
   }
-  print(file, Number(top ?? 25));
+  console.log(formatProfile(file, Number(top ?? 25)));
 }
