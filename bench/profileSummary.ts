@@ -32,51 +32,85 @@ export interface ProfileLine {
   totalMs: number;
 }
 
+/** `name file:line`; line 1 is left out: tsx-compiled code reports most functions there. */
 function label({ functionName, url, lineNumber }: CallFrame): string {
   const file = url.replace(/^file:\/\//, '').replace(/^.*\/node_modules\//, '~/');
   const short = file.replace(/^.*\/(src|bench)\//, '$1/');
-  return `${functionName || '(anonymous)'}${short ? ` ${short}:${lineNumber + 1}` : ''}`;
+  const where = short && lineNumber > 0 ? `${short}:${lineNumber + 1}` : short;
+  if (where) return `${functionName || '(anonymous)'} ${where}`;
+  // No script: a V8 state such as "(garbage collector)", or a native binding (a syscall, SQLite).
+  return functionName.startsWith('(') ? functionName : `${functionName} (native)`;
 }
 
-export function summarizeProfile(profile: CpuProfile): { totalMs: number; lines: ProfileLine[] } {
+/** Starting the profiler logs every compiled function under the IPC call that started it. */
+const isProfilerCall = ({ functionName, url }: CallFrame) =>
+  (functionName === 'profileStart' || functionName === 'profileStop') &&
+  url.includes('serverProcess');
+
+export interface ProfileSummary {
+  /** Everything sampled, ms. */
+  totalMs: number;
+  /** The process waiting for work. */
+  idleMs: number;
+  /** The profiler starting and stopping (left out of `lines`). */
+  profilerMs: number;
+  /** totalMs − idleMs − profilerMs: what the lines' shares are of. */
+  busyMs: number;
+  lines: ProfileLine[];
+}
+
+export function summarizeProfile(profile: CpuProfile): ProfileSummary {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) {
     for (const child of node.children ?? []) parent.set(child, node.id);
   }
-  const self = new Map<string, number>();
-  const total = new Map<string, number>();
-  let totalMs = 0;
-  profile.samples.forEach((sample, index) => {
-    const ms = (profile.timeDeltas[index] ?? 0) / 1000;
-    totalMs += ms;
-    const node = byId.get(sample);
-    if (!node) return;
-    const own = label(node.callFrame);
-    self.set(own, (self.get(own) ?? 0) + ms);
-    const seen = new Set<string>();
+  const stackOf = (sample: number) => {
+    const frames: CallFrame[] = [];
     for (let id: number | undefined = sample; id !== undefined; id = parent.get(id)) {
       const frame = byId.get(id)?.callFrame;
       if (!frame) break;
-      const name = label(frame);
-      if (seen.has(name)) continue;
-      seen.add(name);
-      total.set(name, (total.get(name) ?? 0) + ms);
+      frames.push(frame);
     }
+    return frames;
+  };
+  const self = new Map<string, number>();
+  const total = new Map<string, number>();
+  const summary = { totalMs: 0, idleMs: 0, profilerMs: 0 };
+  profile.samples.forEach((sample, index) => {
+    const ms = (profile.timeDeltas[index] ?? 0) / 1000;
+    summary.totalMs += ms;
+    const stack = stackOf(sample);
+    const [own] = stack;
+    if (!own) return;
+    if (own.functionName === '(idle)') {
+      summary.idleMs += ms;
+      return;
+    }
+    if (stack.some(isProfilerCall)) {
+      summary.profilerMs += ms;
+      return;
+    }
+    self.set(label(own), (self.get(label(own)) ?? 0) + ms);
+    for (const name of new Set(stack.map(label))) total.set(name, (total.get(name) ?? 0) + ms);
   });
   const lines = [...total.keys()].map((name) => ({
     name,
     selfMs: self.get(name) ?? 0,
     totalMs: total.get(name) ?? 0,
   }));
-  return { totalMs, lines };
+  return {
+    ...summary,
+    busyMs: summary.totalMs - summary.idleMs - summary.profilerMs,
+    lines,
+  };
 }
 
 /** Where a line's code lives: src/…, bench/…, a package, node's internals, or V8 ("(program)", "(garbage collector)"). */
 function placeOf(name: string): string {
   const where = name.slice(name.lastIndexOf(' ') + 1);
-  if (!where.includes(':')) return name;
-  const file = where.slice(0, where.lastIndexOf(':'));
+  if (!where.includes('/') && !where.startsWith('node:')) return name;
+  const file = where.replace(/:\d+$/, '');
   if (file.startsWith('~/')) {
     const parts = file.slice(2).split('/');
     return parts[0]?.startsWith('@') ? `${parts[0]}/${parts[1]}` : (parts[0] ?? file);
@@ -85,8 +119,7 @@ function placeOf(name: string): string {
   return file;
 }
 
-export interface ProfileTop {
-  totalMs: number;
+export interface ProfileTop extends Omit<ProfileSummary, 'lines'> {
   bySelf: ProfileLine[];
   byInclusive: ProfileLine[];
   /** Self time summed per file or package. */
@@ -94,14 +127,14 @@ export interface ProfileTop {
 }
 
 export function topOfProfile(profile: CpuProfile, top: number): ProfileTop {
-  const { totalMs, lines } = summarizeProfile(profile);
+  const { lines, ...times } = summarizeProfile(profile);
   const places = new Map<string, number>();
   for (const line of lines) {
     const place = placeOf(line.name);
     places.set(place, (places.get(place) ?? 0) + line.selfMs);
   }
   return {
-    totalMs,
+    ...times,
     bySelf: [...lines].sort((a, b) => b.selfMs - a.selfMs).slice(0, top),
     byInclusive: [...lines].sort((a, b) => b.totalMs - a.totalMs).slice(0, top),
     byPlace: [...places.entries()]
@@ -117,11 +150,16 @@ export function topOfProfile(profile: CpuProfile, top: number): ProfileTop {
  */
 export function formatProfile(file: string, top: number): string {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
-  const { totalMs, bySelf, byInclusive, byPlace } = topOfProfile(profile, top);
-  const pct = (ms: number) => `${((ms / totalMs) * 100).toFixed(1)}%`;
+  const { totalMs, idleMs, profilerMs, busyMs, bySelf, byInclusive, byPlace } = topOfProfile(
+    profile,
+    top,
+  );
+  const pct = (ms: number) => `${((ms / busyMs) * 100).toFixed(1)}%`;
   const code = (name: string) => `\`${name.replaceAll('|', '\\|')}\``;
   return [
-    `CPU profile ${file}: ${totalMs.toFixed(0)} ms sampled`,
+    `CPU profile ${file}: ${totalMs.toFixed(0)} ms sampled, ${busyMs.toFixed(0)} ms busy` +
+      ` (${idleMs.toFixed(0)} ms idle and ${profilerMs.toFixed(0)} ms starting the profiler left out;` +
+      ' shares are of the busy time)',
     '',
     '| self | function |',
     '| ---: | --- |',

@@ -59,18 +59,23 @@ interface AbsoluteGoal {
 }
 
 const TRAFFIC: Metric[] = ['deliveredPerSecond', 'p50', 'p99'];
-const BEAT_CENTRIFUGO = {
-  name: 'issue 11 goal 2',
-  targets: { deliveredPerSecond: 1, p50: 1, p99: 1 },
-};
+const BEAT_CENTRIFUGO = 'issue 11 goal 2';
 
 const RATIOS: RatioSpec[] = [
   {
-    families: ['burst', 'rate'],
+    families: ['burst'],
     of: 'chathub',
     to: 'centrifugo',
     metrics: [...TRAFFIC, 'serverCpu', 'kbPerConnection'],
-    goal: BEAT_CENTRIFUGO,
+    goal: { name: BEAT_CENTRIFUGO, targets: { deliveredPerSecond: 1, p50: 1, p99: 1 } },
+  },
+  // At a steady rate both deliver what is sent (see "kept up"): latency is the goal there.
+  {
+    families: ['rate'],
+    of: 'chathub',
+    to: 'centrifugo',
+    metrics: [...TRAFFIC, 'serverCpu', 'kbPerConnection'],
+    goal: { name: BEAT_CENTRIFUGO, targets: { p50: 1, p99: 1 } },
   },
   { families: ['rooms'], of: 'chathub', to: 'centrifugo', metrics: [...TRAFFIC, 'serverCpu'] },
   { families: ['burst', 'rate'], of: 'chathub', to: 'centrifugo-2core', metrics: TRAFFIC },
