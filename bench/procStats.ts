@@ -27,3 +27,15 @@ export function processMemory(pid: number): MemorySample {
   if (kb === undefined) throw new Error(`no VmRSS for process ${pid}`);
   return { rss: Number(kb) * 1024, heapUsed: null };
 }
+
+/** CPU time spent by the whole machine (every core, every process), microseconds. */
+export function machineBusyMicros(): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+  // cpu  user nice system idle iowait irq softirq steal …: busy = all but idle and iowait.
+  const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  const busy = ticks.reduce(
+    (sum, value, index) => (index === 3 || index === 4 ? sum : sum + value),
+    0,
+  );
+  return (busy / clockTicks()) * 1e6;
+}

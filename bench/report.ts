@@ -28,6 +28,7 @@ export interface TrafficSummary {
   serverCpuPercents: number[];
   clientCpuPercent: number;
   clientMicrosPerDelivery: number;
+  otherCpuPercent: number;
   split: SplitFigures | null;
 }
 
@@ -159,6 +160,8 @@ KB/conn     = (server RSS once every client is connected and settled − RSS bef
               (receivers + senders), all server processes summed. heap = V8 heap after a full GC
               (node servers only).
 acked ms    = first send → last send acknowledged.
+other CPU   = the rest of the machine over the measured window (other agents, Redis / FerretDB,
+              this orchestrator), % of one core, out of 200%: how noisy the run was.
 kept up     = rate scenarios: every delivery arrived, the last within --keep-up-ms of the last send.
 local/remote = several chat processes: receiver on the senders' process / on the other one. With
               Redis, local deliveries also go through Redis pub/sub, so Δ = remote − local (same
@@ -244,6 +247,7 @@ function runColumns(measurements: Measurement[]): Column<Measurement>[] {
     kb,
     trafficColumn('acked ms', (t) => fmtMs(t.sendMs)),
     connect,
+    trafficColumn('other CPU', (t) => `${t.otherCpuPercent.toFixed(0)}%`),
   ];
 }
 
@@ -287,6 +291,7 @@ function summarizeTraffic(runs: Traffic[]): TrafficSummary | null {
     ),
     clientCpuPercent: pick((t) => t.clientCpuPercent),
     clientMicrosPerDelivery: pick((t) => t.clientMicrosPerDelivery),
+    otherCpuPercent: pick((t) => t.otherCpuPercent),
     split: splits.length
       ? {
           local: {
@@ -381,6 +386,7 @@ function summaryColumns(summary: ScenarioSummary, rows: Row[]): Column<Row>[] {
     traffic('cli CPU', (t) => `${t.clientCpuPercent.toFixed(0)}%`),
     traffic('cli µs/dlv', (t) => t.clientMicrosPerDelivery.toFixed(2)),
     kb,
+    traffic('other CPU', (t) => `${t.otherCpuPercent.toFixed(0)}%`),
   ];
 }
 

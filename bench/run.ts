@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Backends } from './backends.js';
 import type { BenchOptions } from './cli.js';
 import { ChildLink } from './ipc.js';
+import { machineBusyMicros } from './procStats.js';
 import type {
   ClientApi,
   CollectResult,
@@ -91,6 +92,11 @@ export interface Traffic extends LatencySummary {
   clientMicrosPerDelivery: number;
   /** First send → last acknowledgement, ms. */
   sendMs: number;
+  /**
+   * Everything else the machine ran over the window (other agents' work, the shared Redis /
+   * FerretDB, the orchestrator), % of one core: how noisy the run was.
+   */
+  otherCpuPercent: number;
   /** Several processes: deliveries to receivers on the senders' server vs on another one. */
   split: { local: SplitSummary; remote: SplitSummary } | null;
 }
@@ -129,6 +135,8 @@ interface PhaseOutcome {
   /** Per server process. */
   serverCpuMicros: number[];
   serverWallMs: number;
+  /** The whole machine's CPU time over the same window. */
+  machineCpuMicros: number;
 }
 
 interface Phase {
@@ -155,6 +163,7 @@ async function runPhase(
   const cpuBefore = await Promise.all(
     servers.map((server) => server.call('cpu', null, CALL_TIMEOUT_MS)),
   );
+  const machineBefore = machineBusyMicros();
   const collecting = clients.map((client) =>
     client.call('collect', null, deadlineMs + CALL_TIMEOUT_MS),
   );
@@ -173,6 +182,7 @@ async function runPhase(
     deadlineMs + CALL_TIMEOUT_MS,
   );
   const collected = await Promise.all(collecting);
+  const machineAfter = machineBusyMicros();
   const cpuAfter = await Promise.all(
     servers.map((server) => server.call('cpu', null, CALL_TIMEOUT_MS)),
   );
@@ -185,6 +195,7 @@ async function runPhase(
       (sample, index) => sample.cpuMicros - (cpuBefore[index]?.cpuMicros ?? sample.cpuMicros),
     ),
     serverWallMs: after && before ? after.at - before.at : 0,
+    machineCpuMicros: machineAfter - machineBefore,
   };
 }
 
@@ -449,7 +460,7 @@ function splitLatencies(collected: CollectResult[]): { local: SplitSummary; remo
 function traffic(
   scenario: Scenario,
   receivers: number,
-  { send, collected, serverCpuMicros, serverWallMs }: PhaseOutcome,
+  { send, collected, serverCpuMicros, serverWallMs, machineCpuMicros }: PhaseOutcome,
   options: BenchOptions,
   split: boolean,
 ): Traffic {
@@ -484,6 +495,10 @@ function traffic(
     clientCpuPercent: clientWallMs > 0 ? clientCpuMicros / 10 / clientWallMs : 0,
     clientMicrosPerDelivery: delivered > 0 ? clientCpuMicros / delivered : Number.NaN,
     sendMs: send.lastAckAt - send.firstSendAt,
+    otherCpuPercent: Math.max(
+      0,
+      cpuPercent(machineCpuMicros - totalServerCpuMicros - clientCpuMicros),
+    ),
     split: split ? splitLatencies(collected) : null,
     ...summarizeLatencies(collected.map((part) => part.latencies)),
   };
