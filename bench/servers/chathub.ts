@@ -45,6 +45,8 @@ export const startChatHub: StartSystem = async ({
     JWT_SECRET,
     JWT_TTL: '2h',
     LOG_LEVEL: 'silent',
+    // Every bench connection comes from loopback: one address holds them all.
+    WS_MAX_CONNECTIONS_PER_ADDRESS: '1000000',
     ...(backend.redisUrl ? { ROLE: 'chat', REDIS_URL: backend.redisUrl } : {}),
     ...(backend.mongoUrl ? { MONGO_URL: backend.mongoUrl } : {}),
   });
