@@ -5,7 +5,7 @@ import type { PublicUser } from '../contract/models.js';
 import type { Presence } from '../presence/presence.js';
 import type { Store } from '../storage/store.js';
 import { AsyncQueue } from './asyncQueue.js';
-import type { FeedSink, Pipeable } from './feedSink.js';
+import type { FeedSink, Pipeable, StopSignal } from './feedSink.js';
 import type { RoomHub, RoomMember } from './roomHub.js';
 import type { SharedEvent } from './sharedEvent.js';
 
@@ -36,7 +36,7 @@ export class RoomFeed implements Pipeable, AsyncIterable<TrackedEnvelope<ChatEve
     private readonly request: FeedRequest,
   ) {}
 
-  async pipe(sink: FeedSink, signal: AbortSignal): Promise<void> {
+  async pipe(sink: FeedSink, signal: StopSignal): Promise<void> {
     const { roomId, viewer } = this.request;
     let lastSent = 0;
     let pending: SharedEvent[] | null = [];
