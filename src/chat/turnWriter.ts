@@ -1,4 +1,3 @@
-import type { Socket } from 'node:net';
 import { mergeFrames } from './wsFrames.js';
 
 /** A connection's output, as the writer sees it. */
@@ -8,7 +7,8 @@ export interface Outlet {
   queuedBytes: number;
   /** The client asked for batched frames: everything queued in a turn leaves as one message. */
   readonly batched: boolean;
-  readonly socket: Socket;
+  /** Where its bytes go (the connection's TCP or TLS socket). */
+  readonly socket: { write(bytes: Buffer): unknown };
   /** Data may still be written (no close frame sent, socket not gone). */
   isOpen(): boolean;
 }

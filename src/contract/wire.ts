@@ -8,4 +8,3 @@ export const BATCH_PROTOCOL = 'chathub.batch.v1';
 
 /** A batched frame carries at most this many bytes of messages (a larger message goes alone). */
 export const MAX_BATCH_FRAME_BYTES = 64 * 1024;
-
