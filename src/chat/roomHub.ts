@@ -46,6 +46,12 @@ export interface RoomHubOptions {
 
 /** Presence changes are published at most this often per room, coalescing join storms. */
 const PRESENCE_THROTTLE_MS = 250;
+/**
+ * And at most this many presence frames per second per room and server: a count announced to a
+ * room of 10,000 members every 250 ms would be 40,000 frames a second through a join storm, all
+ * saying nearly the same number. Larger rooms hear their count less often (10,000: every 2.5 s).
+ */
+export const PRESENCE_FRAMES_PER_SECOND = 4_000;
 const DEFAULT_GAP_WAIT_MS = 100;
 const DEFAULT_PRESENCE_REFRESH_MS = 4_000;
 
@@ -233,9 +239,14 @@ export class RoomHub {
     const timer = setTimeout(() => {
       this.presenceTimers.delete(roomId);
       this.publishPresence(roomId).catch(this.options.onError);
-    }, PRESENCE_THROTTLE_MS);
+    }, this.presenceDelay(roomId));
     timer.unref();
     this.presenceTimers.set(roomId, timer);
+  }
+
+  private presenceDelay(roomId: string): number {
+    const members = this.channels.get(roomId)?.members.size ?? 0;
+    return Math.max(PRESENCE_THROTTLE_MS, (members * 1000) / PRESENCE_FRAMES_PER_SECOND);
   }
 
   /** Announces counts that changed without a join or leave here (for example by expiry). */

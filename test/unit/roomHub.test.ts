@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { RoomBroadcast } from '../../src/bus/eventBus.js';
 import { createMemoryBus } from '../../src/bus/memory.js';
-import { RoomHub } from '../../src/chat/roomHub.js';
+import { PRESENCE_FRAMES_PER_SECOND, RoomHub } from '../../src/chat/roomHub.js';
 import type { SharedEvent } from '../../src/chat/sharedEvent.js';
 import type { LoggedEvent } from '../../src/contract/events.js';
 import { createMemoryPresence } from '../../src/presence/memory.js';
@@ -107,5 +107,45 @@ describe('RoomHub delivery order', () => {
       logged: false,
       event: { type: 'presence', online: 3 },
     });
+  });
+});
+
+describe('RoomHub presence in a join storm', () => {
+  it('tells a large room its count no more often than PRESENCE_FRAMES_PER_SECOND allows', async () => {
+    vi.useFakeTimers();
+    const bus = createMemoryBus();
+    const hub = new RoomHub({
+      bus,
+      presence: createMemoryPresence(),
+      log: memoryLog(0),
+      onError: (error) => {
+        throw error;
+      },
+      presenceRefreshMs: 0,
+    });
+    let frames = 0;
+    let lastCount = 0;
+    const member = (userId: string) => ({
+      userId,
+      receive: (event: SharedEvent) => {
+        if (event.event.type !== 'presence') return;
+        frames++;
+        lastCount = event.event.online;
+      },
+    });
+    // 10,000 members join over 10 seconds.
+    const seconds = 10;
+    for (let tick = 0; tick < seconds * 10; tick++) {
+      await Promise.all(
+        Array.from({ length: 100 }, (_, i) => hub.join(ROOM, member(`u${tick}-${i}`))),
+      );
+      await vi.advanceTimersByTimeAsync(100);
+    }
+    // Announcing every 250 ms would be about 200,000 frames over the storm.
+    expect(frames).toBeLessThanOrEqual(PRESENCE_FRAMES_PER_SECOND * seconds + 10_000);
+    // The room still hears its final count.
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(lastCount).toBe(10_000);
+    await hub.close();
   });
 });
