@@ -56,7 +56,7 @@ export const USAGE = `Usage: npm run bench -- [options]
 
   burst     one room, messages back to back. Default systems: chathub, chathub-trpc-client,
             chathub-redis-sqlite, chathub-redis-mongo, centrifugo, centrifugo-2core, ws,
-            socketio, trpc-stock. About 3 min at the defaults.
+            socketio, trpc-stock. About 2.5 min at the defaults.
   --burst-clients N            room members (default: 1000)
   --burst-messages M           messages (default: 200)
 
@@ -74,20 +74,20 @@ export const USAGE = `Usage: npm run bench -- [options]
 
   twoproc   one room split across two chat processes over Redis (chathub-2proc: one SQLite
             file, only the senders' process writes) against one process on the same Redis +
-            SQLite (chathub-redis-sqlite), burst. About 1 min.
+            SQLite (chathub-redis-sqlite), burst. About 30 s.
   --twoproc-clients N          room members (default: 1000)
   --twoproc-messages M         messages (default: 200)
 
   rooms     many rooms, one sender per ${MESSAGES_PER_SENDER} messages in every room, all back to back, every
             room the same count. Default systems: chathub, centrifugo, ws, socketio.
-            About 1 min per layout and system.
+            About 3 min per layout.
   --rooms RxM,RxM              layouts: R rooms of M members (default: 1000x10,100x100)
   --rooms-messages M           messages per room (default: 20)
   --rooms-warmup M             warm-up messages per room (default: 1)
 
   memory    idle, authenticated, subscribed connections on one process; RSS (and, for node
             servers, V8 heap after a full GC) before and after, total and per connection.
-            Default systems: chathub, centrifugo, ws. About 1.5 min.
+            Default systems: chathub, centrifugo, ws. About 2 min.
   --memory-clients N           connections (default: 10000)
   --memory-rooms N             rooms they are spread over (default: 1)
   --memory-idle S              seconds they sit idle before memory is sampled (default: 5)
@@ -105,7 +105,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --profile-dir DIR            where .cpuprofile files go (default: $TMPDIR/chathub-bench-profiles)
   --centrifugo-bin PATH        the Centrifugo binary (default: .tools/bin/centrifugo, built with
                                go install when missing; a build failure skips its systems)
-  --timeout MIN                hard limit for the whole run, in minutes (default: 30 × repeat)
+  --timeout MIN                hard limit for the whole run, in minutes (default: 30 × repeat;
+                               every scenario at its defaults takes about 14 min)
   --help
 
 Systems:

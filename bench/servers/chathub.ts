@@ -9,6 +9,7 @@ import type { Services } from '../../src/services.js';
 import { identities, type StartSystem } from './types.js';
 
 export const JWT_SECRET = 'bench-secret-that-is-long-enough-0123456789abcdef';
+const MAX_CONNECTIONS_FROM_LOOPBACK = 1_000_000;
 
 /** Creates the scenario's rooms; the default room always exists. */
 export async function createRooms(services: Services, roomIds: string[]): Promise<void> {
@@ -45,8 +46,8 @@ export const startChatHub: StartSystem = async ({
     JWT_SECRET,
     JWT_TTL: '2h',
     LOG_LEVEL: 'silent',
-    // Every bench connection comes from loopback: one address holds them all.
-    WS_MAX_CONNECTIONS_PER_ADDRESS: '1000000',
+    // Every bench client comes from 127.0.0.1: the per-address cap is for the real world.
+    WS_MAX_CONNECTIONS_PER_ADDRESS: String(MAX_CONNECTIONS_FROM_LOOPBACK),
     ...(backend.redisUrl ? { ROLE: 'chat', REDIS_URL: backend.redisUrl } : {}),
     ...(backend.mongoUrl ? { MONGO_URL: backend.mongoUrl } : {}),
   });
