@@ -70,6 +70,8 @@ export async function createServices(
     presence,
     log: store.messages,
     onError: (error) => log.error('room hub failure', { error }),
+    onPresenceError: (error) =>
+      log.warn('presence change deferred (reconciled when presence is back)', { error }),
   });
   const chat = new ChatService(
     store,
@@ -87,7 +89,7 @@ export async function createServices(
     auth: new AuthService(store, tokens),
     rooms,
     chat,
-    feeds: { open: (request) => new RoomFeed({ store, hub, presence }, request) },
+    feeds: { open: (request) => new RoomFeed({ store, hub }, request) },
     discovery,
     limits: { auth: new RateLimiter(rateLimits.auth) },
     hub,

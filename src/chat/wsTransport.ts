@@ -15,6 +15,7 @@ import { parseConnectionParamsFromUnknown } from '@trpc/server/http';
 import { type JSONRPC2, parseTRPCMessage, type TRPCResponseMessage } from '@trpc/server/rpc';
 import { WebSocket } from 'ws';
 import { RateLimiter } from '../domain/rateLimiter.js';
+import { toTRPCError } from '../trpc/init.js';
 import { type FeedSink, isPipeable } from './feedSink.js';
 import type { SharedEvent } from './sharedEvent.js';
 
@@ -154,7 +155,7 @@ export function createWsTransport<TRouter extends AnyTRPCRouter>(
       cause: unknown,
       call?: { type: TRPCProcedureType; path: string; input: unknown },
     ) => {
-      const error = getTRPCErrorFromUnknown(cause);
+      const error = toTRPCError(cause);
       options.onError?.(error, { path: call?.path, type: call?.type ?? 'unknown' });
       respond({
         id,

@@ -45,6 +45,7 @@ async function setUp(logged: number) {
     presence: createMemoryPresence(),
     log,
     onError: (error) => errors.push(error),
+    onPresenceError: (error) => errors.push(error),
     gapWaitMs: 20,
   });
   const received: SharedEvent[] = [];
