@@ -11,6 +11,23 @@ function parseDuration(value: string): number | null {
   return Number(match[1]) * UNIT_SECONDS[unit];
 }
 
+/** A duration setting, in seconds. */
+const duration = (fallback: string, minSeconds: number, example: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      const seconds = parseDuration(value);
+      if (seconds === null || seconds < minSeconds) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be a duration of at least ${minSeconds}s, like ${example}`,
+        });
+        return z.NEVER;
+      }
+      return seconds;
+    });
+
 const wsUrl = z
   .url({ protocol: /^wss?$/, error: 'must be a ws:// or wss:// URL' })
   .transform((url) => url.replace(/\/$/, ''));
@@ -25,20 +42,7 @@ const schema = z
       .string()
       .min(32, 'must be at least 32 characters (try: openssl rand -base64 48)')
       .optional(),
-    JWT_TTL: z
-      .string()
-      .default('1h')
-      .transform((value, ctx) => {
-        const seconds = parseDuration(value);
-        if (seconds === null || seconds < 60) {
-          ctx.addIssue({
-            code: 'custom',
-            message: 'must be a duration of at least 60s, like 15m or 12h',
-          });
-          return z.NEVER;
-        }
-        return seconds;
-      }),
+    JWT_TTL: duration('1h', 60, '15m or 12h'),
     PUBLIC_URL: wsUrl.optional(),
     CHAT_URL: wsUrl.optional(),
     MONGO_URL: z.string().optional(),
@@ -47,8 +51,16 @@ const schema = z
     /** Sign-up/sign-in attempts per client address: a burst, then this many per minute. */
     AUTH_ATTEMPTS_BURST: z.coerce.number().int().min(1).default(10),
     AUTH_ATTEMPTS_PER_MINUTE: z.coerce.number().min(1).default(60),
+    /** MongoDB unreachable this long through the store's client: the client is replaced. */
+    MONGO_RECONNECT_AFTER: duration('10s', 1, '10s or 1m'),
+    /** Storage unreachable this long: /healthz fails and a chat server leaves discovery. */
+    STORAGE_UNHEALTHY_AFTER: duration('60s', 1, '60s or 5m'),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
     NODE_ENV: z.string().default('development'),
+  })
+  .refine((env) => env.STORAGE_UNHEALTHY_AFTER > env.MONGO_RECONNECT_AFTER, {
+    path: ['STORAGE_UNHEALTHY_AFTER'],
+    message: 'must be longer than MONGO_RECONNECT_AFTER, so a new client is tried first',
   })
   .transform(({ PORT, ...env }) => ({
     ...env,
