@@ -9,7 +9,6 @@ import type { ChatRouter } from '../../src/chat/router.js';
 import {
   type ChatClient,
   type ChatHubConnection,
-  connect,
   createApiClient,
 } from '../../src/client/index.js';
 import type { ChatEvent } from '../../src/contract/events.js';
@@ -20,7 +19,7 @@ import { roleEnv } from '../helpers/deployEnv.js';
 import { type LocalServer, LocalServices } from '../helpers/localServices.js';
 import { freePort } from '../helpers/ports.js';
 import { type ServerProcess, spawnServer } from '../helpers/process.js';
-import { NodeWebSocket, PASSWORD, TEST_SECRET } from '../helpers/server.js';
+import { NodeWebSocket, signUpAndConnect, TEST_SECRET } from '../helpers/server.js';
 
 /**
  * Chaos: the scale-out topology as processes (one API server and three chat servers, on a Redis
@@ -248,13 +247,7 @@ async function stopServer(name: string, signal: NodeJS.Signals): Promise<number 
 
 async function newPerson(index: number): Promise<Person> {
   const name = `chaos${index}x${randomBytes(2).toString('hex')}`;
-  await createApiClient(apiUrl).auth.signUp.mutate({ username: name, password: PASSWORD });
-  const connection = await connect({
-    apiUrl,
-    username: name,
-    password: PASSWORD,
-    WebSocket: NodeWebSocket,
-  });
+  const connection = await signUpAndConnect(apiUrl, name);
   return { name, connection, feed: new Feed(connection.chat, connection.session().user.id) };
 }
 

@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type ChatHubConnection, connect, createApiClient } from '../../src/client/index.js';
+import type { ChatHubConnection } from '../../src/client/index.js';
 import { EventLog } from '../helpers/events.js';
 import { type ServerProcess, spawnServer } from '../helpers/process.js';
-import { NodeWebSocket, PASSWORD, TEST_SECRET } from '../helpers/server.js';
+import { signUpAndConnect, TEST_SECRET } from '../helpers/server.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcpProxy.js';
 
 /**
@@ -21,14 +21,7 @@ const connections: ChatHubConnection[] = [];
 const logs: EventLog[] = [];
 
 async function user(): Promise<ChatHubConnection> {
-  const username = `outage${randomBytes(3).toString('hex')}`;
-  await createApiClient(apiUrl).auth.signUp.mutate({ username, password: PASSWORD });
-  const connection = await connect({
-    apiUrl,
-    username,
-    password: PASSWORD,
-    WebSocket: NodeWebSocket,
-  });
+  const connection = await signUpAndConnect(apiUrl, `outage${randomBytes(3).toString('hex')}`);
   connections.push(connection);
   return connection;
 }
