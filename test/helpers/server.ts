@@ -1,15 +1,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTRPCClient, createWSClient, type TRPCWebSocketClient, wsLink } from '@trpc/client';
+import {
+  createTRPCClient,
+  createWSClient,
+  type TRPCClient,
+  type TRPCWebSocketClient,
+  wsLink,
+} from '@trpc/client';
 import { WebSocket } from 'ws';
 import type { ChatRouter } from '../../src/chat/router.js';
-import {
-  type ChatClient,
-  type ChatHubConnection,
-  connect,
-  createApiClient,
-} from '../../src/client/index.js';
+import { type ChatHubConnection, connect, createApiClient } from '../../src/client/index.js';
 import { loadConfig } from '../../src/config.js';
 import type { PublicUser } from '../../src/contract/models.js';
 import { createLogger } from '../../src/log.js';
@@ -31,7 +32,10 @@ export interface TestServer {
   /** Creates a user in-process and returns a token: for tests needing many users quickly. */
   fastUser(name: string): Promise<{ user: PublicUser; token: string }>;
   /** A typed chat client authenticated by `token`, with its socket exposed for fault injection. */
-  chatClient(token: string, url?: string): { chat: ChatClient; socket: TRPCWebSocketClient };
+  chatClient(
+    token: string,
+    url?: string,
+  ): { chat: TRPCClient<ChatRouter>; socket: TRPCWebSocketClient };
   stop(): Promise<void>;
 }
 
@@ -54,11 +58,7 @@ export async function startTestServer(
     LOG_LEVEL: 'silent',
     ...env,
   });
-  // Suites sign many users up from one address; the auth limit has its own test with defaults.
-  const running = await startServer(config, createLogger('silent'), {
-    ...opts,
-    rateLimits: { auth: { perSecond: 1000, burst: 1000 }, ...opts.rateLimits },
-  });
+  const running = await startServer(config, createLogger('silent'), opts);
   const apiUrl = `http://127.0.0.1:${running.port}`;
   const connections: ChatHubConnection[] = [];
   const sockets: TRPCWebSocketClient[] = [];

@@ -37,7 +37,7 @@ async function readinessBecomes(status: number): Promise<{ status: number; reaso
 }
 
 async function send(body: string): Promise<void> {
-  acknowledged.push((await alice.chat.chat.send.mutate({ roomId: 'general', body })).id);
+  acknowledged.push((await alice.chat.send.mutate({ roomId: 'general', body })).id);
 }
 
 beforeAll(async () => {
@@ -69,9 +69,7 @@ describe('losing and regaining dependencies', { timeout: 60_000 }, () => {
     const state = await readinessBecomes(503);
     // The dependency is named; its error (which can name internal hosts) goes to the log only.
     expect(state).toEqual({ status: 503, reason: 'storage unreachable' });
-    expect(
-      await failure(alice.chat.chat.send.mutate({ roomId: 'general', body: 'lost?' })),
-    ).toEqual({
+    expect(await failure(alice.chat.send.mutate({ roomId: 'general', body: 'lost?' }))).toEqual({
       code: 'SERVICE_UNAVAILABLE',
       message: 'The database is unavailable right now; try again in a moment',
     });
@@ -89,7 +87,7 @@ describe('losing and regaining dependencies', { timeout: 60_000 }, () => {
     await send('while pub/sub was down');
 
     // A room this server does not follow yet cannot be followed: retryable, and said in words.
-    const quiet = await alice.api.rooms.create.mutate({ name: uniqueName('quiet') });
+    const quiet = await alice.rooms.create.mutate({ name: uniqueName('quiet') });
     const refused = EventLog.open(alice, quiet.id);
     await refused.waitFor(() => refused.errors.length > 0, 'the subscription refused');
     expect(refused.errors[0]).toMatchObject({
@@ -112,7 +110,7 @@ describe('losing and regaining dependencies', { timeout: 60_000 }, () => {
       'every acknowledged message live',
       20_000,
     );
-    const stored = await alice.chat.chat.history.query({ roomId: 'general', limit: 100 });
+    const stored = await alice.chat.history.query({ roomId: 'general', limit: 100 });
     expect(stored.messages.map((m) => m.id)).toEqual(acknowledged);
   });
 });

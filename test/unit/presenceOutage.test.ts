@@ -81,8 +81,9 @@ beforeEach(async () => {
     onPresenceError: (error) => presenceErrors.push(error),
     presenceRefreshMs: 50,
   });
-  const unlimited = new RateLimiter({ perSecond: 1e9, burst: 1e9 });
-  const rooms = new RoomService(store, flaky.presence);
+  const plenty = { perSecond: 1e9, burst: 1e9 };
+  const unlimited = new RateLimiter(plenty);
+  const rooms = new RoomService(store, flaky.presence, { creations: plenty, ownedMax: 1 });
   await rooms.ensureDefault();
   chat = new ChatService(store, bus, rooms, { messages: unlimited, votes: unlimited });
 });

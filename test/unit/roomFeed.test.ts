@@ -85,7 +85,11 @@ beforeEach(async () => {
     onError: (error) => hubErrors.push(error),
     onPresenceError: (error) => hubErrors.push(error),
   });
-  chat = new ChatService(store, bus, new RoomService(store, presence), {
+  const rooms = new RoomService(store, presence, {
+    creations: { perSecond: 1000, burst: 1000 },
+    ownedMax: 1000,
+  });
+  chat = new ChatService(store, bus, rooms, {
     messages: unlimited(),
     votes: unlimited(),
   });
