@@ -74,7 +74,7 @@ const schema = z
     AUTH_ATTEMPTS_BURST: replaced('SIGNUPS_PER_ADDRESS_* and SIGNIN_FAILURES_PER_*'),
     AUTH_ATTEMPTS_PER_MINUTE: replaced('SIGNUPS_PER_ADDRESS_* and SIGNIN_FAILURES_PER_*'),
     /** MongoDB unreachable this long through the store's client: the client is replaced. */
-    MONGO_RECONNECT_AFTER: duration('10s', 1, '10s or 1m'),
+    MONGO_RECONNECT_AFTER: duration('5s', 1, '5s or 1m'),
     /** Storage unreachable this long: /healthz fails and a chat server leaves discovery. */
     STORAGE_UNHEALTHY_AFTER: duration('60s', 1, '60s or 5m'),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),

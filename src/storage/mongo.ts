@@ -124,7 +124,7 @@ export interface MongoStoreOptions {
 }
 
 const DEFAULT_DB_NAME = 'chathub';
-const DEFAULT_RECONNECT_AFTER_MS = 10_000;
+const DEFAULT_RECONNECT_AFTER_MS = 5_000;
 /** Rounds a writer may lose to writers in other processes before giving up. */
 const MAX_COMMIT_ATTEMPTS = 100;
 /** Re-reads a snapshot that raced with a write at most this many times (see `snapshot`). */

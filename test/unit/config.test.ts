@@ -22,7 +22,7 @@ describe('loadConfig', () => {
       HOST: '0.0.0.0',
       DATA_DIR: './data',
       JWT_TTL: 3600,
-      MONGO_RECONNECT_AFTER: 10,
+      MONGO_RECONNECT_AFTER: 5,
       STORAGE_UNHEALTHY_AFTER: 60,
       TRUST_PROXY: false,
       LOG_LEVEL: 'info',
