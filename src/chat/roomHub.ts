@@ -1,6 +1,6 @@
 import type { EventBus, RoomBroadcast } from '../bus/eventBus.js';
 import type { Presence, PresenceChange } from '../presence/presence.js';
-import type { MessageRepository } from '../storage/store.js';
+import type { LoggedEntry, MessageRepository } from '../storage/store.js';
 import { SharedEvent } from './sharedEvent.js';
 
 export interface RoomMember {
@@ -20,7 +20,8 @@ interface ChannelState {
   delivered: number | null;
   /** Entries that arrived ahead of a missing one (several chat servers publish into a room). */
   readonly early: Map<number, LoggedBroadcast>;
-  gapTimer: NodeJS.Timeout | null;
+  /** Pending or under way: the log is being asked for the entries still missing. */
+  gapTimer: NodeJS.Timeout | 'reading' | null;
   /** The online count members last heard, to notice changes nobody announced. */
   online: number | null;
   /** A presence change or count failed: members may hold a wrong count until it is announced. */
@@ -54,6 +55,8 @@ export interface RoomHubOptions {
 /** Presence changes are published at most this often per room, coalescing join storms. */
 const PRESENCE_THROTTLE_MS = 250;
 const DEFAULT_GAP_WAIT_MS = 100;
+/** How soon the log is asked again for missing entries when it could not be read. */
+const GAP_RETRY_MS = 1_000;
 const DEFAULT_PRESENCE_REFRESH_MS = 4_000;
 
 /**
@@ -208,37 +211,46 @@ export class RoomHub {
     }
     for (const seq of channel.early.keys()) if (seq <= channel.delivered) channel.early.delete(seq);
     if (channel.early.size === 0) this.stopGapTimer(channel);
-    else if (!channel.gapTimer) {
-      channel.gapTimer = setTimeout(() => {
-        channel.gapTimer = null;
-        this.fillGap(channel).catch(this.options.onError);
-      }, this.gapWaitMs);
-    }
+    else if (!channel.gapTimer) this.fillGapIn(channel, this.gapWaitMs);
+  }
+
+  private fillGapIn(channel: ChannelState, delayMs: number): void {
+    channel.gapTimer = setTimeout(() => {
+      channel.gapTimer = 'reading';
+      this.fillGap(channel).catch(this.options.onError);
+    }, delayMs);
   }
 
   private async fillGap(channel: ChannelState): Promise<void> {
     const from = channel.delivered;
-    if (from === null || channel.early.size === 0) return;
+    if (from === null || channel.early.size === 0) {
+      channel.gapTimer = null;
+      return;
+    }
     const upTo = Math.max(...channel.early.keys());
+    let missing: LoggedEntry[];
     try {
-      const missing = await this.options.log.eventsAfter(channel.roomId, from, upTo - from);
-      for (const entry of missing) {
-        if (!channel.early.has(entry.seq))
-          channel.early.set(entry.seq, { kind: 'logged', ...entry });
-      }
-    } finally {
-      // Whatever the log could not supply is skipped rather than stalling the room for good.
+      missing = await this.options.log.eventsAfter(channel.roomId, from, upTo - from);
+    } catch (error) {
+      // The log cannot be read now (the database is unreachable): hold what arrived and ask
+      // again, since skipping would lose entries that exist for every member here.
+      if (channel.gapTimer === 'reading') this.fillGapIn(channel, GAP_RETRY_MS);
+      throw error;
+    }
+    channel.gapTimer = null;
+    for (const entry of missing) {
+      if (!channel.early.has(entry.seq)) channel.early.set(entry.seq, { kind: 'logged', ...entry });
+    }
+    this.deliverInOrder(channel);
+    // What the log does not hold is skipped rather than stalling the room for good.
+    if (channel.delivered !== null && channel.early.size > 0) {
+      this.options.onError(
+        new Error(
+          `room ${channel.roomId}: entries after ${channel.delivered} missing from the log`,
+        ),
+      );
+      channel.delivered = Math.min(...channel.early.keys()) - 1;
       this.deliverInOrder(channel);
-      const stillMissing = channel.delivered !== null && channel.early.size > 0;
-      if (stillMissing) {
-        this.options.onError(
-          new Error(
-            `room ${channel.roomId}: entries after ${channel.delivered} missing from the log`,
-          ),
-        );
-        channel.delivered = Math.min(...channel.early.keys()) - 1;
-        this.deliverInOrder(channel);
-      }
     }
   }
 
@@ -253,7 +265,7 @@ export class RoomHub {
   }
 
   private stopGapTimer(channel: ChannelState): void {
-    if (channel.gapTimer) clearTimeout(channel.gapTimer);
+    if (channel.gapTimer !== 'reading' && channel.gapTimer) clearTimeout(channel.gapTimer);
     channel.gapTimer = null;
   }
 
