@@ -20,28 +20,33 @@ export interface OutageWatchOptions {
 }
 
 export interface OutageWatch {
-  /** How long the probes have been failing in a row (from the first of them); 0 while it answers. */
+  /** While the latest probe failed: how long since the dependency last answered. Else 0. */
   downForMs(): number;
   stop(): void;
 }
 
-/** Probes a dependency at a steady pace and remembers since when it has been failing. */
+/**
+ * Probes a dependency at a steady pace. Once a probe fails, the dependency counts as down since
+ * it last answered, so a probe that hangs until its timeout does not hide the time it hung.
+ */
 export function watchOutage(
   probe: () => Promise<unknown>,
   options: OutageWatchOptions,
 ): OutageWatch {
-  let downSince: number | null = null;
+  let answeredAt = Date.now();
+  let failing = false;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
 
   const check = async () => {
     try {
       await withTimeout(probe(), options.timeoutMs, options.what);
-      if (downSince !== null) options.onRecovery?.(Date.now() - downSince);
-      downSince = null;
+      if (failing) options.onRecovery?.(Date.now() - answeredAt);
+      failing = false;
+      answeredAt = Date.now();
     } catch (error) {
-      downSince ??= Date.now();
-      options.onFailure?.(error, Date.now() - downSince);
+      failing = true;
+      options.onFailure?.(error, Date.now() - answeredAt);
     }
   };
   const schedule = () => {
@@ -52,7 +57,7 @@ export function watchOutage(
   schedule();
 
   return {
-    downForMs: () => (downSince === null ? 0 : Date.now() - downSince),
+    downForMs: () => (failing ? Date.now() - answeredAt : 0),
     stop() {
       stopped = true;
       clearTimeout(timer);

@@ -12,8 +12,11 @@ const CLIENT_OPTIONS: MongoClientOptions = {
 
 /** How often the database is pinged through the current client. */
 const PROBE_MS = 1_000;
-/** A ping without an answer within this long has failed. */
-const PING_TIMEOUT_MS = 3_000;
+/**
+ * A ping without an answer within this long has failed. Short, so that a client whose every
+ * operation waits out server selection is told apart within seconds.
+ */
+const PING_TIMEOUT_MS = 2_000;
 
 export interface MongoConnectionOptions {
   dbName: string;
