@@ -1,7 +1,9 @@
 import {
   type Collection,
+  MongoClientClosedError,
   MongoNetworkError,
   MongoNotConnectedError,
+  MongoServerClosedError,
   MongoServerError,
   MongoServerSelectionError,
   MongoTopologyClosedError,
@@ -188,7 +190,10 @@ function isUnreachable(error: unknown): boolean {
     error instanceof MongoNetworkError ||
     error instanceof MongoServerSelectionError ||
     error instanceof MongoNotConnectedError ||
-    error instanceof MongoTopologyClosedError
+    error instanceof MongoTopologyClosedError ||
+    // What operations still in flight get when their client is closed (for example replaced).
+    error instanceof MongoClientClosedError ||
+    error instanceof MongoServerClosedError
   );
 }
 

@@ -36,11 +36,16 @@ const open = async (url: string, reconnectAfterMs: number) => {
   stores.push(store);
   return { store, replaced };
 };
+/** Every failure a store answered with, by its code: all must be SERVICE_UNAVAILABLE. */
+const failureCodes = new Set<string>();
 /** Whether the store reaches the database now. */
 const reaches = (store: Store) =>
   store.rooms.get(ROOM.id).then(
     (room) => room?.id === ROOM.id,
-    () => false,
+    (error: { code?: string }) => {
+      failureCodes.add(String(error.code));
+      return false;
+    },
   );
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -106,6 +111,8 @@ describe('the MongoDB store across database outages', { timeout: 90_000 }, () =>
     const outcomes = await stuckTries;
     expect(outcomes.length).toBeGreaterThan(0);
     expect(outcomes).not.toContain(true);
+    // Operations cut short by the replacement too: callers may retry.
+    expect([...failureCodes]).toEqual(['SERVICE_UNAVAILABLE']);
     expect(stuck.replaced).toEqual([]);
   });
 });
