@@ -1,5 +1,6 @@
 import type { PublicUser, Room, RoomPage } from '../contract/models.js';
 import type { ListRoomsInput } from '../contract/schemas.js';
+import { roomNameKey } from '../contract/text.js';
 import type { Presence } from '../presence/presence.js';
 import { DuplicateKeyError, type RoomRecord, type Store } from '../storage/store.js';
 import { DomainError } from './errors.js';
@@ -82,17 +83,30 @@ export class RoomService {
   }
 
   private async insert(name: string, owner?: PublicUser): Promise<Room> {
-    const room = { id: roomIdFor(name), name, createdAt: Date.now() };
+    const slug = roomIdFor(name);
+    const room = { id: slug, name, createdAt: Date.now() };
     try {
       await this.store.rooms.create({ ...room, owner });
+      return room;
     } catch (error) {
-      if (error instanceof DuplicateKeyError) {
-        throw new DomainError('CONFLICT', `A room named "${name}" already exists`);
-      }
-      throw error;
+      if (!(error instanceof DuplicateKeyError)) throw error;
+      // The slug can be taken by a differently named room ("日本語 Chat" and "Chat" both slug to
+      // "chat"): the name itself is free then, and the room gets an id of its own.
+      const holder = await this.store.rooms.get(slug);
+      if (!holder || roomNameKey(holder.name) === roomNameKey(name)) throw taken(name);
     }
-    return room;
+    const unique = { ...room, id: `${slug.slice(0, 40)}-${ulid().slice(-10).toLowerCase()}` };
+    try {
+      await this.store.rooms.create({ ...unique, owner });
+      return unique;
+    } catch (error) {
+      throw error instanceof DuplicateKeyError ? taken(name) : error;
+    }
   }
+}
+
+function taken(name: string): DomainError {
+  return new DomainError('CONFLICT', `A room named "${name}" already exists`);
 }
 
 /** What callers see of a room (the owner is kept, not yet shown). */

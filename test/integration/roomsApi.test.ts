@@ -167,6 +167,19 @@ describe('the room directory', () => {
       message: 'There is no room "no-such-room"',
     });
   });
+
+  it('gives a free name whose id is taken by another name an id of its own', async () => {
+    const alice = await server.user(uniqueName('slug'));
+    const tag = uniqueName('clash').toLowerCase();
+    const latin = await alice.rooms.create.mutate({ name: `${tag}` });
+    const mixed = await alice.rooms.create.mutate({ name: `日本語 ${tag}` });
+    expect(latin.id).toBe(tag);
+    expect(mixed.id).toMatch(new RegExp(`^${tag}-[0-9a-z]{10}$`));
+    expect(await failure(alice.rooms.create.mutate({ name: `日本語 ${tag}` }))).toEqual({
+      code: 'CONFLICT',
+      message: `A room named "日本語 ${tag}" already exists`,
+    });
+  });
 });
 
 describe('room creation limits', () => {
