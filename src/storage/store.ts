@@ -59,6 +59,12 @@ export interface RoomSnapshot {
   hasMore: boolean;
 }
 
+/**
+ * A room's appends and votes are committed in batches (group commit): what queues while one
+ * batch is being stored goes into the next, as if each write came one after another. Appends
+ * made through one repository are logged in the order they were made; a write that fails fails
+ * alone.
+ */
 export interface MessageRepository {
   /** Stores the message and its log entry together; returns the entry. */
   append(message: Message): Promise<LoggedEntry>;
