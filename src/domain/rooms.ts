@@ -37,9 +37,13 @@ export class RoomService {
 
   async require(roomId: string): Promise<Room> {
     const room = await this.store.rooms.get(roomId);
-    if (!room) throw new DomainError('NOT_FOUND', `There is no room "${roomId}"`);
+    if (!room) throw roomNotFound(roomId);
     return room;
   }
+}
+
+export function roomNotFound(roomId: string): DomainError {
+  return new DomainError('NOT_FOUND', `There is no room "${roomId}"`);
 }
 
 /** A readable URL-safe id ("Rust Fans" → "rust-fans"); names with no Latin letters get a ULID. */

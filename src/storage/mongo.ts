@@ -20,6 +20,7 @@ import {
   DuplicateKeyError,
   type LoggedEntry,
   type MessageRepository,
+  RoomNotFoundError,
   type RoomRepository,
   type RoomSnapshot,
   type Store,
@@ -757,7 +758,7 @@ function messageRepository(c: Collections): MessageRepository {
     const deadline = Date.now() + CATCH_UP_WAIT_MS;
     for (let pause = 1; ; pause = Math.min(pause * 2, MAX_POLL_PAUSE_MS)) {
       const applied = await appliedHead(roomId);
-      if (applied === null) throw new Error(`room ${roomId} does not exist`);
+      if (applied === null) throw new RoomNotFoundError(roomId);
       if (applied >= seq) return applied;
       if (Date.now() >= deadline) return rollForward(roomId, applied, seq);
       await sleep(pause);
@@ -798,7 +799,7 @@ function messageRepository(c: Collections): MessageRepository {
    */
   const commitBatch = async (roomId: string, writes: RoomWrite[]): Promise<void> => {
     let head = heads.get(roomId) ?? (await appliedHead(roomId));
-    if (head === null) throw new Error(`room ${roomId} does not exist`);
+    if (head === null) throw new RoomNotFoundError(roomId);
     let state = await RoomState.read(
       c,
       writes.flatMap((write) => write.reads),

@@ -7,6 +7,7 @@ import {
   DuplicateKeyError,
   type LoggedEntry,
   type MessageRepository,
+  RoomNotFoundError,
   type RoomRepository,
   type RoomSnapshot,
   type Store,
@@ -225,7 +226,7 @@ function messageRepository(db: Database.Database): MessageRepository {
 
   const log = (roomId: string, event: LoggedEvent): LoggedEntry => {
     const next = nextSeq.get(roomId);
-    if (!next) throw new Error(`room ${roomId} does not exist`);
+    if (!next) throw new RoomNotFoundError(roomId);
     insertEvent.run(roomId, next.seq, JSON.stringify(event));
     return { seq: next.seq, event };
   };

@@ -3,7 +3,12 @@ import type { VoteEvent } from '../../src/contract/events.js';
 import type { Message, MessageView } from '../../src/contract/models.js';
 import type { VoteValue } from '../../src/contract/schemas.js';
 import { createUlidFactory } from '../../src/domain/ids.js';
-import { DuplicateKeyError, type LoggedEntry, type Store } from '../../src/storage/store.js';
+import {
+  DuplicateKeyError,
+  type LoggedEntry,
+  RoomNotFoundError,
+  type Store,
+} from '../../src/storage/store.js';
 
 export interface StoreContractOptions {
   /**
@@ -236,6 +241,9 @@ export function describeStoreContract(
           store.messages.append(newMessage(roomId, 'second')),
         ]);
         expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+        expect(results[1]?.status === 'rejected' && results[1].reason).toBeInstanceOf(
+          RoomNotFoundError,
+        );
         expect(results.map((r) => (r.status === 'fulfilled' ? r.value.seq : null))).toEqual([
           1,
           null,

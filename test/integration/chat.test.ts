@@ -188,6 +188,9 @@ describe('chat over WebSocket with the stock tRPC client', () => {
       message: 'There is no room "no-such-room"',
     });
     expect(
+      await failure(alice.chat.chat.send.mutate({ roomId: 'no-such-room', body: 'anyone?' })),
+    ).toEqual({ code: 'NOT_FOUND', message: 'There is no room "no-such-room"' });
+    expect(
       (
         await failure(
           alice.chat.chat.vote.mutate({ messageId: '01ARZ3NDEKTSV4RRFFQ69G5FAV', vote: 'up' }),
