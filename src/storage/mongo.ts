@@ -54,13 +54,19 @@ import {
  * - So `rooms.seq = h` means every event up to h is applied: a snapshot taken at h holds exactly
  *   the messages with seq <= h, and every vote event's totals are exact for its place in the log.
  *
- * Reads of the log are lookups of an entry by `_id` (`eventKey`): FerretDB 1.24 hands only an
- * `_id` equality to SQLite and filters everything else itself after decoding every document of
- * the collection, so a range query on the log costs its whole size. Every entry records where the
- * insert that wrote it ended (`batchEnd`), so one lookup tells how many entries follow, and a
- * catch-up reads exactly the entries it missed. On MongoDB the same lookups are point reads on
- * the `_id` index, and the key starts with the room, so sharding the log by a range of `_id`
- * keeps each room's log together.
+ * Racing writers read the room document, not the log. A writer that loses the race for
+ * head + 1 claims the room's next turn (a writer about to commit again yields to a claim) and
+ * waits, for CATCH_UP_WAIT_MS at most, until the winner has applied its entries and advanced the
+ * room's `seq`; then it decides again from there. `settle` (head, snapshot) looks one entry
+ * past the room's `seq` and, when there is one, waits the same way. Only a writer that is slow
+ * or dead has its insert read and applied by others (`rollForward`), so derived documents are
+ * written by one process at a time but after a crash: FerretDB's conditional updates read, then
+ * write, and two processes applying different entries to one document at once could leave the
+ * older one. An entry is found by its `_id` (`eventKey`): FerretDB 1.24 hands
+ * only an `_id` equality to SQLite and decodes every document of a collection to filter on
+ * anything else. Each entry records where the insert that wrote it ended (`batchEnd`), so the
+ * rest of that insert is one query on { roomId, seq }. On MongoDB these are index reads that
+ * start with the room, so they stay targeted when the log is sharded by room.
  *
  * Entries written before group commit have an ObjectId `_id` and no `batchEnd`. They need no
  * migration: those up to the room's `seq` are applied and read only by `eventsAfter`, which
@@ -69,6 +75,7 @@ import {
  * writer then finds it by that index (`readInsertAt`). Derived documents keep their shapes, so
  * older servers and this one can write the same room during a rolling upgrade.
  */
+
 /** Vote values as stored: 0 is a withdrawn vote, kept so its `seq` still guards against replays. */
 type StoredVote = 1 | -1 | 0;
 
@@ -151,8 +158,6 @@ const DEFAULT_DB_NAME = 'chathub';
 const MAX_COMMIT_ROUNDS = 100;
 /** Re-reads a snapshot that raced with a write at most this many times (see `snapshot`). */
 const MAX_SNAPSHOT_ATTEMPTS = 5;
-/** Inserts whose entries one `settle` reads at most (each at most MAX_BATCH entries). */
-export const SETTLE_ROUNDS = 10;
 /** How long a writer that lost a race waits for the winner to apply before applying its entries itself. */
 const CATCH_UP_WAIT_MS = 1_000;
 /** How long a writer waits for another's claim on the room's next turn before removing it. */
@@ -706,32 +711,6 @@ function messageRepository(c: Collections): MessageRepository {
     );
   };
 
-  /**
-   * Applies what is logged past the room's `seq` (normally nothing: writers apply their own
-   * entries; these are in flight elsewhere, or their writer died) and returns the head reached,
-   * or null when the room does not exist. Every entry up to that head is then applied. It reads
-   * one insert's entries per round and at most SETTLE_ROUNDS rounds, so it returns in bounded
-   * time however fast others write; the rest is left to the next call.
-   */
-  const settle = async (roomId: string): Promise<number | null> => {
-    const applied = await appliedHead(roomId);
-    if (applied === null) return null;
-    const pending: LoggedEntry[] = [];
-    let head = applied;
-    for (let round = 0; round < SETTLE_ROUNDS; round++) {
-      const found = await readInsertAt(roomId, head + 1, false);
-      const last = found.at(-1);
-      if (!last) break;
-      pending.push(...found);
-      head = last.seq;
-    }
-    if (pending.length > 0) {
-      await apply(roomId, pending);
-      await advance(roomId, head);
-    }
-    return head;
-  };
-
   /** Reads and applies the entries after `applied` through at least `seq`; returns the head reached. */
   const rollForward = async (roomId: string, applied: number, seq: number): Promise<number> => {
     const entries: LoggedEntry[] = [];
@@ -763,6 +742,20 @@ function messageRepository(c: Collections): MessageRepository {
       if (Date.now() >= deadline) return rollForward(roomId, applied, seq);
       await sleep(pause);
     }
+  };
+
+  /**
+   * The room's head, or null when the room does not exist; every entry up to it is applied, and
+   * it is at least every entry a writer has told its caller about (writers advance the room's
+   * `seq` before they reply). Something logged past the room's `seq` is normally being applied by
+   * its writer: this waits for that like a writer that lost a race (`catchUp`), so that only a
+   * writer that is gone has its entries applied by someone else.
+   */
+  const settle = async (roomId: string): Promise<number | null> => {
+    const applied = await appliedHead(roomId);
+    if (applied === null) return null;
+    if (!(await readEntry(roomId, applied + 1))) return applied;
+    return catchUp(roomId, applied + 1);
   };
 
   /**

@@ -3,14 +3,19 @@
  * MongoDB store and reports each append on stdout as a JSON line. Run by
  * test/integration/storage.writers.test.ts as `node --import tsx test/helpers/logWriter.ts`.
  *
- * Environment: MONGO_URL (with the database), ROOM_ID, WRITER (a name, also the author),
- * COUNT (appends), and either RATE (appends per second, each started on schedule without waiting
- * for the previous one) or FLOOD (how many appends to keep in flight, as fast as they complete).
+ * It reports `ready` once connected and starts when a line arrives on stdin, so that several
+ * writers start together.
+ *
+ * Environment: MONGO_URL (with the database), ROOM_ID, WRITER (a name, also the author), and
+ * either RATE and COUNT (appends per second, each started on schedule without waiting for the
+ * previous one) or FLOOD and SECONDS (appends kept in flight, as fast as they complete, for that
+ * long).
  */
 import { createUlidFactory } from '../../src/domain/ids.js';
 import { openMongoStore } from '../../src/storage/mongo.js';
 
 export type WriterReport =
+  | { kind: 'ready' }
   | { kind: 'append'; index: number; seq: number; ms: number }
   | { kind: 'failed'; index: number; error: string; ms: number }
   | { kind: 'done' };
@@ -23,8 +28,6 @@ function required(name: string): string {
 
 const roomId = required('ROOM_ID');
 const writer = required('WRITER');
-const count = Number(required('COUNT'));
-const rate = Number(process.env.RATE ?? 0);
 const flood = Number(process.env.FLOOD ?? 0);
 const store = await openMongoStore(required('MONGO_URL'));
 const ulid = createUlidFactory();
@@ -49,15 +52,20 @@ const appendOne = async (index: number): Promise<void> => {
   }
 };
 
+report({ kind: 'ready' });
+await new Promise((resolve) => process.stdin.once('data', resolve));
+const start = performance.now();
 const appends: Promise<void>[] = [];
 if (flood > 0) {
+  const until = start + Number(required('SECONDS')) * 1000;
   let next = 0;
   const lane = async () => {
-    while (next < count) await appendOne(next++);
+    while (performance.now() < until) await appendOne(next++);
   };
   appends.push(...Array.from({ length: flood }, lane));
 } else {
-  const start = performance.now();
+  const rate = Number(required('RATE'));
+  const count = Number(required('COUNT'));
   for (let index = 0; index < count; index++) {
     const due = start + (index * 1000) / rate;
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - performance.now())));
@@ -67,3 +75,4 @@ if (flood > 0) {
 await Promise.all(appends);
 report({ kind: 'done' });
 await store.close();
+process.stdin.destroy();

@@ -6,7 +6,7 @@ import type { Message } from '../../src/contract/models.js';
 import type { VoteValue } from '../../src/contract/schemas.js';
 import { createUlidFactory } from '../../src/domain/ids.js';
 import { MAX_BATCH } from '../../src/storage/groupCommit.js';
-import { eventKey, openMongoStore, SETTLE_ROUNDS } from '../../src/storage/mongo.js';
+import { eventKey, openMongoStore } from '../../src/storage/mongo.js';
 import type { Store } from '../../src/storage/store.js';
 import { describeStoreContract } from '../contract/store.contract.js';
 
@@ -281,21 +281,6 @@ describe('MongoDB store', () => {
         expect(seqs.at(-1)).toBe(end);
         expect(seqs).toEqual(seqs.map((_, i) => end - seqs.length + 1 + i));
       }
-    });
-
-    it(`reads at most ${SETTLE_ROUNDS} inserts of unapplied entries per read of the head`, async () => {
-      const roomId = await newRoom('settle-limit');
-      await store.messages.append(message(roomId, 'applied'));
-      const dead = SETTLE_ROUNDS + 2;
-      for (let i = 0; i < dead; i++) {
-        await diedAfterInserting(roomId, 2 + i, [
-          { type: 'message', message: message(roomId, `dead ${i}`) },
-        ]);
-      }
-      await expect(store.messages.head(roomId)).resolves.toBe(1 + SETTLE_ROUNDS);
-      await expect(store.messages.head(roomId)).resolves.toBe(1 + dead);
-      const snapshot = await store.messages.snapshot(roomId, 100, 'viewer');
-      expect(snapshot.messages).toHaveLength(1 + dead);
     });
 
     it('removes a claim on the next turn whose writer is gone', async () => {

@@ -61,46 +61,60 @@ afterAll(async () => {
   }
 });
 
-/** Runs test/helpers/logWriter.ts as its own process; resolves with its reports. */
-function runWriter(env: Record<string, string | number>): Promise<WriterReport[]> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/logWriter.ts'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      MONGO_URL: mongoUrl,
-      ...Object.fromEntries(Object.entries(env).map(([name, value]) => [name, String(value)])),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      if (code !== 0) reject(new Error(`writer ${env.WRITER} exited with ${code}:\n${stderr}`));
-      else
-        resolve(
-          stdout
-            .trim()
-            .split('\n')
-            .map((line) => JSON.parse(line) as WriterReport),
-        );
+/**
+ * Runs test/helpers/logWriter.ts in one process per environment, starts them together once all
+ * are connected, and resolves with each one's reports.
+ */
+async function runWriters(envs: Record<string, string | number>[]): Promise<WriterReport[][]> {
+  const writers = envs.map((env) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/logWriter.ts'], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        MONGO_URL: mongoUrl,
+        ...Object.fromEntries(Object.entries(env).map(([name, value]) => [name, String(value)])),
+      },
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
+    let stdout = '';
+    let stderr = '';
+    let ready: () => void = () => {};
+    const connected = new Promise<void>((resolve) => {
+      ready = resolve;
+    });
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (stdout.includes('"ready"')) ready();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const finished = new Promise<WriterReport[]>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (code) => {
+        if (code !== 0) reject(new Error(`writer ${env.WRITER} exited with ${code}:\n${stderr}`));
+        else
+          resolve(
+            stdout
+              .trim()
+              .split('\n')
+              .map((line) => JSON.parse(line) as WriterReport),
+          );
+      });
+    });
+    return { child, connected: Promise.race([connected, finished.then(() => {})]), finished };
   });
+  await Promise.all(writers.map((writer) => writer.connected));
+  for (const { child } of writers) child.stdin.write('go\n');
+  return Promise.all(writers.map((writer) => writer.finished));
 }
 
 /** Every append succeeded within the bound, in the order the writer made them. */
-function expectAllWithinBound(reports: WriterReport[], count: number): number[] {
+function expectAllWithinBound(reports: WriterReport[], count?: number): number[] {
   expect(reports.filter((report) => report.kind === 'failed')).toEqual([]);
   expect(reports.at(-1)).toEqual({ kind: 'done' });
   const appends = reports.flatMap((report) => (report.kind === 'append' ? [report] : []));
-  expect(appends).toHaveLength(count);
+  if (count !== undefined) expect(appends).toHaveLength(count);
   const slowest = Math.max(...appends.map((append) => append.ms));
   expect(slowest).toBeLessThanOrEqual(APPEND_BOUND_MS);
   const seqs = [...appends].sort((a, b) => a.index - b.index).map((append) => append.seq);
@@ -110,13 +124,7 @@ function expectAllWithinBound(reports: WriterReport[], count: number): number[] 
 
 /** The whole log: gap-free, and each writer's messages in the order it wrote them. */
 async function expectLog(roomId: string, total: number, writers: Record<string, number>) {
-  const entries = [];
-  for (let after = 0; ; ) {
-    const page = await store.messages.eventsAfter(roomId, after, 1_000);
-    if (page.length === 0) break;
-    entries.push(...page);
-    after = page.at(-1)?.seq ?? after;
-  }
+  const entries = await store.messages.eventsAfter(roomId, 0, total + 1);
   expect(entries.map((entry) => entry.seq)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
   for (const [writer, count] of Object.entries(writers)) {
     const bodies = entries.flatMap(({ event }) =>
@@ -129,9 +137,9 @@ async function expectLog(roomId: string, total: number, writers: Record<string, 
 
 describe(`two writer processes on one room with ${PRELOADED} entries`, () => {
   it('both writing at a steady rate: every append of each within the bound', async () => {
-    const [a, b] = await Promise.all([
-      runWriter({ ROOM_ID: 'steady', WRITER: 'steady-a', ...STEADY }),
-      runWriter({ ROOM_ID: 'steady', WRITER: 'steady-b', ...STEADY }),
+    const [a = [], b = []] = await runWriters([
+      { ROOM_ID: 'steady', WRITER: 'steady-a', ...STEADY },
+      { ROOM_ID: 'steady', WRITER: 'steady-b', ...STEADY },
     ]);
     const seqsA = expectAllWithinBound(a, STEADY.COUNT);
     const seqsB = expectAllWithinBound(b, STEADY.COUNT);
@@ -145,17 +153,20 @@ describe(`two writer processes on one room with ${PRELOADED} entries`, () => {
   }, 60_000);
 
   it('one writing at a steady rate while the other floods: every append of each within the bound', async () => {
-    const flood = { COUNT: 1_500, FLOOD: 100 };
-    const [flooder, steady] = await Promise.all([
-      runWriter({ ROOM_ID: 'flooded', WRITER: 'flooder', ...flood }),
-      runWriter({ ROOM_ID: 'flooded', WRITER: 'steady', ...STEADY }),
+    // As many appends in flight as it can, for as long as the steady writer writes.
+    const flood = { FLOOD: 20, SECONDS: STEADY.COUNT / STEADY.RATE };
+    const [flooder = [], steady = []] = await runWriters([
+      { ROOM_ID: 'flooded', WRITER: 'flooder', ...flood },
+      { ROOM_ID: 'flooded', WRITER: 'steady', ...STEADY },
     ]);
-    const flooded = expectAllWithinBound(flooder, flood.COUNT);
+    const flooded = expectAllWithinBound(flooder);
     const steadySeqs = expectAllWithinBound(steady, STEADY.COUNT);
-    // The steady writer got in while the flood went on, not after it.
-    expect(Math.min(...steadySeqs)).toBeLessThan(Math.max(...flooded));
-    await expectLog('flooded', PRELOADED + flood.COUNT + STEADY.COUNT, {
-      flooder: flood.COUNT,
+    // The flood went on all along, and the steady writer got in throughout it.
+    expect(flooded.length).toBeGreaterThan(2 * STEADY.COUNT);
+    expect(Math.min(...steadySeqs)).toBeLessThan(Math.min(...flooded) + flooded.length / 4);
+    expect(Math.max(...steadySeqs)).toBeGreaterThan(Math.max(...flooded) - flooded.length / 4);
+    await expectLog('flooded', PRELOADED + flooded.length + STEADY.COUNT, {
+      flooder: flooded.length,
       steady: STEADY.COUNT,
     });
   }, 60_000);
