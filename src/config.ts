@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_LIMITS } from './chat/transportLimits.js';
 
 const DURATION = /^(\d+)\s*(s|m|h|d)?$/;
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
@@ -10,6 +11,33 @@ function parseDuration(value: string): number | null {
   const unit = (match[2] ?? 's') as keyof typeof UNIT_SECONDS;
   return Number(match[1]) * UNIT_SECONDS[unit];
 }
+
+/** A duration setting in seconds, between `min` and `max`. */
+function duration(opts: { fallback: string; min: number; max?: number; example: string }) {
+  const { fallback, min, max = Number.POSITIVE_INFINITY, example } = opts;
+  const range =
+    max === Number.POSITIVE_INFINITY ? `at least ${min}s` : `between ${min}s and ${max}s`;
+  return z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      const seconds = parseDuration(value);
+      if (seconds === null || seconds < min || seconds > max) {
+        ctx.addIssue({ code: 'custom', message: `must be a duration ${range}, ${example}` });
+        return z.NEVER;
+      }
+      return seconds;
+    });
+}
+
+/** A token bucket's size: how many may happen at once after a quiet period. */
+const burst = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+/** A token bucket's refill; fractions allowed (0.5 is one every two minutes). */
+const perMinute = (fallback: number) => z.coerce.number().positive().default(fallback);
+
+/** A setting that no longer exists: refused, so no one runs believing it still applies. */
+const replaced = (by: string) =>
+  z.undefined({ error: `no longer exists; it was replaced by ${by} (see the README)` }).optional();
 
 const wsUrl = z
   .url({ protocol: /^wss?$/, error: 'must be a ws:// or wss:// URL' })
@@ -25,32 +53,49 @@ const schema = z
       .string()
       .min(32, 'must be at least 32 characters (try: openssl rand -base64 48)')
       .optional(),
-    JWT_TTL: z
-      .string()
-      .default('1h')
-      .transform((value, ctx) => {
-        const seconds = parseDuration(value);
-        if (seconds === null || seconds < 60) {
-          ctx.addIssue({
-            code: 'custom',
-            message: 'must be a duration of at least 60s, like 15m or 12h',
-          });
-          return z.NEVER;
-        }
-        return seconds;
-      }),
+    JWT_TTL: duration({ fallback: '1h', min: 60, example: 'like 15m or 12h' }),
     PUBLIC_URL: wsUrl.optional(),
     CHAT_URL: wsUrl.optional(),
     MONGO_URL: z.string().optional(),
     REDIS_URL: z.string().optional(),
+    /** Chat socket bounds (see the transport's limits). */
+    WS_AUTH_TIMEOUT: duration({
+      fallback: `${DEFAULT_LIMITS.authTimeoutMs / 1000}s`,
+      min: 1,
+      max: 600,
+      example: 'like 10s',
+    }),
+    WS_MAX_CONNECTIONS_PER_ADDRESS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(DEFAULT_LIMITS.maxConnectionsPerAddress),
+    WS_MAX_CONNECTIONS_PER_USER: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(DEFAULT_LIMITS.maxConnectionsPerUser),
     TRUST_PROXY: z.stringbool().default(false),
-    /** Sign-up/sign-in attempts per client address: a burst, then this many per minute. */
-    AUTH_ATTEMPTS_BURST: z.coerce.number().int().min(1).default(10),
-    AUTH_ATTEMPTS_PER_MINUTE: z.coerce.number().min(1).default(60),
+    /** Sign-ups per client address: sized for a crowd joining from one venue's network. */
+    SIGNUPS_PER_ADDRESS_BURST: burst(500),
+    SIGNUPS_PER_ADDRESS_PER_MINUTE: perMinute(10),
+    /** Failed sign-ins per account (successes cost nothing): at most ~70 guesses an hour. */
+    SIGNIN_FAILURES_PER_ACCOUNT_BURST: burst(10),
+    SIGNIN_FAILURES_PER_ACCOUNT_PER_MINUTE: perMinute(1),
+    /** Failed sign-ins per client address, across all accounts (password spraying). */
+    SIGNIN_FAILURES_PER_ADDRESS_BURST: burst(100),
+    SIGNIN_FAILURES_PER_ADDRESS_PER_MINUTE: perMinute(10),
+    /** Rooms one user may create: a burst, then this many per minute. */
+    ROOM_CREATES_BURST: burst(10),
+    ROOM_CREATES_PER_MINUTE: perMinute(1),
+    /** Rooms one user may own in all. */
+    ROOMS_PER_USER_MAX: z.coerce.number().int().min(0).default(100),
+    AUTH_ATTEMPTS_BURST: replaced('SIGNUPS_PER_ADDRESS_* and SIGNIN_FAILURES_PER_*'),
+    AUTH_ATTEMPTS_PER_MINUTE: replaced('SIGNUPS_PER_ADDRESS_* and SIGNIN_FAILURES_PER_*'),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
     NODE_ENV: z.string().default('development'),
   })
-  .transform(({ PORT, ...env }) => ({
+  .transform(({ PORT, AUTH_ATTEMPTS_BURST: _, AUTH_ATTEMPTS_PER_MINUTE: __, ...env }) => ({
     ...env,
     PORT: PORT ?? (env.ROLE === 'chat' ? 8081 : 8080),
   }));

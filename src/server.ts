@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { adaptersFor, newServerId } from './adapters.js';
 import { createApiHandler } from './api/httpHandler.js';
 import { type ChatSocketServer, createChatSocketServer } from './chat/socketServer.js';
-import type { TransportLimits } from './chat/wsTransport.js';
+import type { TransportLimits } from './chat/transportLimits.js';
 import type { Config } from './config.js';
 import { type ChatServerHandle, registerChatServer } from './discovery/redis.js';
 import { handleHealth, sendJson } from './http/health.js';
@@ -13,8 +13,8 @@ import type { Logger } from './log.js';
 import {
   type Adapters,
   createServices,
-  DEFAULT_RATE_LIMITS,
   type RateLimits,
+  rateLimitsFor,
   type Services,
 } from './services.js';
 
@@ -49,8 +49,7 @@ export async function startServer(
   const serverId = newServerId();
   const adapters = opts.adapters ?? (await adaptersFor(config, log, serverId));
   const services = await createServices(config, adapters, log, {
-    ...DEFAULT_RATE_LIMITS,
-    auth: { burst: config.AUTH_ATTEMPTS_BURST, perSecond: config.AUTH_ATTEMPTS_PER_MINUTE / 60 },
+    ...rateLimitsFor(config),
     ...opts.rateLimits,
   });
   const trustProxy = config.TRUST_PROXY;
@@ -77,7 +76,12 @@ export async function startServer(
           services,
           log,
           trustProxy,
-          limits: opts.transportLimits,
+          limits: {
+            authTimeoutMs: config.WS_AUTH_TIMEOUT * 1000,
+            maxConnectionsPerAddress: config.WS_MAX_CONNECTIONS_PER_ADDRESS,
+            maxConnectionsPerUser: config.WS_MAX_CONNECTIONS_PER_USER,
+            ...opts.transportLimits,
+          },
           onConnectionsChanged: () => registration?.loadChanged(),
         })
       : null;

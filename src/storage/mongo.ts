@@ -14,13 +14,18 @@ import {
 import type { LoggedEvent, VoteEvent } from '../contract/events.js';
 import type { Message, MessageView, PublicUser, Room } from '../contract/models.js';
 import type { VoteValue } from '../contract/schemas.js';
+import { roomNameKey } from '../contract/text.js';
 import { UnavailableError } from '../domain/errors.js';
 import { groupCommit, MAX_BATCH, type QueuedWrite } from './groupCommit.js';
+import { keysForExistingRooms, prefixEnd } from './roomKeys.js';
 import {
   DuplicateKeyError,
   type LoggedEntry,
   type MessageRepository,
+  type NewRoom,
+  type RoomListRequest,
   RoomNotFoundError,
+  type RoomRecord,
   type RoomRepository,
   type RoomSnapshot,
   type Store,
@@ -91,6 +96,10 @@ interface UserDoc {
 interface RoomDoc {
   _id: string;
   name: string;
+  /** `roomNameKey(name)`: unique, and the directory's order. Set at start-up on older rooms. */
+  nameKey: string;
+  /** Who created the room; missing on rooms the server made or made before owners were kept. */
+  owner?: PublicUser;
   createdAt: number;
   /** Every event of the room's log up to this seq is applied. */
   seq: number;
@@ -242,10 +251,13 @@ function dbNameFromUrl(url: string): string | null {
 }
 
 async function createIndexes(c: Collections): Promise<void> {
+  await keyExistingRooms(c.rooms);
   // Explicit names, so every process asks for the identical index and a repeat is a no-op.
   const create = () =>
     Promise.all([
       c.users.createIndex({ usernameKey: 1 }, { name: 'usernameKey_unique', unique: true }),
+      c.rooms.createIndex({ nameKey: 1 }, { name: 'nameKey_unique', unique: true }),
+      c.rooms.createIndex({ 'owner.id': 1 }, { name: 'owner_id' }),
       c.messages.createIndex({ roomId: 1, _id: 1 }, { name: 'roomId_id' }),
       c.votes.createIndex(
         { messageId: 1, userId: 1 },
@@ -265,6 +277,28 @@ async function createIndexes(c: Collections): Promise<void> {
     // loser may get an error although the index now exists. A second pass is then a no-op.
     if (!(error instanceof MongoServerError)) throw error;
     await create();
+  }
+}
+
+/**
+ * Gives rooms stored before names were unique by key their key, before the unique index is built.
+ * Every process computes the same keys from the same rooms, so several may run this at once.
+ */
+async function keyExistingRooms(rooms: Collection<RoomDoc>): Promise<void> {
+  const unkeyed = { nameKey: { $exists: false } };
+  if (!(await rooms.findOne(unkeyed, { projection: { _id: 1 } }))) return;
+  const all = await rooms
+    .find({}, { projection: { name: 1, nameKey: 1 } })
+    .sort({ createdAt: 1, _id: 1 })
+    .toArray();
+  const taken = new Set(all.flatMap((doc) => (doc.nameKey === undefined ? [] : [doc.nameKey])));
+  const missing = all.filter((doc) => doc.nameKey === undefined);
+  const keys = keysForExistingRooms(
+    missing.map((doc) => ({ id: doc._id, name: doc.name })),
+    taken,
+  );
+  for (const [id, nameKey] of keys) {
+    await rooms.updateOne({ _id: id, ...unkeyed }, { $set: { nameKey } });
   }
 }
 
@@ -311,15 +345,23 @@ function userRepository({ users }: Collections): UserRepository {
 }
 
 function roomRepository({ rooms }: Collections): RoomRepository {
-  const toRoom = (doc: RoomDoc): Room => ({
+  const toRoom = (doc: RoomDoc): RoomRecord => ({
     id: doc._id,
     name: doc.name,
     createdAt: doc.createdAt,
+    owner: doc.owner ? { id: doc.owner.id, username: doc.owner.username } : null,
   });
   return {
-    async create(room: Room) {
+    async create(room: NewRoom) {
       try {
-        await rooms.insertOne({ _id: room.id, name: room.name, createdAt: room.createdAt, seq: 0 });
+        await rooms.insertOne({
+          _id: room.id,
+          name: room.name,
+          nameKey: roomNameKey(room.name),
+          ...(room.owner ? { owner: { id: room.owner.id, username: room.owner.username } } : {}),
+          createdAt: room.createdAt,
+          seq: 0,
+        });
       } catch (error) {
         if (isDuplicateKey(error)) throw new DuplicateKeyError('room');
         throw error;
@@ -331,7 +373,14 @@ function roomRepository({ rooms }: Collections): RoomRepository {
       await ignoringDuplicate(
         rooms.updateOne(
           { _id: room.id },
-          { $setOnInsert: { name: room.name, createdAt: room.createdAt, seq: 0 } },
+          {
+            $setOnInsert: {
+              name: room.name,
+              nameKey: roomNameKey(room.name),
+              createdAt: room.createdAt,
+              seq: 0,
+            },
+          },
           { upsert: true },
         ),
       );
@@ -340,9 +389,25 @@ function roomRepository({ rooms }: Collections): RoomRepository {
       const doc = await rooms.findOne({ _id: id });
       return doc ? toRoom(doc) : null;
     },
-    async list() {
-      const docs = await rooms.find().sort({ createdAt: 1, _id: 1 }).toArray();
-      return docs.map(toRoom);
+    async list({ afterKey = '', limit, namePrefix }: RoomListRequest) {
+      const prefix = namePrefix === undefined ? '' : roomNameKey(namePrefix);
+      const nameKey = prefix
+        ? { $gt: afterKey, $gte: prefix, $lt: prefixEnd(prefix) }
+        : { $gt: afterKey };
+      // One past the page tells whether another page follows.
+      const docs = await rooms
+        .find({ nameKey })
+        .sort({ nameKey: 1 })
+        .limit(limit + 1)
+        .toArray();
+      const shown = docs.slice(0, limit);
+      return {
+        rooms: shown.map(toRoom),
+        nextKey: docs.length > limit ? (shown.at(-1)?.nameKey ?? null) : null,
+      };
+    },
+    countOwnedBy(userId: string) {
+      return rooms.countDocuments({ 'owner.id': userId });
     },
   };
 }
@@ -546,6 +611,15 @@ function writeErrorsOf(error: unknown): WriteError[] {
   return error instanceof MongoBulkWriteError ? [error.writeErrors].flat() : [];
 }
 
+/**
+ * What made a bulk write fail: a bulk write that failed as a whole (the server unreachable, say)
+ * carries the error in `errorResponse`, which is then what callers must see.
+ */
+function failureOf(error: unknown): unknown {
+  const whole = error instanceof MongoBulkWriteError && writeErrorsOf(error).length === 0;
+  return whole && error.errorResponse instanceof Error ? error.errorResponse : error;
+}
+
 /** Awaits a bulk write that may hit duplicate keys; returns the indexes of the operations that did. */
 async function duplicatesIn(write: Promise<unknown>): Promise<number[]> {
   try {
@@ -553,7 +627,9 @@ async function duplicatesIn(write: Promise<unknown>): Promise<number[]> {
     return [];
   } catch (error) {
     const errors = writeErrorsOf(error);
-    if (errors.length === 0 || errors.some((each) => each.code !== DUPLICATE_KEY)) throw error;
+    if (errors.length === 0 || errors.some((each) => each.code !== DUPLICATE_KEY)) {
+      throw failureOf(error);
+    }
     return errors.map((each) => each.index);
   }
 }
@@ -591,7 +667,7 @@ function messageRepository(c: Collections): MessageRepository {
     } catch (error) {
       const [first] = writeErrorsOf(error);
       if (first?.code === DUPLICATE_KEY) return first.index;
-      throw error;
+      throw failureOf(error);
     }
   };
 
@@ -680,14 +756,17 @@ function messageRepository(c: Collections): MessageRepository {
   /** Only a document older than the change is updated, so a replay never moves counts backwards. */
   const setCounts = async (changes: CountsEffect[]): Promise<void> => {
     if (changes.length === 0) return;
-    await messages.bulkWrite(
-      changes.map(({ messageId, seq, up, down }) => ({
-        updateOne: {
-          filter: { _id: messageId, countsSeq: { $lt: seq } },
-          update: { $set: { up, down, countsSeq: seq } },
-        },
-      })),
-      { ordered: false },
+    // No upsert, so no duplicate key: this only passes on what made the write fail.
+    await duplicatesIn(
+      messages.bulkWrite(
+        changes.map(({ messageId, seq, up, down }) => ({
+          updateOne: {
+            filter: { _id: messageId, countsSeq: { $lt: seq } },
+            update: { $set: { up, down, countsSeq: seq } },
+          },
+        })),
+        { ordered: false },
+      ),
     );
   };
 
