@@ -4,7 +4,6 @@ import {
   type AnyTRPCRouter,
   callTRPCProcedure,
   getErrorShape,
-  getTRPCErrorFromUnknown,
   type inferRouterContext,
   isTrackedEnvelope,
   TRPCError,
@@ -14,6 +13,7 @@ import {
 import { type JSONRPC2, parseTRPCMessage, type TRPCResponseMessage } from '@trpc/server/rpc';
 import { WebSocket } from 'ws';
 import { BATCH_PROTOCOL, MAX_BATCH_FRAME_BYTES } from '../contract/wire.js';
+import { toTRPCError } from '../trpc/init.js';
 import {
   CLOSE_BAD_CONNECTION_PARAMS,
   CLOSE_INVALID_FRAME,
@@ -676,7 +676,7 @@ class Connection<TRouter extends AnyTRPCRouter, TRequest> implements Outlet, Sle
     cause: unknown,
     call?: Call,
   ): void {
-    const error = getTRPCErrorFromUnknown(cause);
+    const error = toTRPCError(cause);
     this.transport.options.onError?.(error, { path: call?.path, type: call?.type ?? 'unknown' });
     this.respond({ id, jsonrpc, error: this.errorShape(error, call) });
   }
