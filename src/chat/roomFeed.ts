@@ -36,37 +36,16 @@ export class RoomFeed implements Pipeable, AsyncIterable<TrackedEnvelope<ChatEve
 
   async pipe(sink: FeedSink, signal: StopSignal): Promise<void> {
     const { roomId, viewer } = this.request;
-    let lastSent = 0;
-    let pending: SharedEvent[] | null = [];
-
-    const deliver = (event: SharedEvent) => {
-      if (event.logged) {
-        if (event.seq <= lastSent) return;
-        lastSent = event.seq;
-        sink.shared(event);
-      } else if (event.seq < lastSent) {
-        // The hub has not seen our latest entry yet: never let the client's id go backwards.
-        sink.own(String(lastSent), event.event);
-      } else {
-        sink.shared(event);
-      }
-    };
-    const member: RoomMember = {
-      userId: viewer.id,
-      receive: (event) => (pending ? pending.push(event) : deliver(event)),
-    };
-
+    const member = new FeedMember(viewer.id, sink);
     const leave = await this.deps.hub.join(roomId, member);
     if (signal.aborted) return leave();
     signal.addEventListener('abort', leave, { once: true });
     try {
-      lastSent = await this.catchUp(sink);
+      const lastSent = await this.catchUp(sink);
       // Without a count now (presence unreachable), the hub announces one once it has it.
       const online = await this.deps.hub.online(roomId);
       if (online !== null) sink.own(String(lastSent), { type: 'presence', online });
-      const caughtUp: SharedEvent[] = pending;
-      pending = null;
-      for (const event of caughtUp) deliver(event);
+      member.caughtUp(lastSent);
     } catch (error) {
       leave();
       throw error;
@@ -110,5 +89,50 @@ export class RoomFeed implements Pipeable, AsyncIterable<TrackedEnvelope<ChatEve
       hasMore: snapshot.hasMore,
     });
     return snapshot.head;
+  }
+}
+
+/**
+ * A subscriber as a member of its room: it holds live events back while the feed catches up,
+ * then passes each on once and in order. One object per subscriber, its methods shared.
+ */
+class FeedMember implements RoomMember {
+  private catchingUp = true;
+  /** Live events that arrived while catching up. */
+  private held: SharedEvent[] | null = null;
+  /** The last log entry sent: the client's resume point. */
+  private lastSent = 0;
+
+  constructor(
+    readonly userId: string,
+    private readonly sink: FeedSink,
+  ) {}
+
+  receive(event: SharedEvent): void {
+    if (!this.catchingUp) this.deliver(event);
+    else if (this.held) this.held.push(event);
+    else this.held = [event];
+  }
+
+  /** The client now holds everything up to `lastSent`: what was held back follows. */
+  caughtUp(lastSent: number): void {
+    this.lastSent = lastSent;
+    this.catchingUp = false;
+    const held = this.held ?? [];
+    this.held = null;
+    for (const event of held) this.deliver(event);
+  }
+
+  private deliver(event: SharedEvent): void {
+    if (event.logged) {
+      if (event.seq <= this.lastSent) return;
+      this.lastSent = event.seq;
+      this.sink.shared(event);
+    } else if (event.seq < this.lastSent) {
+      // The hub has not seen our latest entry yet: never let the client's id go backwards.
+      this.sink.own(String(this.lastSent), event.event);
+    } else {
+      this.sink.shared(event);
+    }
   }
 }
