@@ -129,7 +129,9 @@ class Transport<TRouter extends AnyTRPCRouter, TRequest> implements WsTransport 
   readonly writer = new TurnWriter(MAX_BATCH_FRAME_BYTES);
   readonly sharedFrames: ReturnType<typeof createSharedFrames>;
   private authenticated = 0;
-  private readonly inFlight = new Set<Promise<void>>();
+  /** Requests under way, and the drain waiting for them to finish, if any. */
+  private inFlight = 0;
+  private idle: (() => void) | null = null;
   draining = false;
   /** Socket listeners, shared by every connection: `this` is the socket. */
   private readonly onMessage: (this: WebSocket, data: WebSocket.RawData, binary: boolean) => void;
@@ -169,12 +171,16 @@ class Transport<TRouter extends AnyTRPCRouter, TRequest> implements WsTransport 
     connection.open(wantsConnectionParams(req.url));
   }
 
-  /** Requests under way, for a drain to wait on. */
+  /** Counts a request as under way until it settles, for a drain to wait on. */
   track(handled: Promise<void>): void {
-    const settle = () => this.inFlight.delete(handled);
-    this.inFlight.add(handled);
-    handled.then(settle, settle);
+    this.inFlight += 1;
+    handled.then(this.settled, this.settled);
   }
+
+  private readonly settled = (): void => {
+    this.inFlight -= 1;
+    if (this.inFlight === 0) this.idle?.();
+  };
 
   authenticatedChanged(by: 1 | -1): void {
     this.authenticated += by;
@@ -188,11 +194,13 @@ class Transport<TRouter extends AnyTRPCRouter, TRequest> implements WsTransport 
   async drain(timeoutMs: number): Promise<void> {
     this.draining = true;
     let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => {
+    await new Promise<void>((resolve) => {
       timer = setTimeout(resolve, timeoutMs);
+      if (this.inFlight === 0) resolve();
+      else this.idle = resolve;
     });
-    await Promise.race([Promise.allSettled([...this.inFlight]), deadline]);
     clearTimeout(timer);
+    this.idle = null;
     this.broadcastReconnect();
   }
 
