@@ -1,16 +1,18 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { freePort } from './ports.js';
+import { ClusterAdmin } from './redisCluster.js';
 
 /**
- * A redis-server and a FerretDB (MongoDB wire protocol over SQLite in a temp directory) on free
- * loopback ports, for the integration suites (test/setup/services.ts) and the scale-out benchmark
- * (bench/scaleout.ts). Both come from scripts/provision.sh: redis-server on the PATH, FerretDB
- * built into .tools/bin.
+ * A redis-server, a Redis Cluster and a FerretDB (MongoDB wire protocol over SQLite in a temp
+ * directory) on free loopback ports, for the integration suites (test/setup/services.ts) and the
+ * scale-out benchmark (bench/scaleout.ts). They come from scripts/provision.sh: redis-server and
+ * redis-cli on the PATH, FerretDB built into .tools/bin.
  */
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -18,6 +20,26 @@ const FERRETDB = join(ROOT, '.tools/bin/ferretdb');
 
 /** How long stop() waits for a SIGTERMed server before it SIGKILLs it. */
 const STOP_GRACE_MS = 10_000;
+
+const run = promisify(execFile);
+
+/** A Redis Cluster of local redis-server processes (see {@link LocalServices.redisCluster}). */
+export interface LocalRedisCluster {
+  /** The seed list ChatHub takes as REDIS_CLUSTER_NODES: `127.0.0.1:p1,…,127.0.0.1:p6`. */
+  readonly seeds: string;
+  /** SIGKILLs the node listening on this port, like a host that crashes; resolves once it is gone. */
+  kill(port: number): Promise<void>;
+}
+
+export interface RedisClusterOptions {
+  /** Masters; each gets one replica. Default 3. */
+  masters?: number;
+  /**
+   * How long a node may be silent before the others fail it over (cluster-node-timeout). Short, so
+   * a failover takes seconds; default 2000 (a loaded machine must not fail a healthy node over).
+   */
+  nodeTimeoutMs?: number;
+}
 
 /** The servers one owner started, and their scratch directories; stop() ends them all. */
 export class LocalServices {
@@ -39,6 +61,75 @@ export class LocalServices {
     ]);
     await waitForPort(port, 'redis-server', redis);
     return `redis://127.0.0.1:${port}`;
+  }
+
+  /**
+   * Starts 2 × `masters` redis-servers with `cluster-enabled yes` (config and nodes.conf in a
+   * scratch directory, no persistence), joins them with `redis-cli --cluster create` (one replica
+   * per master) and resolves once every node reports cluster_state:ok, agrees on who serves every
+   * slot, and every replica is in sync with its master.
+   */
+  async redisCluster(options: RedisClusterOptions = {}): Promise<LocalRedisCluster> {
+    const size = 2 * (options.masters ?? 3);
+    const dir = mkdtempSync(join(tmpdir(), 'chathub-redis-cluster-'));
+    this.scratch.push(dir);
+    // A client port and a cluster-bus port per node, all distinct.
+    const ports = new Set<number>();
+    while (ports.size < 2 * size) ports.add(await freePort());
+    const [clientPorts, busPorts] = [[...ports].slice(0, size), [...ports].slice(size)];
+    const nodes = new Map<number, ChildProcess>();
+    await Promise.all(
+      clientPorts.map(async (port, i) => {
+        const busPort = busPorts[i];
+        const config = join(dir, `${port}.conf`);
+        writeFileSync(
+          config,
+          [
+            `port ${port}`,
+            `cluster-port ${busPort}`,
+            'bind 127.0.0.1',
+            'cluster-enabled yes',
+            `cluster-config-file ${join(dir, `nodes-${port}.conf`)}`,
+            `cluster-node-timeout ${options.nodeTimeoutMs ?? 2_000}`,
+            `dir ${dir}`,
+            'save ""',
+            'appendonly no',
+          ].join('\n'),
+        );
+        const launched = this.launch('redis-server', [config]);
+        nodes.set(port, launched.child);
+        await waitForPort(port, 'redis-server (cluster node)', launched);
+      }),
+    );
+    const addresses = [...nodes.keys()].map((port) => `127.0.0.1:${port}`);
+    try {
+      await run(
+        'redis-cli',
+        ['--cluster', 'create', ...addresses, '--cluster-replicas', '1', '--cluster-yes'],
+        { timeout: 30_000 },
+      );
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      throw new Error(`redis-cli --cluster create failed (run scripts/provision.sh): ${detail}`);
+    }
+    const seeds = addresses.join(',');
+    const admin = new ClusterAdmin(seeds);
+    try {
+      await admin.waitHealthy(size);
+    } finally {
+      admin.close();
+    }
+    return {
+      seeds,
+      async kill(port) {
+        const child = nodes.get(port);
+        if (!child) throw new Error(`no cluster node of ours listens on ${port}`);
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGKILL');
+        await exited;
+      },
+    };
   }
 
   /** Starts a FerretDB on SQLite files in a fresh temp directory; resolves with its URL. */
@@ -88,7 +179,7 @@ export class LocalServices {
     for (const dir of this.scratch.splice(0)) rmSync(dir, { recursive: true, force: true });
   }
 
-  private launch(command: string, args: string[]): Launched {
+  private launch(command: string, args: string[]): Launched & { child: ChildProcess } {
     const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.started.push(child);
     let stderr = '';
@@ -102,7 +193,7 @@ export class LocalServices {
     child.once('exit', (code) => {
       failure ??= `${command} exited with ${code}:\n${stderr}`;
     });
-    return { failure: () => failure };
+    return { child, failure: () => failure };
   }
 }
 
