@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RedisNode, RedisTarget } from './redis/connection.js';
 
 const DURATION = /^(\d+)\s*(s|m|h|d)?$/;
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
@@ -14,6 +15,27 @@ function parseDuration(value: string): number | null {
 const wsUrl = z
   .url({ protocol: /^wss?$/, error: 'must be a ws:// or wss:// URL' })
   .transform((url) => url.replace(/\/$/, ''));
+
+const HOST_PORT = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/;
+
+/** "redis-0:6379,redis-1:6379" → seed nodes of a Redis Cluster. */
+const clusterNodes = z.string().transform((value, ctx) => {
+  const nodes: RedisNode[] = [];
+  for (const entry of value.split(',').map((part) => part.trim())) {
+    const match = HOST_PORT.exec(entry);
+    const port = Number(match?.[3]);
+    const host = match?.[1] ?? match?.[2];
+    if (!host || !(port >= 1 && port <= 65_535)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be a comma-separated list of host:port seed nodes, like redis-0:6379,redis-1:6379 (got ${JSON.stringify(entry)})`,
+      });
+      return z.NEVER;
+    }
+    nodes.push({ host, port });
+  }
+  return nodes;
+});
 
 const schema = z
   .object({
@@ -43,6 +65,7 @@ const schema = z
     CHAT_URL: wsUrl.optional(),
     MONGO_URL: z.string().optional(),
     REDIS_URL: z.string().optional(),
+    REDIS_CLUSTER_NODES: clusterNodes.optional(),
     TRUST_PROXY: z.stringbool().default(false),
     /** Sign-up/sign-in attempts per client address: a burst, then this many per minute. */
     AUTH_ATTEMPTS_BURST: z.coerce.number().int().min(1).default(10),
@@ -50,10 +73,28 @@ const schema = z
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
     NODE_ENV: z.string().default('development'),
   })
+  .superRefine((env, ctx) => {
+    if (env.REDIS_URL && env.REDIS_CLUSTER_NODES) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REDIS_CLUSTER_NODES'],
+        message:
+          'set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both: they name where pub/sub, presence and discovery live',
+      });
+    }
+  })
   .transform(({ PORT, ...env }) => ({
     ...env,
     PORT: PORT ?? (env.ROLE === 'chat' ? 8081 : 8080),
+    /** Where pub/sub, presence and discovery live; null keeps them in this process. */
+    redis: redisTarget(env.REDIS_URL, env.REDIS_CLUSTER_NODES),
   }));
+
+function redisTarget(url?: string, clusterNodes?: RedisNode[]): RedisTarget | null {
+  if (clusterNodes) return { kind: 'cluster', nodes: clusterNodes };
+  if (url) return { kind: 'single', url };
+  return null;
+}
 
 export type Config = z.infer<typeof schema>;
 

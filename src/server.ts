@@ -62,9 +62,9 @@ export async function startServer(
     },
   };
 
-  if (config.ROLE === 'api' && !config.CHAT_URL && !config.REDIS_URL) {
+  if (config.ROLE === 'api' && !config.CHAT_URL && !config.redis) {
     log.warn(
-      'ROLE=api without CHAT_URL or REDIS_URL: sign-in will point clients at this host for chat',
+      'ROLE=api without CHAT_URL, REDIS_URL or REDIS_CLUSTER_NODES: sign-in will point clients at this host for chat',
     );
   }
   const serveApi = config.ROLE !== 'chat';
@@ -131,9 +131,9 @@ async function registerForDiscovery(
   port: number,
   log: Logger,
 ): Promise<ChatServerHandle | null> {
-  if (!config.REDIS_URL || !chat) return null;
+  if (!config.redis || !chat) return null;
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? hostname() : config.HOST;
-  return registerChatServer(config.REDIS_URL, {
+  return registerChatServer(config.redis, {
     publicUrl: config.PUBLIC_URL ?? `ws://${host}:${port}/ws`,
     serverId,
     connections: () => chat.transport.connectionCount(),

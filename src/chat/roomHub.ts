@@ -1,4 +1,4 @@
-import type { EventBus, RoomBroadcast } from '../bus/eventBus.js';
+import type { EventBus, RoomBroadcast, RoomSignal } from '../bus/eventBus.js';
 import type { Presence } from '../presence/presence.js';
 import type { MessageRepository } from '../storage/store.js';
 import { SharedEvent } from './sharedEvent.js';
@@ -48,6 +48,8 @@ export interface RoomHubOptions {
 const PRESENCE_THROTTLE_MS = 250;
 const DEFAULT_GAP_WAIT_MS = 100;
 const DEFAULT_PRESENCE_REFRESH_MS = 4_000;
+/** Log entries read per query when the bus says it may have missed some. */
+const RESYNC_PAGE = 500;
 
 /**
  * The chat server's local fan-out: which members are in which room on this process. It holds
@@ -150,7 +152,11 @@ export class RoomHub {
     channel.ready.then((unsubscribe) => unsubscribe()).catch(this.options.onError);
   }
 
-  private receive(channel: ChannelState, broadcast: RoomBroadcast): void {
+  private receive(channel: ChannelState, broadcast: RoomSignal): void {
+    if (broadcast.kind === 'resync') {
+      this.resync(channel).catch(this.options.onError);
+      return;
+    }
     if (broadcast.kind === 'presence') {
       channel.online = broadcast.online;
       this.dispatch(
@@ -210,6 +216,21 @@ export class RoomHub {
         channel.delivered = Math.min(...channel.early.keys()) - 1;
         this.deliverInOrder(channel);
       }
+    }
+  }
+
+  /**
+   * The bus lost the room for a while (a Redis failover, a slot move) and is back: whatever was
+   * logged meanwhile never reached this subscription, so read it from the log.
+   */
+  private async resync(channel: ChannelState): Promise<void> {
+    for (;;) {
+      const from = channel.delivered;
+      if (from === null) return; // Not positioned yet: it reads the head after subscribing.
+      const entries = await this.options.log.eventsAfter(channel.roomId, from, RESYNC_PAGE);
+      for (const entry of entries) channel.early.set(entry.seq, { kind: 'logged', ...entry });
+      this.deliverInOrder(channel);
+      if (entries.length < RESYNC_PAGE || channel.delivered === from) return;
     }
   }
 

@@ -1,12 +1,18 @@
-import { Redis } from 'ioredis';
+import type { Result } from 'ioredis';
 import { DomainError, UnavailableError } from '../domain/errors.js';
+import { messageOf, RedisConnection, type RedisTarget } from '../redis/connection.js';
 import type { Discovery } from './discovery.js';
 
 /*
- * Every chat server keeps `<keyPrefix>server:<serverId>` alive with SET … PX ttl on each heartbeat,
- * holding its public URL and current connection count, and adds its id to the set
- * `<keyPrefix>servers`. Discovery reads the set and the keys in one script, which also drops ids
- * whose key has expired: a server that stops heartbeating disappears after ttlMs.
+ * Every chat server keeps `<keyPrefix>{discovery}:server:<serverId>` alive with SET … PX ttl on
+ * each heartbeat, holding its public URL and current connection count, and adds its id to the set
+ * `<keyPrefix>{discovery}:servers`. Discovery reads the set and the keys in one script, which also
+ * drops ids whose key has expired: a server that stops heartbeating disappears after ttlMs.
+ *
+ * On a Redis Cluster the `{discovery}` hash tag keeps the whole registry on one slot, on purpose:
+ * the script reads it atomically and registration is one MULTI, which a cluster allows only within
+ * one slot. The registry is one small key per chat server, written every few seconds and read at
+ * sign-in and reconnect, so one shard carries it easily; rooms, the heavy traffic, spread by slot.
  */
 
 export interface RedisDiscoveryOptions {
@@ -64,13 +70,19 @@ return live
 const LOAD_UPDATE_DELAY_MS = 50;
 
 const keys = (prefix: string) => ({
-  servers: `${prefix}servers`,
-  serverPrefix: `${prefix}server:`,
+  servers: `${prefix}{discovery}:servers`,
+  serverPrefix: `${prefix}{discovery}:server:`,
 });
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    liveServers(key: string, serverPrefix: string): Result<string[], Context>;
+  }
+}
 
 /** Announces this chat server until deregistered; resolves once it is discoverable. */
 export async function registerChatServer(
-  url: string,
+  target: RedisTarget,
   registration: ChatServerRegistration,
 ): Promise<ChatServerHandle> {
   const { serverId, publicUrl } = registration;
@@ -84,12 +96,16 @@ export async function registerChatServer(
   const { servers, serverPrefix } = keys(registration.keyPrefix ?? 'chathub:');
   const key = `${serverPrefix}${serverId}`;
 
-  const redis = await connect(
-    url,
-    `chathub-registration-${serverId}`,
-    registration.commandTimeoutMs,
-    onError,
+  const connection = await RedisConnection.open(
+    target,
+    {
+      name: `chathub-registration-${serverId}`,
+      onError,
+      commandTimeoutMs: registration.commandTimeoutMs,
+    },
+    'Redis discovery',
   );
+  const redis = connection.client;
 
   const announce = async () => {
     const record: ServerRecord = {
@@ -157,7 +173,7 @@ export async function registerChatServer(
       try {
         // Queued behind any heartbeat already sent, so nothing re-adds the key afterwards.
         await redis.multi().del(key).srem(servers, serverId).exec();
-        await redis.quit();
+        await connection.quit();
       } catch (error) {
         redis.disconnect();
         throw new Error(
@@ -171,26 +187,26 @@ export async function registerChatServer(
 
 /** Points each client at the live chat server with the fewest connections. */
 export async function createRedisDiscovery(
-  url: string,
+  target: RedisTarget,
   options: RedisDiscoveryOptions = {},
 ): Promise<Discovery> {
   const { servers, serverPrefix } = keys(options.keyPrefix ?? 'chathub:');
-  const redis = await connect(
-    url,
-    'chathub-discovery',
-    options.commandTimeoutMs,
-    options.onError ?? (() => {}),
+  const connection = await RedisConnection.open(
+    target,
+    {
+      name: 'chathub-discovery',
+      onError: options.onError ?? (() => {}),
+      commandTimeoutMs: options.commandTimeoutMs,
+      scripts: { liveServers: { lua: LIVE_SERVERS, numberOfKeys: 1 } },
+    },
+    'Redis discovery',
   );
-  redis.defineCommand('liveServers', { lua: LIVE_SERVERS, numberOfKeys: 1 });
-  const commands = redis as unknown as {
-    liveServers(key: string, serverPrefix: string): Promise<string[]>;
-  };
 
   return {
     async chatUrl(_requestHost, avoid) {
       let records: string[];
       try {
-        records = await commands.liveServers(servers, serverPrefix);
+        records = await connection.client.liveServers(servers, serverPrefix);
       } catch (error) {
         const detail = `Redis discovery: cannot list chat servers: ${messageOf(error)}`;
         throw new UnavailableError('Chat server discovery', new Error(detail, { cause: error }));
@@ -217,11 +233,7 @@ export async function createRedisDiscovery(
       return chosen.publicUrl;
     },
     async close() {
-      try {
-        await redis.quit();
-      } catch {
-        redis.disconnect();
-      }
+      await connection.quit();
     },
   };
 }
@@ -238,34 +250,4 @@ function parseRecord(raw: string): ServerRecord | null {
   } catch {
     return null;
   }
-}
-
-async function connect(
-  url: string,
-  name: string,
-  commandTimeoutMs: number | undefined,
-  onError: (error: Error) => void,
-): Promise<Redis> {
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    connectionName: name,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    commandTimeout: commandTimeoutMs ?? 5_000,
-    retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
-  });
-  redis.on('error', (error: Error) => onError(error));
-  try {
-    await redis.connect();
-  } catch (error) {
-    redis.disconnect();
-    throw new Error(`Redis discovery: cannot connect to Redis: ${messageOf(error)}`, {
-      cause: error,
-    });
-  }
-  return redis;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,4 +1,6 @@
 import { Redis } from 'ioredis';
+import { loadConfig } from '../../src/config.js';
+import type { RedisTarget } from '../../src/redis/connection.js';
 import { SLOT_COUNT, slotOf } from '../../src/redis/slot.js';
 
 /**
@@ -284,3 +286,15 @@ function splitAddress(address: string): [string, number] {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The Redis ChatHub reaches through REDIS_URL. */
+export function singleRedis(url: string): RedisTarget {
+  return { kind: 'single', url };
+}
+
+/** The Redis Cluster ChatHub reaches through REDIS_CLUSTER_NODES, read as the server reads it. */
+export function redisCluster(seeds: string): RedisTarget {
+  const target = loadConfig({ REDIS_CLUSTER_NODES: seeds }).redis;
+  if (!target) throw new Error(`not a seed list: ${seeds}`);
+  return target;
+}

@@ -6,12 +6,19 @@ import {
   createRedisDiscovery,
   registerChatServer,
 } from '../../src/discovery/redis.js';
+import type { RedisTarget } from '../../src/redis/connection.js';
+import { redisCluster, singleRedis } from '../helpers/redisCluster.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcpProxy.js';
 
 const redisUrl = inject('redisUrl');
 const runTag = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
 
-describe('Redis discovery', () => {
+const targets: [string, RedisTarget][] = [
+  ['Redis', singleRedis(redisUrl)],
+  ['Redis Cluster', redisCluster(inject('redisClusterNodes'))],
+];
+
+describe.each(targets)('%s discovery', (_name, redis) => {
   const handles: ChatServerHandle[] = [];
   const discoveries: Discovery[] = [];
   const proxies: TcpProxy[] = [];
@@ -24,9 +31,9 @@ describe('Redis discovery', () => {
     id: string,
     connections: () => number,
     options: Partial<ChatServerRegistration> = {},
-    url = redisUrl,
+    target = redis,
   ) => {
-    const handle = await registerChatServer(url, {
+    const handle = await registerChatServer(target, {
       serverId: id,
       publicUrl: `ws://${id}.example:8080/ws`,
       connections,
@@ -38,7 +45,7 @@ describe('Redis discovery', () => {
     return handle;
   };
   const discover = async () => {
-    const discovery = await createRedisDiscovery(redisUrl, { keyPrefix });
+    const discovery = await createRedisDiscovery(redis, { keyPrefix });
     discoveries.push(discovery);
     return discovery;
   };
@@ -89,37 +96,40 @@ describe('Redis discovery', () => {
     await expect(discovery.chatUrl(null)).resolves.toBe('ws://busy.example:8080/ws');
   });
 
-  it('forgets a server that stops heartbeating after its TTL', async () => {
-    const proxy = await startTcpProxy(redisUrl);
-    proxies.push(proxy);
-    await register('doomed', () => 0, {}, proxy.url);
-    await register('survivor', () => 10);
-    const discovery = await discover();
-    await expect(discovery.chatUrl(null)).resolves.toBe('ws://doomed.example:8080/ws');
+  // A TCP proxy stands in for a vanishing host; a cluster's nodes cannot be reached through one.
+  if (redis.kind === 'single') {
+    it('forgets a server that stops heartbeating after its TTL', async () => {
+      const proxy = await startTcpProxy(redisUrl);
+      proxies.push(proxy);
+      await register('doomed', () => 0, {}, singleRedis(proxy.url));
+      await register('survivor', () => 10);
+      const discovery = await discover();
+      await expect(discovery.chatUrl(null)).resolves.toBe('ws://doomed.example:8080/ws');
 
-    proxy.block(); // The host vanishes without deregistering.
-    await eventually(async () =>
-      expect(await discovery.chatUrl(null)).toBe('ws://survivor.example:8080/ws'),
-    );
-    // The survivor keeps heartbeating well past the TTL.
-    await new Promise((resolve) => setTimeout(resolve, 2 * fast.ttlMs));
-    await expect(discovery.chatUrl(null)).resolves.toBe('ws://survivor.example:8080/ws');
-  });
+      proxy.block(); // The host vanishes without deregistering.
+      await eventually(async () =>
+        expect(await discovery.chatUrl(null)).toBe('ws://survivor.example:8080/ws'),
+      );
+      // The survivor keeps heartbeating well past the TTL.
+      await new Promise((resolve) => setTimeout(resolve, 2 * fast.ttlMs));
+      await expect(discovery.chatUrl(null)).resolves.toBe('ws://survivor.example:8080/ws');
+    });
 
-  it('comes back after a Redis outage', async () => {
-    const proxy = await startTcpProxy(redisUrl);
-    proxies.push(proxy);
-    await register('flaky', () => 0, {}, proxy.url);
-    const discovery = await discover();
-    proxy.block();
-    await eventually(async () =>
-      expect(discovery.chatUrl(null)).rejects.toThrow('No chat server is available'),
-    );
-    proxy.unblock();
-    await eventually(async () =>
-      expect(await discovery.chatUrl(null)).toBe('ws://flaky.example:8080/ws'),
-    );
-  });
+    it('comes back after a Redis outage', async () => {
+      const proxy = await startTcpProxy(redisUrl);
+      proxies.push(proxy);
+      await register('flaky', () => 0, {}, singleRedis(proxy.url));
+      const discovery = await discover();
+      proxy.block();
+      await eventually(async () =>
+        expect(discovery.chatUrl(null)).rejects.toThrow('No chat server is available'),
+      );
+      proxy.unblock();
+      await eventually(async () =>
+        expect(await discovery.chatUrl(null)).toBe('ws://flaky.example:8080/ws'),
+      );
+    });
+  }
 
   it('spreads clients over equally loaded servers', async () => {
     await register('one', () => 2);
