@@ -28,6 +28,8 @@ interface Room {
   wasLive: boolean;
   /** A (re-)subscription in flight. */
   placing: Promise<void> | null;
+  /** The node where the last re-subscription failed: not tried again before the backoff. */
+  failedOn: string | null;
 }
 
 /** A subscriber connection to the node that serves some of our rooms' channels. */
@@ -107,7 +109,8 @@ export async function createRedisBus(
 
   // Re-placing lost rooms: one pass at a time, retried with backoff while any stays lost.
   let reconciling = false;
-  let again = false;
+  /** What the next pass must do; events during a pass ask for another. */
+  const wanted = { refresh: false, retry: false, pass: false };
   let retryTimer: NodeJS.Timeout | null = null;
   let retryMs = RETRY_MIN_MS;
 
@@ -139,12 +142,13 @@ export async function createRedisBus(
     // needs any more, say to a failed master, gets closed.)
     redis.on('close', () => {
       for (const room of [...shard.rooms]) lose(room);
-      reconcile(true);
+      reconcile({ refresh: true });
     });
-    redis.on('ready', () => reconcile(false));
+    // Back (a reconnect): whatever waits for this node may try now.
+    redis.on('ready', () => reconcile({ retry: true }));
     // A MOVED reply, or the node dropping our channels of a slot it no longer serves (an
     // unsolicited SUNSUBSCRIBE): the fresh slot map tells which rooms must move.
-    redis.on('moved', () => reconcile(true));
+    redis.on('moved', () => reconcile({ refresh: true }));
     return shard;
   };
 
@@ -177,15 +181,18 @@ export async function createRedisBus(
     }
   };
 
+  /** Re-subscriptions that failed since the last retry: reported once per retry, not per room. */
+  let failed: { rooms: number; last: unknown } = { rooms: 0, last: null };
+
   const replace = (room: Room) => {
     room.placing = place(room)
       .catch((error: unknown) => {
-        onError(
-          new Error(`Redis bus: re-subscribing to room ${room.roomId} failed`, { cause: error }),
-        );
+        room.failedOn = connection.nodeOf(room.channel);
+        failed = { rooms: failed.rooms + 1, last: error };
       })
       .finally(() => {
         room.placing = null;
+        if (room.live) room.failedOn = null;
         if (!room.live && rooms.get(room.channel) === room) retryLater();
         else retryMs = RETRY_MIN_MS;
       });
@@ -195,40 +202,53 @@ export async function createRedisBus(
     if (retryTimer || closed) return;
     retryTimer = setTimeout(() => {
       retryTimer = null;
-      reconcile(true);
+      if (failed.rooms > 0) {
+        const { rooms: count, last } = failed;
+        onError(
+          new Error(`Redis bus: ${count} re-subscription(s) failed; retrying`, { cause: last }),
+        );
+        failed = { rooms: 0, last: null };
+      }
+      reconcile({ refresh: true, retry: true });
     }, retryMs);
     retryTimer.unref();
     retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
   };
 
-  /** Places every room that is lost or whose slot has moved; closes connections nobody needs. */
-  function reconcile(refresh: boolean): void {
+  /**
+   * Places every room that is lost or whose slot has moved, and closes connections nobody needs.
+   * `refresh` first re-reads the slot map; a room that failed on a node waits for the backoff
+   * (`retry`) before it is tried there again, however often connections come and go meanwhile.
+   */
+  function reconcile({ refresh = false, retry = false } = {}): void {
     if (closed) return;
-    if (reconciling) {
-      again = true;
-      return;
-    }
+    wanted.pass = true;
+    wanted.refresh ||= refresh;
+    wanted.retry ||= retry;
+    if (reconciling) return; // The pass under way goes round again.
     reconciling = true;
     void (async () => {
       try {
-        do {
-          again = false;
-          if (refresh) await connection.refreshTopology();
+        while (wanted.pass) {
+          const pass = { ...wanted };
+          Object.assign(wanted, { refresh: false, retry: false, pass: false });
+          if (pass.refresh) await connection.refreshTopology();
           if (closed) return;
-          const wanted = new Set<string>();
+          const serving = new Set<string>();
           for (const room of rooms.values()) {
             const node = connection.nodeOf(room.channel);
-            if (node) wanted.add(node);
+            if (node) serving.add(node);
             if (room.placing || !room.wasLive) continue;
             if (room.live && room.shard?.node !== node) lose(room);
-            if (!room.live) replace(room);
+            if (room.live || (room.failedOn === node && !pass.retry && retryTimer)) continue;
+            replace(room);
           }
           for (const shard of shards.values()) {
-            if (shard.rooms.size > 0 || wanted.has(shard.node)) continue;
+            if (shard.rooms.size > 0 || serving.has(shard.node)) continue;
             shards.delete(shard.node);
             shard.redis.disconnect();
           }
-        } while (again);
+        }
       } finally {
         reconciling = false;
       }
@@ -237,7 +257,7 @@ export async function createRedisBus(
 
   // The cluster client re-reads its slot map on MOVED replies and every few seconds: rooms whose
   // slot moved are placed again even if their node's SUNSUBSCRIBE went astray.
-  connection.client.on('refresh', () => reconcile(false));
+  connection.client.on('refresh', () => reconcile());
 
   const unsubscribeRoom = (room: Room) => {
     rooms.delete(room.channel);
@@ -269,6 +289,7 @@ export async function createRedisBus(
           live: false,
           wasLive: false,
           placing: null,
+          failedOn: null,
         };
         rooms.set(channel, created);
         created.first = place(created).catch((error: unknown) => {

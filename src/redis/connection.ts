@@ -24,6 +24,9 @@ export interface RedisConnectionOptions {
 
 export type RedisClient = Redis | Cluster;
 
+/** A cluster node's connection errors are reported at most this often each. */
+const NODE_ERROR_INTERVAL_MS = 5_000;
+
 /** Reconnect soon after a drop, then every 2 s at most, for as long as it takes. */
 const reconnectDelay = (attempt: number) => Math.min(attempt * 100, 2_000);
 
@@ -219,9 +222,14 @@ function cluster(
       redisOptions: nodeOptions(options),
     },
   );
-  client.on('node error', (error: Error, node: string) =>
-    options.onError(new Error(`Redis Cluster node ${node}: ${error.message}`, { cause: error })),
-  );
+  // During a failover ioredis tries the dead master many times a second: say so once a while.
+  const reported = new Map<string, number>();
+  client.on('node error', (error: Error, node: string) => {
+    const now = Date.now();
+    if (now - (reported.get(node) ?? 0) < NODE_ERROR_INTERVAL_MS) return;
+    reported.set(node, now);
+    options.onError(new Error(`Redis Cluster node ${node}: ${error.message}`, { cause: error }));
+  });
   return client;
 }
 
