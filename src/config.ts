@@ -12,6 +12,15 @@ function parseDuration(value: string): number | null {
   return Number(match[1]) * UNIT_SECONDS[unit];
 }
 
+/** A token bucket's size: how many may happen at once after a quiet period. */
+const burst = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+/** A token bucket's refill; fractions allowed (0.5 is one every two minutes). */
+const perMinute = (fallback: number) => z.coerce.number().positive().default(fallback);
+
+/** A setting that no longer exists: refused, so no one runs believing it still applies. */
+const replaced = (by: string) =>
+  z.undefined({ error: `no longer exists; it was replaced by ${by} (see the README)` }).optional();
+
 const wsUrl = z
   .url({ protocol: /^wss?$/, error: 'must be a ws:// or wss:// URL' })
   .transform((url) => url.replace(/\/$/, ''));
@@ -67,9 +76,22 @@ const schema = z
     REDIS_URL: z.string().optional(),
     REDIS_CLUSTER_NODES: clusterNodes.optional(),
     TRUST_PROXY: z.stringbool().default(false),
-    /** Sign-up/sign-in attempts per client address: a burst, then this many per minute. */
-    AUTH_ATTEMPTS_BURST: z.coerce.number().int().min(1).default(10),
-    AUTH_ATTEMPTS_PER_MINUTE: z.coerce.number().min(1).default(60),
+    /** Sign-ups per client address: sized for a crowd joining from one venue's network. */
+    SIGNUPS_PER_ADDRESS_BURST: burst(500),
+    SIGNUPS_PER_ADDRESS_PER_MINUTE: perMinute(10),
+    /** Failed sign-ins per account (successes cost nothing): at most ~70 guesses an hour. */
+    SIGNIN_FAILURES_PER_ACCOUNT_BURST: burst(10),
+    SIGNIN_FAILURES_PER_ACCOUNT_PER_MINUTE: perMinute(1),
+    /** Failed sign-ins per client address, across all accounts (password spraying). */
+    SIGNIN_FAILURES_PER_ADDRESS_BURST: burst(100),
+    SIGNIN_FAILURES_PER_ADDRESS_PER_MINUTE: perMinute(10),
+    /** Rooms one user may create: a burst, then this many per minute. */
+    ROOM_CREATES_BURST: burst(10),
+    ROOM_CREATES_PER_MINUTE: perMinute(1),
+    /** Rooms one user may own in all. */
+    ROOMS_PER_USER_MAX: z.coerce.number().int().min(0).default(100),
+    AUTH_ATTEMPTS_BURST: replaced('SIGNUPS_PER_ADDRESS_* and SIGNIN_FAILURES_PER_*'),
+    AUTH_ATTEMPTS_PER_MINUTE: replaced('SIGNUPS_PER_ADDRESS_* and SIGNIN_FAILURES_PER_*'),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
     NODE_ENV: z.string().default('development'),
   })
@@ -83,7 +105,7 @@ const schema = z
       });
     }
   })
-  .transform(({ PORT, ...env }) => ({
+  .transform(({ PORT, AUTH_ATTEMPTS_BURST: _, AUTH_ATTEMPTS_PER_MINUTE: __, ...env }) => ({
     ...env,
     PORT: PORT ?? (env.ROLE === 'chat' ? 8081 : 8080),
     /** Where pub/sub, presence and discovery live; null keeps them in this process. */

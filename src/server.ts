@@ -13,8 +13,8 @@ import type { Logger } from './log.js';
 import {
   type Adapters,
   createServices,
-  DEFAULT_RATE_LIMITS,
   type RateLimits,
+  rateLimitsFor,
   type Services,
 } from './services.js';
 
@@ -49,8 +49,7 @@ export async function startServer(
   const serverId = newServerId();
   const adapters = opts.adapters ?? (await adaptersFor(config, log, serverId));
   const services = await createServices(config, adapters, log, {
-    ...DEFAULT_RATE_LIMITS,
-    auth: { burst: config.AUTH_ATTEMPTS_BURST, perSecond: config.AUTH_ATTEMPTS_PER_MINUTE / 60 },
+    ...rateLimitsFor(config),
     ...opts.rateLimits,
   });
   const trustProxy = config.TRUST_PROXY;

@@ -21,7 +21,6 @@ export interface Services {
   chat: ChatService;
   feeds: { open(request: FeedRequest): RoomFeed };
   discovery: Discovery;
-  limits: { auth: RateLimiter };
   hub: RoomHub;
   /** Resolves when every dependency answers; rejects naming the one that does not. */
   checkReady(): Promise<void>;
@@ -36,25 +35,47 @@ export interface Adapters {
 }
 
 export interface RateLimits {
-  /** Sign-up and sign-in attempts per client address (configurable: AUTH_ATTEMPTS_*). */
-  auth: RateLimit;
+  /** Sign-ups per client address (SIGNUPS_PER_ADDRESS_*). */
+  signUps: RateLimit;
+  /** Failed sign-ins per account (SIGNIN_FAILURES_PER_ACCOUNT_*). */
+  signInFailuresPerAccount: RateLimit;
+  /** Failed sign-ins per client address (SIGNIN_FAILURES_PER_ADDRESS_*). */
+  signInFailuresPerAddress: RateLimit;
+  /** Rooms created per user (ROOM_CREATES_*). */
+  roomCreations: RateLimit;
   /** Messages per user. */
   messages: RateLimit;
   /** Vote changes per user. */
   votes: RateLimit;
 }
 
-export const DEFAULT_RATE_LIMITS: RateLimits = {
-  auth: { perSecond: 1, burst: 10 },
-  messages: { perSecond: 10, burst: 20 },
-  votes: { perSecond: 20, burst: 40 },
-};
+/** The configured limits, and the fixed ones. */
+export function rateLimitsFor(config: Config): RateLimits {
+  const bucket = (burst: number, perMinute: number): RateLimit => ({
+    burst,
+    perSecond: perMinute / 60,
+  });
+  return {
+    signUps: bucket(config.SIGNUPS_PER_ADDRESS_BURST, config.SIGNUPS_PER_ADDRESS_PER_MINUTE),
+    signInFailuresPerAccount: bucket(
+      config.SIGNIN_FAILURES_PER_ACCOUNT_BURST,
+      config.SIGNIN_FAILURES_PER_ACCOUNT_PER_MINUTE,
+    ),
+    signInFailuresPerAddress: bucket(
+      config.SIGNIN_FAILURES_PER_ADDRESS_BURST,
+      config.SIGNIN_FAILURES_PER_ADDRESS_PER_MINUTE,
+    ),
+    roomCreations: bucket(config.ROOM_CREATES_BURST, config.ROOM_CREATES_PER_MINUTE),
+    messages: { perSecond: 10, burst: 20 },
+    votes: { perSecond: 20, burst: 40 },
+  };
+}
 
 export async function createServices(
   config: Config,
   adapters: Adapters,
   log: Logger,
-  rateLimits: RateLimits = DEFAULT_RATE_LIMITS,
+  rateLimits: RateLimits = rateLimitsFor(config),
 ): Promise<Services> {
   const { store, bus, presence, discovery } = adapters;
   const secret = resolveJwtSecret(
@@ -63,7 +84,10 @@ export async function createServices(
     config.NODE_ENV === 'production',
   );
   const tokens = new TokenIssuer(secret, config.JWT_TTL);
-  const rooms = new RoomService(store, presence);
+  const rooms = new RoomService(store, presence, {
+    creations: rateLimits.roomCreations,
+    ownedMax: config.ROOMS_PER_USER_MAX,
+  });
   await rooms.ensureDefault();
   const hub = new RoomHub({
     bus,
@@ -84,12 +108,15 @@ export async function createServices(
 
   return {
     tokens,
-    auth: new AuthService(store, tokens),
+    auth: new AuthService(store, tokens, {
+      signUpsPerAddress: rateLimits.signUps,
+      failuresPerAccount: rateLimits.signInFailuresPerAccount,
+      failuresPerAddress: rateLimits.signInFailuresPerAddress,
+    }),
     rooms,
     chat,
     feeds: { open: (request) => new RoomFeed({ store, hub, presence }, request) },
     discovery,
-    limits: { auth: new RateLimiter(rateLimits.auth) },
     hub,
     async checkReady() {
       await Promise.all([

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import { LIMITS } from '../contract/limits.js';
 import { clientAddress } from '../http/clientAddress.js';
 import { setSecurityHeaders } from '../http/securityHeaders.js';
 import { createStaticHandler } from '../http/staticFiles.js';
@@ -23,6 +24,8 @@ export function createApiHandler({ services, log, webRoot, trustProxy }: ApiHand
     router: apiRouter,
     basePath: '/trpc/',
     maxBodySize: MAX_BODY_BYTES,
+    // One request may not multiply into unbounded work: larger batches are refused whole.
+    maxBatchSize: LIMITS.httpBatchMax,
     createContext: ({ req }) =>
       createContext(services, {
         token: bearerToken(req.headers.authorization),

@@ -9,4 +9,10 @@ export const LIMITS = {
   messageMax: 2000,
   historyPageMax: 100,
   snapshotSize: 50,
+  roomPageDefault: 50,
+  roomPageMax: 100,
+  roomSearchMax: 100,
+  roomCursorMax: 512,
+  /** Calls per HTTP batch request; the web client splits its batches to fit. */
+  httpBatchMax: 20,
 } as const;

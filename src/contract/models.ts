@@ -16,6 +16,12 @@ export interface RoomWithOnline extends Room {
   online: number;
 }
 
+/** One page of the room directory; pass `nextCursor` back for the next one (null: no more). */
+export interface RoomPage {
+  rooms: RoomWithOnline[];
+  nextCursor: string | null;
+}
+
 export interface Message {
   id: string;
   roomId: string;

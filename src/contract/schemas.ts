@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LIMITS } from './limits.js';
+import { hasVisibleText, usesAllowedScripts } from './text.js';
 
 export const usernameSchema = z
   .string()
@@ -25,18 +26,44 @@ export const roomIdSchema = z
   .max(64, 'Room id is too long')
   .regex(/^[a-z0-9-]+$/, 'Room id may only contain lowercase letters, digits and "-"');
 
-export const createRoomInput = z.object({
-  name: z
-    .string()
-    .trim()
-    .min(LIMITS.roomNameMin, `Room name must be at least ${LIMITS.roomNameMin} characters`)
-    .max(LIMITS.roomNameMax, `Room name must be at most ${LIMITS.roomNameMax} characters`)
-    .regex(
-      /^[\p{L}\p{N}][\p{L}\p{N} _.-]*$/u,
-      'Room name may contain letters, digits, spaces, "_", "." and "-", and must start with a letter or digit',
-    ),
-});
+const roomNameSchema = z
+  .string()
+  .trim()
+  .min(LIMITS.roomNameMin, `Room name must be at least ${LIMITS.roomNameMin} characters`)
+  .max(LIMITS.roomNameMax, `Room name must be at most ${LIMITS.roomNameMax} characters`)
+  .regex(
+    /^[\p{L}\p{N}][\p{L}\p{M}\p{N} _.-]*$/u,
+    'Room name may contain letters, digits, spaces, "_", "." and "-", and must start with a letter or digit',
+  )
+  .refine(hasVisibleText, 'Room name must contain a visible letter or digit')
+  .refine(
+    usesAllowedScripts,
+    'Room name mixes scripts that can look alike (such as Latin with Cyrillic or Greek letters); use one script',
+  );
+
+export const createRoomInput = z.object({ name: roomNameSchema });
 export type CreateRoomInput = z.infer<typeof createRoomInput>;
+
+export const listRoomsInput = z
+  .object({
+    /** `nextCursor` from the previous page; omit it for the first page. */
+    cursor: z.string().max(LIMITS.roomCursorMax, 'Page cursor is too long').nullish(),
+    limit: z
+      .number()
+      .int()
+      .min(1, 'Ask for at least 1 room')
+      .max(LIMITS.roomPageMax, `At most ${LIMITS.roomPageMax} rooms per page`)
+      .default(LIMITS.roomPageDefault),
+    /** Rooms whose name starts with this, ignoring case and width (see `roomNameKey`). */
+    query: z
+      .string()
+      .max(LIMITS.roomSearchMax, `Search text must be at most ${LIMITS.roomSearchMax} characters`)
+      .optional(),
+  })
+  .prefault({});
+export type ListRoomsInput = z.infer<typeof listRoomsInput>;
+
+export const getRoomInput = z.object({ id: roomIdSchema });
 
 export const messageIdSchema = z
   .string()
@@ -63,7 +90,7 @@ export const sendInput = z.object({
   body: z
     .string()
     .trim()
-    .min(1, 'Message cannot be empty')
+    .refine(hasVisibleText, 'Message cannot be empty')
     .max(LIMITS.messageMax, `Message must be at most ${LIMITS.messageMax} characters`),
 });
 export type SendInput = z.infer<typeof sendInput>;

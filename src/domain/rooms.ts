@@ -1,45 +1,133 @@
-import type { Room, RoomWithOnline } from '../contract/models.js';
+import type { PublicUser, Room, RoomPage } from '../contract/models.js';
+import type { ListRoomsInput } from '../contract/schemas.js';
+import { roomNameKey } from '../contract/text.js';
 import type { Presence } from '../presence/presence.js';
-import { DuplicateKeyError, type Store } from '../storage/store.js';
+import { DuplicateKeyError, type RoomRecord, type Store } from '../storage/store.js';
 import { DomainError } from './errors.js';
 import { ulid } from './ids.js';
+import { KeyedQueue } from './keyedQueue.js';
+import { type RateLimit, RateLimiter } from './rateLimiter.js';
 
 export const DEFAULT_ROOM: Room = { id: 'general', name: 'general', createdAt: 0 };
 
+export interface RoomLimits {
+  /** Rooms one user may create, per unit of time. */
+  creations: RateLimit;
+  /** Rooms one user may own in all. */
+  ownedMax: number;
+}
+
 export class RoomService {
+  private readonly creations: RateLimiter;
+  /** One user's creations run one at a time in this process, so the quota holds exactly here. */
+  private readonly creating = new KeyedQueue();
+
   constructor(
     private readonly store: Store,
     private readonly presence: Presence,
-  ) {}
+    private readonly limits: RoomLimits,
+    now: () => number = Date.now,
+  ) {
+    this.creations = new RateLimiter(limits.creations, now);
+  }
 
   ensureDefault(): Promise<void> {
     return this.store.rooms.ensure(DEFAULT_ROOM);
   }
 
-  async list(): Promise<RoomWithOnline[]> {
-    const rooms = await this.store.rooms.list();
-    const online = await this.presence.count(rooms.map((room) => room.id));
-    return rooms.map((room) => ({ ...room, online: online.get(room.id) ?? 0 }));
+  /** One page of rooms in name order, with live online counts for the rooms on it. */
+  async list({ cursor, limit, query }: ListRoomsInput): Promise<RoomPage> {
+    const page = await this.store.rooms.list({
+      afterKey: cursor ? keyOf(cursor) : undefined,
+      limit,
+      namePrefix: query,
+    });
+    const online = await this.presence.count(page.rooms.map((room) => room.id));
+    return {
+      rooms: page.rooms.map((room) => ({ ...publicRoom(room), online: online.get(room.id) ?? 0 })),
+      nextCursor: page.nextKey === null ? null : cursorOf(page.nextKey),
+    };
   }
 
-  async create(name: string): Promise<Room> {
-    const room = { id: roomIdFor(name), name, createdAt: Date.now() };
-    try {
-      await this.store.rooms.create(room);
-    } catch (error) {
-      if (error instanceof DuplicateKeyError) {
-        throw new DomainError('CONFLICT', `A room named "${name}" already exists`);
-      }
-      throw error;
+  async get(roomId: string): Promise<Room> {
+    return publicRoom(await this.require(roomId));
+  }
+
+  /**
+   * Creates a room. Rooms users create name their `owner` and count against that user's rate and
+   * quota; rooms the server makes itself omit it.
+   */
+  async create(name: string, owner?: PublicUser): Promise<Room> {
+    if (!owner) return this.insert(name);
+    if (!this.creations.tryTake(owner.id)) {
+      throw new DomainError(
+        'TOO_MANY_REQUESTS',
+        'You are creating rooms too quickly; wait a few minutes and try again',
+      );
     }
-    return room;
+    return this.creating.run(owner.id, async () => {
+      if ((await this.store.rooms.countOwnedBy(owner.id)) >= this.limits.ownedMax) {
+        throw new DomainError(
+          'FORBIDDEN',
+          `You have created ${this.limits.ownedMax} rooms, the most one person may create`,
+        );
+      }
+      return this.insert(name, owner);
+    });
   }
 
-  async require(roomId: string): Promise<Room> {
+  async require(roomId: string): Promise<RoomRecord> {
     const room = await this.store.rooms.get(roomId);
     if (!room) throw new DomainError('NOT_FOUND', `There is no room "${roomId}"`);
     return room;
   }
+
+  private async insert(name: string, owner?: PublicUser): Promise<Room> {
+    const slug = roomIdFor(name);
+    const room = { id: slug, name, createdAt: Date.now() };
+    try {
+      await this.store.rooms.create({ ...room, owner });
+      return room;
+    } catch (error) {
+      if (!(error instanceof DuplicateKeyError)) throw error;
+      // The slug can be taken by a differently named room ("日本語 Chat" and "Chat" both slug to
+      // "chat"): the name itself is free then, and the room gets an id of its own.
+      const holder = await this.store.rooms.get(slug);
+      if (!holder || roomNameKey(holder.name) === roomNameKey(name)) throw taken(name);
+    }
+    const unique = { ...room, id: `${slug.slice(0, 40)}-${ulid().slice(-10).toLowerCase()}` };
+    try {
+      await this.store.rooms.create({ ...unique, owner });
+      return unique;
+    } catch (error) {
+      throw error instanceof DuplicateKeyError ? taken(name) : error;
+    }
+  }
+}
+
+function taken(name: string): DomainError {
+  return new DomainError('CONFLICT', `A room named "${name}" already exists`);
+}
+
+/** What callers see of a room (the owner is kept, not yet shown). */
+function publicRoom({ id, name, createdAt }: RoomRecord): Room {
+  return { id, name, createdAt };
+}
+
+/** Page cursors are the last room's name key, opaque to clients. */
+function cursorOf(key: string): string {
+  return Buffer.from(key, 'utf8').toString('base64url');
+}
+
+function keyOf(cursor: string): string {
+  const key = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!key || cursorOf(key) !== cursor) {
+    throw new DomainError(
+      'BAD_REQUEST',
+      'This page cursor is not valid; load the list again from the start',
+    );
+  }
+  return key;
 }
 
 /** A readable URL-safe id ("Rust Fans" → "rust-fans"); names with no Latin letters get a ULID. */

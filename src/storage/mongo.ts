@@ -9,11 +9,16 @@ import {
 } from 'mongodb';
 import type { LoggedEvent, VoteEvent } from '../contract/events.js';
 import type { Message, MessageView, PublicUser, Room } from '../contract/models.js';
+import { roomNameKey } from '../contract/text.js';
 import { UnavailableError } from '../domain/errors.js';
+import { keysForExistingRooms, prefixEnd } from './roomKeys.js';
 import {
   DuplicateKeyError,
   type LoggedEntry,
   type MessageRepository,
+  type NewRoom,
+  type RoomListRequest,
+  type RoomRecord,
   type RoomRepository,
   type RoomSnapshot,
   type Store,
@@ -63,6 +68,10 @@ interface UserDoc {
 interface RoomDoc {
   _id: string;
   name: string;
+  /** `roomNameKey(name)`: unique, and the directory's order. Set at start-up on older rooms. */
+  nameKey: string;
+  /** Who created the room; missing on rooms the server made or made before owners were kept. */
+  owner?: PublicUser;
   createdAt: number;
   /** Every event of the room's log up to this seq is applied. */
   seq: number;
@@ -191,10 +200,13 @@ function dbNameFromUrl(url: string): string | null {
 }
 
 async function createIndexes(c: Collections): Promise<void> {
+  await keyExistingRooms(c.rooms);
   // Explicit names, so every process asks for the identical index and a repeat is a no-op.
   const create = () =>
     Promise.all([
       c.users.createIndex({ usernameKey: 1 }, { name: 'usernameKey_unique', unique: true }),
+      c.rooms.createIndex({ nameKey: 1 }, { name: 'nameKey_unique', unique: true }),
+      c.rooms.createIndex({ 'owner.id': 1 }, { name: 'owner_id' }),
       c.messages.createIndex({ roomId: 1, _id: 1 }, { name: 'roomId_id' }),
       c.votes.createIndex(
         { messageId: 1, userId: 1 },
@@ -214,6 +226,28 @@ async function createIndexes(c: Collections): Promise<void> {
     // loser may get an error although the index now exists. A second pass is then a no-op.
     if (!(error instanceof MongoServerError)) throw error;
     await create();
+  }
+}
+
+/**
+ * Gives rooms stored before names were unique by key their key, before the unique index is built.
+ * Every process computes the same keys from the same rooms, so several may run this at once.
+ */
+async function keyExistingRooms(rooms: Collection<RoomDoc>): Promise<void> {
+  const unkeyed = { nameKey: { $exists: false } };
+  if (!(await rooms.findOne(unkeyed, { projection: { _id: 1 } }))) return;
+  const all = await rooms
+    .find({}, { projection: { name: 1, nameKey: 1 } })
+    .sort({ createdAt: 1, _id: 1 })
+    .toArray();
+  const taken = new Set(all.flatMap((doc) => (doc.nameKey === undefined ? [] : [doc.nameKey])));
+  const missing = all.filter((doc) => doc.nameKey === undefined);
+  const keys = keysForExistingRooms(
+    missing.map((doc) => ({ id: doc._id, name: doc.name })),
+    taken,
+  );
+  for (const [id, nameKey] of keys) {
+    await rooms.updateOne({ _id: id, ...unkeyed }, { $set: { nameKey } });
   }
 }
 
@@ -260,15 +294,23 @@ function userRepository({ users }: Collections): UserRepository {
 }
 
 function roomRepository({ rooms }: Collections): RoomRepository {
-  const toRoom = (doc: RoomDoc): Room => ({
+  const toRoom = (doc: RoomDoc): RoomRecord => ({
     id: doc._id,
     name: doc.name,
     createdAt: doc.createdAt,
+    owner: doc.owner ? { id: doc.owner.id, username: doc.owner.username } : null,
   });
   return {
-    async create(room: Room) {
+    async create(room: NewRoom) {
       try {
-        await rooms.insertOne({ _id: room.id, name: room.name, createdAt: room.createdAt, seq: 0 });
+        await rooms.insertOne({
+          _id: room.id,
+          name: room.name,
+          nameKey: roomNameKey(room.name),
+          ...(room.owner ? { owner: { id: room.owner.id, username: room.owner.username } } : {}),
+          createdAt: room.createdAt,
+          seq: 0,
+        });
       } catch (error) {
         if (isDuplicateKey(error)) throw new DuplicateKeyError('room');
         throw error;
@@ -280,7 +322,14 @@ function roomRepository({ rooms }: Collections): RoomRepository {
       await ignoringDuplicate(
         rooms.updateOne(
           { _id: room.id },
-          { $setOnInsert: { name: room.name, createdAt: room.createdAt, seq: 0 } },
+          {
+            $setOnInsert: {
+              name: room.name,
+              nameKey: roomNameKey(room.name),
+              createdAt: room.createdAt,
+              seq: 0,
+            },
+          },
           { upsert: true },
         ),
       );
@@ -289,9 +338,25 @@ function roomRepository({ rooms }: Collections): RoomRepository {
       const doc = await rooms.findOne({ _id: id });
       return doc ? toRoom(doc) : null;
     },
-    async list() {
-      const docs = await rooms.find().sort({ createdAt: 1, _id: 1 }).toArray();
-      return docs.map(toRoom);
+    async list({ afterKey = '', limit, namePrefix }: RoomListRequest) {
+      const prefix = namePrefix === undefined ? '' : roomNameKey(namePrefix);
+      const nameKey = prefix
+        ? { $gt: afterKey, $gte: prefix, $lt: prefixEnd(prefix) }
+        : { $gt: afterKey };
+      // One past the page tells whether another page follows.
+      const docs = await rooms
+        .find({ nameKey })
+        .sort({ nameKey: 1 })
+        .limit(limit + 1)
+        .toArray();
+      const shown = docs.slice(0, limit);
+      return {
+        rooms: shown.map(toRoom),
+        nextKey: docs.length > limit ? (shown.at(-1)?.nameKey ?? null) : null,
+      };
+    },
+    countOwnedBy(userId: string) {
+      return rooms.countDocuments({ 'owner.id': userId });
     },
   };
 }

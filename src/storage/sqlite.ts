@@ -2,10 +2,15 @@ import Database from 'better-sqlite3';
 import type { LoggedEvent } from '../contract/events.js';
 import type { Message, MessageView, Room } from '../contract/models.js';
 import type { VoteValue } from '../contract/schemas.js';
+import { roomNameKey } from '../contract/text.js';
+import { keysForExistingRooms, prefixEnd } from './roomKeys.js';
 import {
   DuplicateKeyError,
   type LoggedEntry,
   type MessageRepository,
+  type NewRoom,
+  type RoomListRequest,
+  type RoomRecord,
   type RoomRepository,
   type RoomSnapshot,
   type Store,
@@ -14,8 +19,8 @@ import {
   type VoteOutcome,
 } from './store.js';
 
-/** Applied in order; `PRAGMA user_version` records how many have run. */
-const MIGRATIONS = [
+/** Applied in order, each in one transaction; `PRAGMA user_version` records how many have run. */
+const MIGRATIONS: (string | ((db: Database.Database) => void))[] = [
   `CREATE TABLE users (
      id TEXT PRIMARY KEY,
      username TEXT NOT NULL,
@@ -53,6 +58,21 @@ const MIGRATIONS = [
      payload TEXT NOT NULL,
      PRIMARY KEY (room_id, seq)
    ) WITHOUT ROWID;`,
+  // Room names unique by their normalized key, and who created each room (older rooms: no one).
+  (db) => {
+    db.exec(`ALTER TABLE rooms ADD COLUMN name_key TEXT;
+             ALTER TABLE rooms ADD COLUMN owner_id TEXT;
+             ALTER TABLE rooms ADD COLUMN owner_name TEXT;`);
+    const rooms = db
+      .prepare<[], { id: string; name: string }>(
+        'SELECT id, name FROM rooms ORDER BY created_at, id',
+      )
+      .all();
+    const setKey = db.prepare('UPDATE rooms SET name_key = ? WHERE id = ?');
+    for (const [id, key] of keysForExistingRooms(rooms)) setKey.run(key, id);
+    db.exec(`CREATE UNIQUE INDEX rooms_by_name_key ON rooms (name_key);
+             CREATE INDEX rooms_by_owner ON rooms (owner_id);`);
+  },
 ];
 
 interface MessageRow {
@@ -94,10 +114,11 @@ export function openSqliteStore(file: string): Store {
 
 function migrate(db: Database.Database): void {
   const applied = db.pragma('user_version', { simple: true }) as number;
-  for (const [index, sql] of MIGRATIONS.entries()) {
+  for (const [index, migration] of MIGRATIONS.entries()) {
     if (index < applied) continue;
     db.transaction(() => {
-      db.exec(sql);
+      if (typeof migration === 'string') db.exec(migration);
+      else migration(db);
       db.pragma(`user_version = ${index + 1}`);
     })();
   }
@@ -140,36 +161,85 @@ function userRepository(db: Database.Database): UserRepository {
   };
 }
 
+interface RoomRow {
+  id: string;
+  name: string;
+  created_at: number;
+  owner_id: string | null;
+  owner_name: string | null;
+  name_key: string;
+}
+
+const ROOM_COLUMNS = 'id, name, created_at, owner_id, owner_name, name_key';
+
+function toRoomRecord(row: RoomRow): RoomRecord {
+  const { id, name, created_at, owner_id, owner_name } = row;
+  const owner =
+    owner_id !== null && owner_name !== null ? { id: owner_id, username: owner_name } : null;
+  return { id, name, createdAt: created_at, owner };
+}
+
 function roomRepository(db: Database.Database): RoomRepository {
   const insert = db.prepare(
-    'INSERT INTO rooms (id, name, created_at) VALUES (@id, @name, @createdAt)',
+    `INSERT INTO rooms (id, name, name_key, owner_id, owner_name, created_at)
+     VALUES (@id, @name, @key, @ownerId, @ownerName, @createdAt)`,
   );
   const insertIfMissing = db.prepare(
-    'INSERT OR IGNORE INTO rooms (id, name, created_at) VALUES (@id, @name, @createdAt)',
+    `INSERT INTO rooms (id, name, name_key, created_at) VALUES (@id, @name, @key, @createdAt)
+     ON CONFLICT (id) DO NOTHING`,
   );
-  const byId = db.prepare<[string], Room>(
-    'SELECT id, name, created_at AS createdAt FROM rooms WHERE id = ?',
+  const byId = db.prepare<[string], RoomRow>(`SELECT ${ROOM_COLUMNS} FROM rooms WHERE id = ?`);
+  type PageParams = { after: string; limit: number; prefix?: string; end?: string };
+  // Two statements, so that both bounds of a search are index ranges and a page costs its size.
+  const page = db.prepare<[PageParams], RoomRow>(
+    `SELECT ${ROOM_COLUMNS} FROM rooms WHERE name_key > @after ORDER BY name_key LIMIT @limit`,
   );
-  const all = db.prepare<[], Room>(
-    'SELECT id, name, created_at AS createdAt FROM rooms ORDER BY created_at, id',
+  const searchPage = db.prepare<[PageParams], RoomRow>(
+    `SELECT ${ROOM_COLUMNS} FROM rooms
+     WHERE name_key > @after AND name_key >= @prefix AND name_key < @end
+     ORDER BY name_key LIMIT @limit`,
+  );
+  const ownedBy = db.prepare<[string], { count: number }>(
+    'SELECT count(*) AS count FROM rooms WHERE owner_id = ?',
   );
   return {
-    async create(room: Room) {
+    async create(room: NewRoom) {
       try {
-        insert.run(room);
+        insert.run({
+          id: room.id,
+          name: room.name,
+          key: roomNameKey(room.name),
+          ownerId: room.owner?.id ?? null,
+          ownerName: room.owner?.username ?? null,
+          createdAt: room.createdAt,
+        });
       } catch (error) {
         if (isUniqueViolation(error)) throw new DuplicateKeyError('room');
         throw error;
       }
     },
     async ensure(room: Room) {
-      insertIfMissing.run(room);
+      insertIfMissing.run({ ...room, key: roomNameKey(room.name) });
     },
     async get(id: string) {
-      return byId.get(id) ?? null;
+      const row = byId.get(id);
+      return row ? toRoomRecord(row) : null;
     },
-    async list() {
-      return all.all();
+    async list({ afterKey = '', limit, namePrefix }: RoomListRequest) {
+      const prefix = namePrefix === undefined ? '' : roomNameKey(namePrefix);
+      // One row past the page tells whether another page follows.
+      const params = { after: afterKey, limit: limit + 1 };
+      const rows = prefix
+        ? searchPage.all({ ...params, prefix, end: prefixEnd(prefix) })
+        : page.all(params);
+      const shown = rows.slice(0, limit);
+      return {
+        rooms: shown.map(toRoomRecord),
+        nextKey: rows.length > limit ? (shown.at(-1)?.name_key ?? null) : null,
+      };
+    },
+    async countOwnedBy(userId: string) {
+      return ownedBy.get(userId)?.count ?? 0;
     },
   };
 }

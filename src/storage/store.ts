@@ -1,5 +1,5 @@
 import type { LoggedEvent } from '../contract/events.js';
-import type { Message, MessageView, Room } from '../contract/models.js';
+import type { Message, MessageView, PublicUser, Room } from '../contract/models.js';
 import type { VoteValue } from '../contract/schemas.js';
 
 /**
@@ -29,13 +29,43 @@ export interface UserRepository {
   findByUsername(username: string): Promise<UserRecord | null>;
 }
 
+export interface RoomRecord extends Room {
+  /** Who created the room; null for rooms the server made (`general`) or made before owners were kept. */
+  owner: PublicUser | null;
+}
+
+/** A room to create: without an owner (or with null) it belongs to no one. */
+export interface NewRoom extends Room {
+  owner?: PublicUser | null;
+}
+
+/**
+ * Rooms are listed in the order of their normalized name key (`roomNameKey`, unique per store,
+ * compared by code point), so a page ends at a key and the next one starts after it.
+ */
+export interface RoomListRequest {
+  /** The key of the last room already seen; the first page without it. */
+  afterKey?: string;
+  limit: number;
+  /** Only rooms whose name key starts with this text's key. */
+  namePrefix?: string;
+}
+
+export interface RoomListPage {
+  rooms: RoomRecord[];
+  /** The key of the page's last room when more rooms follow; null on the last page. */
+  nextKey: string | null;
+}
+
 export interface RoomRepository {
-  /** Throws {@link DuplicateKeyError} when the id is taken. */
-  create(room: Room): Promise<void>;
+  /** Throws {@link DuplicateKeyError} when the id or the name (by its normalized key) is taken. */
+  create(room: NewRoom): Promise<void>;
   /** Creates the room unless it exists; safe to call from every process at start-up. */
   ensure(room: Room): Promise<void>;
-  get(id: string): Promise<Room | null>;
-  list(): Promise<Room[]>;
+  get(id: string): Promise<RoomRecord | null>;
+  list(request: RoomListRequest): Promise<RoomListPage>;
+  /** How many rooms the user created. */
+  countOwnedBy(userId: string): Promise<number>;
 }
 
 export interface LoggedEntry {

@@ -2,8 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VoteEvent } from '../../src/contract/events.js';
 import type { Message, MessageView } from '../../src/contract/models.js';
 import type { VoteValue } from '../../src/contract/schemas.js';
+import { roomNameKey } from '../../src/contract/text.js';
 import { createUlidFactory } from '../../src/domain/ids.js';
-import { DuplicateKeyError, type LoggedEntry, type Store } from '../../src/storage/store.js';
+import {
+  DuplicateKeyError,
+  type LoggedEntry,
+  type RoomListPage,
+  type RoomListRequest,
+  type RoomRecord,
+  type Store,
+} from '../../src/storage/store.js';
 
 export interface StoreContractOptions {
   /**
@@ -134,17 +142,47 @@ export function describeStoreContract(
       });
     });
 
+    /** A room record as `get` returns it; names carry the run tag, since names are unique. */
+    const roomRecord = (prefix: string, patch: Partial<RoomRecord> = {}): RoomRecord => {
+      const id = unique(prefix);
+      return { id, name: `Room ${id}`, createdAt: 1000, owner: null, ...patch };
+    };
+    /** Every page of `request` from the first on, checking each against the limit. */
+    const allPages = async (request: Omit<RoomListRequest, 'afterKey'>) => {
+      const pages: RoomListPage[] = [];
+      let afterKey: string | undefined;
+      do {
+        const page = await store.rooms.list({ ...request, afterKey });
+        expect(page.rooms.length).toBeLessThanOrEqual(request.limit);
+        if (page.nextKey !== null) expect(page.rooms).toHaveLength(request.limit);
+        pages.push(page);
+        afterKey = page.nextKey ?? undefined;
+      } while (afterKey !== undefined && pages.length < 10_000);
+      return { pages, rooms: pages.flatMap((page) => page.rooms) };
+    };
+    /** Keys in code point order, as both stores compare them (UTF-8 bytes). */
+    const inKeyOrder = (names: string[]) =>
+      names.map(roomNameKey).every((key, i, keys) => {
+        const previous = keys[i - 1];
+        return (
+          previous === undefined || Buffer.compare(Buffer.from(previous), Buffer.from(key)) < 0
+        );
+      });
+
     describe('rooms', () => {
-      it('creates, gets and lists rooms', async () => {
-        const a = { id: unique('room-a'), name: 'Room A', createdAt: 1000 };
-        const b = { id: unique('room-b'), name: 'Room B', createdAt: 2000 };
-        await store.rooms.create(a);
-        await store.rooms.create(b);
-        await expect(store.rooms.get(a.id)).resolves.toEqual(a);
-        await expect(store.rooms.get(b.id)).resolves.toEqual(b);
-        const listed = await store.rooms.list();
-        expect(listed).toContainEqual(a);
-        expect(listed).toContainEqual(b);
+      const owner = { id: 'owner-1', username: 'Owner' };
+      it('creates and gets rooms, with their owner when a user made them', async () => {
+        const mine = roomRecord('room-a', { owner });
+        const nobodys = roomRecord('room-b', { createdAt: 2000 });
+        await store.rooms.create(mine);
+        await store.rooms.create({ id: nobodys.id, name: nobodys.name, createdAt: 2000 });
+        await expect(store.rooms.get(mine.id)).resolves.toEqual(mine);
+        await expect(store.rooms.get(nobodys.id)).resolves.toEqual(nobodys);
+        const { rooms } = await store.rooms.list({
+          limit: 10,
+          namePrefix: `Room room-a-${runTag}`,
+        });
+        expect(rooms).toEqual([mine]);
       });
 
       it('returns null for an unknown room', async () => {
@@ -152,30 +190,102 @@ export function describeStoreContract(
       });
 
       it('rejects a duplicate room id with DuplicateKeyError and keeps the first', async () => {
-        const room = { id: unique('dup'), name: 'first', createdAt: 1 };
+        const room = roomRecord('dup');
         await store.rooms.create(room);
         await expect(
-          store.rooms.create({ ...room, name: 'second', createdAt: 2 }),
+          store.rooms.create({ ...room, name: `${room.name} second`, createdAt: 2 }),
         ).rejects.toBeInstanceOf(DuplicateKeyError);
         await expect(store.rooms.get(room.id)).resolves.toEqual(room);
       });
 
+      it('rejects a name that is the same after normalization, in any script', async () => {
+        const tag = unique('same');
+        const pairs = [
+          [`日本語 ${tag}`, `日本語 ${tag}`],
+          [`Straße ${tag}`, `  STRASSE   ${tag.toUpperCase()} `],
+          [`Café ${tag}`, `Cafe\u0301 ${tag}`],
+          [`ｆｕｌｌ ${tag}`, `Full ${tag}`],
+          [`Σίσυφος ${tag}`, `ΣΊΣΥΦΟΣ ${tag}`],
+          [`zero${tag}`, `zero\u200b${tag}`],
+        ];
+        for (const [first, second] of pairs) {
+          const kept = roomRecord('key', { name: first });
+          await store.rooms.create(kept);
+          await expect(
+            store.rooms.create({ ...roomRecord('key'), name: second ?? '' }),
+            `${second} after ${first}`,
+          ).rejects.toBeInstanceOf(DuplicateKeyError);
+          await expect(store.rooms.get(kept.id)).resolves.toEqual(kept);
+        }
+      });
+
+      it('lets exactly one of several concurrent creations of one name win', async () => {
+        const name = `Race ${unique('race')}`;
+        const results = await Promise.allSettled(
+          Array.from({ length: 8 }, (_, i) =>
+            store.rooms.create({ ...roomRecord('race'), name: i % 2 ? name.toUpperCase() : name }),
+          ),
+        );
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        for (const result of results) {
+          if (result.status === 'rejected') expect(result.reason).toBeInstanceOf(DuplicateKeyError);
+        }
+      });
+
+      it('counts the rooms each user created', async () => {
+        const ada = { id: unique('ada'), username: 'ada' };
+        const bob = { id: unique('bob'), username: 'bob' };
+        await expect(store.rooms.countOwnedBy(ada.id)).resolves.toBe(0);
+        for (let i = 0; i < 3; i++)
+          await store.rooms.create(roomRecord('ada-room', { owner: ada }));
+        await store.rooms.create(roomRecord('bob-room', { owner: bob }));
+        await store.rooms.create(roomRecord('no-ones-room'));
+        await expect(store.rooms.countOwnedBy(ada.id)).resolves.toBe(3);
+        await expect(store.rooms.countOwnedBy(bob.id)).resolves.toBe(1);
+      });
+
+      it('filters by the start of the name, ignoring case and width', async () => {
+        const tag = unique('find');
+        const wide = (text: string) =>
+          text.replace(/[!-~]/g, (char) => String.fromCharCode(char.charCodeAt(0) + 0xfee0));
+        const club = roomRecord('find', { name: `${tag} Straße Club` });
+        const fans = roomRecord('find', { name: `${tag} STRASSE fans` });
+        const other = roomRecord('find', { name: `${tag} Other` });
+        for (const room of [club, fans, other]) await store.rooms.create(room);
+        const found = async (namePrefix: string) =>
+          (await store.rooms.list({ limit: 10, namePrefix })).rooms.map((room) => room.id);
+
+        expect(await found(`${tag} strasse`)).toEqual([club.id, fans.id]);
+        expect(await found(wide(`${tag.toUpperCase()} STRASSE C`))).toEqual([club.id]);
+        expect(await found(`${tag}   straße  f`)).toEqual([fans.id]);
+        expect(await found(`${tag} o`)).toEqual([other.id]);
+        expect(await found(`${tag} nothing`)).toEqual([]);
+        // A search starts from its first match even after a cursor from elsewhere.
+        const afterFans = await store.rooms.list({
+          limit: 10,
+          namePrefix: tag,
+          afterKey: roomNameKey(fans.name),
+        });
+        expect(afterFans).toEqual({ rooms: [], nextKey: null });
+      });
+
       it('ensure creates a missing room, is idempotent and never overwrites', async () => {
-        const room = { id: unique('ensured'), name: 'original', createdAt: 5 };
-        await store.rooms.ensure(room);
-        await store.rooms.ensure(room);
-        await Promise.all([store.rooms.ensure(room), store.rooms.ensure(room)]);
+        const room = roomRecord('ensured', { createdAt: 5 });
+        const { owner: _none, ...plain } = room;
+        await store.rooms.ensure(plain);
+        await store.rooms.ensure(plain);
+        await Promise.all([store.rooms.ensure(plain), store.rooms.ensure(plain)]);
         await store.messages.append(newMessage(room.id));
-        await store.rooms.ensure({ ...room, name: 'changed', createdAt: 6 });
+        await store.rooms.ensure({ ...plain, name: `${plain.name} changed`, createdAt: 6 });
         await expect(store.rooms.get(room.id)).resolves.toEqual(room);
         // The room's log is untouched too.
         await expect(store.messages.head(room.id)).resolves.toBe(1);
-        const listed = await store.rooms.list();
-        expect(listed.filter((r) => r.id === room.id)).toEqual([room]);
+        const { rooms } = await store.rooms.list({ limit: 10, namePrefix: room.name });
+        expect(rooms).toEqual([room]);
       });
 
       it('ensure accepts a room that create made', async () => {
-        const room = { id: unique('created'), name: 'created', createdAt: 7 };
+        const room = roomRecord('created', { owner });
         await store.rooms.create(room);
         await expect(store.rooms.ensure(room)).resolves.toBeUndefined();
         await expect(store.rooms.get(room.id)).resolves.toEqual(room);
@@ -555,12 +665,50 @@ export function describeStoreContract(
       });
     });
 
+    // Last of the shared-database tests, since the thousands of rooms it adds stay there.
+    describe('room directory at scale', () => {
+      it('pages through thousands of rooms in name order, each exactly once', async () => {
+        const tag = unique('many');
+        // Mixed case, widths and scripts, created out of order and concurrently.
+        const shapes = (i: number) => [
+          `${tag} ${i}`,
+          `${tag} Ｗ${i}`,
+          `${tag} É${i}`,
+          `${tag} 部屋${i}`,
+        ];
+        const names = Array.from({ length: 500 }, (_, i) => shapes(i)).flat();
+        const created = new Map<string, string>();
+        for (let i = 0; i < names.length; i += 50) {
+          const batch = names.slice(i, i + 50).map((name) => ({ ...roomRecord('many'), name }));
+          await Promise.all(batch.map((room) => store.rooms.create(room)));
+          for (const room of batch) created.set(room.id, room.name);
+        }
+
+        const everything = await allPages({ limit: 100 });
+        const ids = everything.rooms.map((room) => room.id);
+        expect(new Set(ids).size).toBe(ids.length);
+        for (const id of created.keys()) expect(ids).toContain(id);
+        expect(inKeyOrder(everything.rooms.map((room) => room.name))).toBe(true);
+        expect(everything.pages.at(-1)?.nextKey).toBeNull();
+
+        const mine = await allPages({ limit: 37, namePrefix: tag.toUpperCase() });
+        expect(mine.rooms.map((room) => room.id).sort()).toEqual([...created.keys()].sort());
+        expect(inKeyOrder(mine.rooms.map((room) => room.name))).toBe(true);
+        expect(mine.pages).toHaveLength(Math.ceil(names.length / 37));
+      }, 120_000);
+    });
+
     if (options.durable ?? true) {
       it('keeps users, rooms, messages, votes and sequence numbers across close and reopen', async () => {
         const first = await open();
         const username = unique('Durable');
         const user = { id: ulid(), username, passwordHash: 'hash', createdAt: 42 };
-        const room = { id: unique('durable-room'), name: 'durable', createdAt: 43 };
+        const room = {
+          id: unique('durable-room'),
+          name: unique('durable'),
+          createdAt: 43,
+          owner: { id: 'owner-2', username: 'Keeper' },
+        };
         const message = newMessage(room.id, 'kept');
         try {
           await first.users.create(user);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { openSqliteStore } from '../../src/storage/sqlite.js';
 import { collectPageErrors, launchChromium } from '../helpers/browser.js';
 import { PASSWORD, startTestServer, type TestServer, uniqueName } from '../helpers/server.js';
 
@@ -366,6 +367,104 @@ describe('web client in a real browser', { timeout: 120_000 }, () => {
 
   it('logged no console errors, CSP violations or uncaught exceptions', () => {
     const unexpected = users.flatMap((user) =>
+      user.errors.filter((error) => !user.expectedErrors.some((pattern) => pattern.test(error))),
+    );
+    expect(unexpected).toEqual([]);
+  });
+});
+
+describe('room directory with a few thousand rooms', { timeout: 120_000 }, () => {
+  const ROOMS = 3_000;
+  const roomName = (i: number) => `Room ${String(i).padStart(4, '0')}`;
+  let reader: User;
+  let visitor: User;
+  const roomItems = (page: Page) => page.getByRole('list', { name: 'Rooms' }).getByRole('listitem');
+  const loadMore = (page: Page) => page.getByRole('button', { name: 'Load more rooms' });
+  const search = (page: Page) => page.getByLabel('Find a room');
+
+  beforeAll(async () => {
+    if (setupError) return;
+    // Straight into the server's own database file, as an import or an old deployment would.
+    const store = openSqliteStore(join(server.dataDir, 'chathub.db'));
+    try {
+      for (let i = 0; i < ROOMS; i++) {
+        await store.rooms.create({ id: `room-${i}`, name: roomName(i), createdAt: i });
+      }
+      await store.rooms.create({ id: 'zebra-crossing', name: 'Zebra Crossing', createdAt: ROOMS });
+    } finally {
+      await store.close();
+    }
+    reader = await newUser('reader');
+    visitor = await newUser('visitor');
+  }, 60_000);
+
+  it('shows the first page of rooms in name order, and Load more reveals the next', async () => {
+    await reader.page.goto(server.apiUrl);
+    await signUp(reader);
+    await expect.poll(() => roomItems(reader.page).count(), { timeout: LIVE_MS }).toBe(50);
+    expect((await roomItems(reader.page).first().textContent())?.trim()).toMatch(/^# general/);
+    expect(await roomItems(reader.page).nth(49).textContent()).toContain(`# ${roomName(48)}`);
+    await expect(roomLink(reader.page, roomName(49)).count()).resolves.toBe(0);
+
+    await loadMore(reader.page).click();
+    await expect.poll(() => roomItems(reader.page).count(), { timeout: LIVE_MS }).toBe(100);
+    await roomLink(reader.page, roomName(49)).waitFor();
+    expect(await roomItems(reader.page).nth(99).textContent()).toContain(`# ${roomName(98)}`);
+  });
+
+  it('keeps the online counts of every room shown live, on later pages too', async () => {
+    await visitor.page.goto(server.apiUrl);
+    await signUp(visitor);
+    await visitor.page.goto(`${server.apiUrl}/rooms/room-75`);
+    await visitor.page.getByRole('heading', { name: `# ${roomName(75)}` }).waitFor();
+    await expectText(visitor.page.getByTestId('connection'), 'Connected', "visitor's connection");
+    await reader.page
+      .getByRole('link', { name: new RegExp(`${roomName(75)}.*\\b1 online\\b`) })
+      .waitFor({ timeout: LIVE_MS });
+  });
+
+  it('finds one room among thousands by the start of its name, on the server', async () => {
+    await search(reader.page).fill('ＺＥＢＲＡ');
+    await expect
+      .poll(
+        async () => (await roomItems(reader.page).allTextContents()).map((text) => text.trim()),
+        {
+          timeout: LIVE_MS,
+          message: 'the search narrows the list to the one matching room',
+        },
+      )
+      .toEqual(['# Zebra Crossing0 online']);
+    await expect(loadMore(reader.page).count()).resolves.toBe(0);
+
+    await search(reader.page).fill('no such room');
+    await reader.page.getByRole('status').filter({ hasText: 'No room name starts with' }).waitFor();
+    await expect(roomItems(reader.page).count()).resolves.toBe(0);
+
+    // Back to the whole directory, as far as it was loaded.
+    await search(reader.page).fill('');
+    await expect.poll(() => roomItems(reader.page).count(), { timeout: LIVE_MS }).toBe(100);
+    await loadMore(reader.page).waitFor();
+  });
+
+  it("shows the server's objection to a room name next to the field", async () => {
+    reader.expectedErrors.push(
+      /Failed to load resource: .*status of 400 .*\/trpc\/rooms\.create\b/,
+    );
+    const field = reader.page.getByLabel('New room name');
+    await field.fill('pаypal fans');
+    await reader.page.getByRole('button', { name: 'Create room' }).click();
+    const describedBy = (await field.getAttribute('aria-describedby')) ?? '';
+    await expectText(
+      reader.page.locator(`[id="${describedBy}"]`),
+      'Room name mixes scripts that can look alike (such as Latin with Cyrillic or Greek letters); use one script',
+      'the name field explains the refusal',
+    );
+    expect(await field.getAttribute('aria-invalid')).toBe('true');
+    await reader.page.screenshot({ path: join(ARTIFACTS, 'room-directory.png'), fullPage: true });
+  });
+
+  it('logged no console errors, CSP violations or uncaught exceptions', () => {
+    const unexpected = [reader, visitor].flatMap((user) =>
       user.errors.filter((error) => !user.expectedErrors.some((pattern) => pattern.test(error))),
     );
     expect(unexpected).toEqual([]);

@@ -54,11 +54,7 @@ export async function startTestServer(
     LOG_LEVEL: 'silent',
     ...env,
   });
-  // Suites sign many users up from one address; the auth limit has its own test with defaults.
-  const running = await startServer(config, createLogger('silent'), {
-    ...opts,
-    rateLimits: { auth: { perSecond: 1000, burst: 1000 }, ...opts.rateLimits },
-  });
+  const running = await startServer(config, createLogger('silent'), opts);
   const apiUrl = `http://127.0.0.1:${running.port}`;
   const connections: ChatHubConnection[] = [];
   const sockets: TRPCWebSocketClient[] = [];

@@ -94,7 +94,8 @@ describe('chat over WebSocket with the stock tRPC client', () => {
     const dave = server.chatClient(daveToken);
     const daveSubscription = dave.chat.chat.events.subscribe({ roomId }, { onData: () => {} });
     await log.waitFor(() => log.online() === 3, 'dave joins');
-    const rooms = await watcher.api.rooms.list.query();
+    const { name } = await watcher.api.rooms.get.query({ id: roomId });
+    const { rooms } = await watcher.api.rooms.list.query({ query: name });
     expect(rooms.find((room) => room.id === roomId)?.online).toBe(3);
 
     subscriptions[0]?.unsubscribe();

@@ -26,7 +26,7 @@ describe('rooms', () => {
   it('lists general by default and creates rooms with readable ids', async () => {
     const { token } = await server.fastUser(uniqueName('mia'));
     const api = createApiClient(server.apiUrl, () => token);
-    expect((await api.rooms.list.query())[0]).toMatchObject({
+    expect((await api.rooms.list.query()).rooms[0]).toMatchObject({
       id: 'general',
       name: 'general',
       online: 0,
@@ -35,7 +35,7 @@ describe('rooms', () => {
     const room = await api.rooms.create.mutate({ name: `  ${name}  ` });
     expect(room.name).toBe(name);
     expect(room.id).toMatch(/^cafe-talk-[a-z0-9-]+$/);
-    expect((await api.rooms.list.query()).map((r) => r.id)).toContain(room.id);
+    expect((await api.rooms.list.query()).rooms.map((r) => r.id)).toContain(room.id);
     expect(await failure(api.rooms.create.mutate({ name: name.toUpperCase() }))).toEqual({
       code: 'CONFLICT',
       message: `A room named "${name.toUpperCase()}" already exists`,

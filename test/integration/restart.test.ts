@@ -43,7 +43,7 @@ describe('the embedded store across a process restart', () => {
       expect(await createApiClient(secondUrl, () => oldToken).auth.me.query()).toMatchObject({
         username: 'kim',
       });
-      const rooms = await createApiClient(secondUrl).rooms.list.query();
+      const { rooms } = await createApiClient(secondUrl).rooms.list.query();
       expect(rooms.map((r) => r.id)).toEqual(['general', 'persistent-room']);
       const leeAgain = await connect({
         apiUrl: secondUrl,

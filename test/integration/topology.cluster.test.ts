@@ -50,7 +50,6 @@ async function spawnRole(role: DeployRole, seeds: string): Promise<number> {
       MONGO_URL: database.url,
       JWT_SECRET: TEST_SECRET,
       DATA_DIR: dataDir,
-      AUTH_ATTEMPTS_BURST: '100',
       PORT: String(port),
       ...(role === 'chat' ? { PUBLIC_URL: publicUrl } : {}),
     }),

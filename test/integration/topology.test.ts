@@ -32,8 +32,6 @@ const hostSpecific = {
   MONGO_URL: mongoUrl,
   JWT_SECRET: TEST_SECRET,
   DATA_DIR: dataDir,
-  // Every test user signs in from 127.0.0.1.
-  AUTH_ATTEMPTS_BURST: '100',
 };
 
 let api: ServerProcess;

@@ -51,7 +51,10 @@ afterEach(async () => {
 async function setUp() {
   const bus = createMemoryBus();
   const presence = createMemoryPresence();
-  const rooms = new RoomService(store, presence);
+  const rooms = new RoomService(store, presence, {
+    creations: { perSecond: 1000, burst: 1000 },
+    ownedMax: 1000,
+  });
   await rooms.ensureDefault();
   const chat = new ChatService(store, bus, rooms, {
     messages: new RateLimiter({ perSecond: 1000, burst: 1000 }),

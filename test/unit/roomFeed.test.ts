@@ -84,7 +84,11 @@ beforeEach(async () => {
     log: store.messages,
     onError: (error) => hubErrors.push(error),
   });
-  chat = new ChatService(store, bus, new RoomService(store, presence), {
+  const rooms = new RoomService(store, presence, {
+    creations: { perSecond: 1000, burst: 1000 },
+    ownedMax: 1000,
+  });
+  chat = new ChatService(store, bus, rooms, {
     messages: unlimited(),
     votes: unlimited(),
   });

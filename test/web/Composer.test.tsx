@@ -26,6 +26,8 @@ describe('Composer', () => {
     render(<Composer onSend={onSend} disabled={false} />);
     fireEvent.change(textbox(), { target: { value: '   ' } });
     expect(screen.getByRole('button', { name: 'Send' }).hasAttribute('disabled')).toBe(true);
+    fireEvent.change(textbox(), { target: { value: '\u200b\u200d\ufeff' } });
+    expect(screen.getByRole('button', { name: 'Send' }).hasAttribute('disabled')).toBe(true);
     fireEvent.change(textbox(), { target: { value: 'x'.repeat(2001) } });
     expect(screen.getByRole('button', { name: 'Send' }).hasAttribute('disabled')).toBe(true);
     expect(screen.getByText('2001/2000')).toBeTruthy();

@@ -6,8 +6,8 @@ import type { inferRouterOutputs } from '@trpc/server';
 import { type ApiRouter, type ChatEvent, connect, createApiClient } from 'chathub';
 import { WebSocket } from 'ws';
 
-/** Types inferred from the router: what `rooms.list` returns, element by element. */
-type Room = inferRouterOutputs<ApiRouter>['rooms']['list'][number];
+/** Types inferred from the router: one room of a `rooms.list` page. */
+type Room = inferRouterOutputs<ApiRouter>['rooms']['list']['rooms'][number];
 
 const apiUrl = process.env.CHATHUB_URL ?? 'http://localhost:8080';
 const username = `demo-${Date.now().toString(36)}`;
@@ -21,7 +21,8 @@ const hub = await connect({
   WebSocket, // Node 20 has no global WebSocket; `ws` provides one.
 });
 
-const rooms: Room[] = await hub.api.rooms.list.query();
+// The first page (50 rooms in name order); pass `nextCursor` back as `cursor` for the next.
+const { rooms }: { rooms: Room[] } = await hub.api.rooms.list.query();
 console.log(`rooms: ${rooms.map((room) => `${room.name} (${room.online} online)`).join(', ')}`);
 
 const seen: ChatEvent[] = [];

@@ -8,6 +8,7 @@ import {
 import { createTRPCReact } from '@trpc/react-query';
 import type { AppRouter } from '../../appRouter.js';
 import { createApiClient } from '../../client/index.js';
+import { LIMITS } from '../../contract/limits.js';
 import type { SessionStore } from '../session/sessionStore.js';
 
 export const trpc = createTRPCReact<AppRouter>();
@@ -44,6 +45,8 @@ export function createClients(sessions: SessionStore): Clients {
         true: wsLink({ client: socket }),
         false: httpBatchLink({
           url: `${origin}/trpc`,
+          // The server refuses larger batches; calls made in one tick are split to fit.
+          maxItems: LIMITS.httpBatchMax,
           headers: () => {
             const token = sessions.token();
             return token ? { authorization: `Bearer ${token}` } : {};

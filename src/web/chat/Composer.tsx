@@ -1,5 +1,6 @@
 import { type FormEvent, type KeyboardEvent, useState } from 'react';
 import { LIMITS } from '../../contract/limits.js';
+import { hasVisibleText } from '../../contract/text.js';
 
 /** Enter sends, Shift+Enter starts a new line. The text stays if sending fails. */
 export function Composer({
@@ -11,10 +12,11 @@ export function Composer({
 }) {
   const [body, setBody] = useState('');
   const length = body.trim().length;
+  const empty = !hasVisibleText(body);
   const tooLong = length > LIMITS.messageMax;
 
   const submit = async () => {
-    if (length === 0 || tooLong || disabled) return;
+    if (empty || tooLong || disabled) return;
     if (await onSend(body)) setBody('');
   };
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
@@ -53,7 +55,7 @@ export function Composer({
         <button
           type="submit"
           className="button button-primary"
-          disabled={length === 0 || tooLong || disabled}
+          disabled={empty || tooLong || disabled}
         >
           Send
         </button>

@@ -22,8 +22,7 @@ export function ChatScreen({
 }) {
   const room = useRoom(roomId, user.id);
   const connection = useConnectionState(socket);
-  const rooms = trpc.rooms.list.useQuery(undefined, { staleTime: 60_000 });
-  const name = rooms.data?.find((r) => r.id === roomId)?.name ?? roomId;
+  const name = trpc.rooms.get.useQuery({ id: roomId }, { staleTime: 60_000 }).data?.name ?? roomId;
   const [view, setView] = useState<RoomView>('latest');
   const shown = useMemo(
     () => (view === 'top' ? topMessages(room.messages) : room.messages),

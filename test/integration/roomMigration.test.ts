@@ -1,0 +1,111 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { MongoClient } from 'mongodb';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { openMongoStore } from '../../src/storage/mongo.js';
+import { openSqliteStore } from '../../src/storage/sqlite.js';
+import { DuplicateKeyError, type RoomRecord, type Store } from '../../src/storage/store.js';
+
+/** Rooms as an older version stored them: no owner, and names that are now the same name. */
+const OLD_ROOMS = [
+  { id: 'general', name: 'general', createdAt: 0 },
+  { id: 'room-01', name: '日本語', createdAt: 1 },
+  { id: 'room-02', name: '日本語', createdAt: 2 },
+  { id: 'straße', name: 'Straße', createdAt: 3 },
+  { id: 'strasse', name: 'STRASSE', createdAt: 4 },
+];
+const asRecords = (rooms: typeof OLD_ROOMS): RoomRecord[] =>
+  rooms.map((room) => ({ ...room, owner: null }));
+
+/** What must hold after an old database is opened by this version. */
+async function expectMigrated(store: Store): Promise<void> {
+  for (const room of asRecords(OLD_ROOMS))
+    await expect(store.rooms.get(room.id)).resolves.toEqual(room);
+  const { rooms, nextKey } = await store.rooms.list({ limit: 100 });
+  expect(nextKey).toBeNull();
+  // Every room is still listed; the later duplicate sorts right after the one that kept the name.
+  expect(rooms.map((room) => room.id)).toEqual([
+    'general',
+    'straße',
+    'strasse',
+    'room-01',
+    'room-02',
+  ]);
+  const { rooms: found } = await store.rooms.list({ limit: 100, namePrefix: '日本' });
+  expect(found.map((room) => room.id)).toEqual(['room-01', 'room-02']);
+  // And the names are taken now, for good.
+  for (const name of ['日本語', 'strasse', 'General']) {
+    await expect(
+      store.rooms.create({ id: `new-${randomBytes(4).toString('hex')}`, name, createdAt: 9 }),
+      name,
+    ).rejects.toBeInstanceOf(DuplicateKeyError);
+  }
+  await expect(store.rooms.countOwnedBy('anyone')).resolves.toBe(0);
+}
+
+describe('SQLite: migrating rooms from before name keys and owners', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'chathub-migrate-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('keys old rooms without failing on duplicate names, and keeps every room', async () => {
+    const file = join(dir, 'old.db');
+    await openSqliteStore(file).close();
+    // Turn the file back into what version 1 of the schema left behind.
+    const db = new Database(file);
+    db.exec(`DROP INDEX rooms_by_name_key;
+             DROP INDEX rooms_by_owner;
+             ALTER TABLE rooms DROP COLUMN name_key;
+             ALTER TABLE rooms DROP COLUMN owner_id;
+             ALTER TABLE rooms DROP COLUMN owner_name;`);
+    db.pragma('user_version = 1');
+    const insert = db.prepare('INSERT INTO rooms (id, name, created_at) VALUES (?, ?, ?)');
+    for (const room of OLD_ROOMS) insert.run(room.id, room.name, room.createdAt);
+    db.close();
+
+    const store = openSqliteStore(file);
+    try {
+      await expectMigrated(store);
+    } finally {
+      await store.close();
+    }
+    const reopened = new Database(file, { readonly: true });
+    expect(reopened.pragma('user_version', { simple: true })).toBe(2);
+    reopened.close();
+  });
+});
+
+describe('MongoDB: keying rooms stored before name keys and owners', () => {
+  const url = inject('mongoUrl');
+  const dbName = `chathub_migrate_${randomBytes(6).toString('hex')}`;
+  afterAll(async () => {
+    const client = new MongoClient(url, { serverSelectionTimeoutMS: 5_000 });
+    await client.db(dbName).dropDatabase();
+    await client.close();
+  });
+
+  it('keys old rooms before building the unique index, from several processes at once', async () => {
+    const client = new MongoClient(url, { serverSelectionTimeoutMS: 5_000 });
+    try {
+      await client
+        .db(dbName)
+        .collection<{ _id: string; name: string; createdAt: number; seq: number }>('rooms')
+        .insertMany(
+          OLD_ROOMS.map(({ id, name, createdAt }) => ({ _id: id, name, createdAt, seq: 0 })),
+        );
+    } finally {
+      await client.close();
+    }
+    const stores = await Promise.all([
+      openMongoStore(url, { dbName }),
+      openMongoStore(url, { dbName }),
+    ]);
+    try {
+      for (const store of stores) await expectMigrated(store);
+    } finally {
+      await Promise.all(stores.map((store) => store.close()));
+    }
+  });
+});
