@@ -178,6 +178,21 @@ export class RedisConnection {
   }
 }
 
+/** Passes on the first error of each `key`, then at most one per `intervalMs` for that key. */
+export function oncePerInterval(
+  intervalMs: number,
+  report: (error: Error) => void,
+): (key: string, error: Error) => void {
+  const last = new Map<string, number>();
+  return (key, error) => {
+    const now = Date.now();
+    const previous = last.get(key);
+    if (previous !== undefined && now - previous < intervalMs) return;
+    last.set(key, now);
+    report(error);
+  };
+}
+
 /** QUIT politely; if Redis is unreachable, just drop the socket. */
 export async function quit(client: RedisClient): Promise<void> {
   if (client.status === 'end') return;
@@ -223,13 +238,10 @@ function cluster(
     },
   );
   // During a failover ioredis tries the dead master many times a second: say so once a while.
-  const reported = new Map<string, number>();
-  client.on('node error', (error: Error, node: string) => {
-    const now = Date.now();
-    if (now - (reported.get(node) ?? 0) < NODE_ERROR_INTERVAL_MS) return;
-    reported.set(node, now);
-    options.onError(new Error(`Redis Cluster node ${node}: ${error.message}`, { cause: error }));
-  });
+  const report = oncePerInterval(NODE_ERROR_INTERVAL_MS, options.onError);
+  client.on('node error', (error: Error, node: string) =>
+    report(node, new Error(`Redis Cluster node ${node}: ${error.message}`, { cause: error })),
+  );
   return client;
 }
 
