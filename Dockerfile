@@ -6,6 +6,9 @@
 # build (tsc + vite) ; prod-deps (production dependencies only, built on the same base so the
 # native modules better-sqlite3 and @node-rs/argon2 match the runtime) → runtime (slim, no
 # toolchain, no dev dependencies, runs as the unprivileged `node` user).
+#
+# The npm workspace packages/client (the published typed client) is not copied: the server
+# neither builds nor runs it.
 
 ARG NODE_IMAGE=node:20.20-bookworm-slim
 
@@ -28,7 +31,9 @@ RUN npm run build
 
 FROM build-base AS prod-deps
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# --legacy-peer-deps: the one peer the server's dependencies ask for is TypeScript (tRPC's, for
+# type checking), a 30 MB compiler the runtime never loads.
+RUN npm ci --omit=dev --legacy-peer-deps --no-audit --no-fund && npm cache clean --force
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \

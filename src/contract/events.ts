@@ -1,5 +1,4 @@
-import type { Message, MessageView } from './models.js';
-import type { VoteValue } from './schemas.js';
+import type { Message, MessageView, VoteValue } from './models.js';
 
 /**
  * Everything `chat.events` delivers. Each arrives wrapped by tRPC's `tracked()` as

@@ -1,5 +1,11 @@
-/** Shapes the server returns; plain JSON (no transformer), times in epoch milliseconds. */
-import type { VoteValue } from './schemas.js';
+/**
+ * Shapes the server returns; plain JSON (no transformer), times in epoch milliseconds. Nothing here
+ * depends on zod, so the typed client package ships these declarations without it.
+ */
+
+export const VOTE_VALUES = ['up', 'down', 'none'] as const;
+/** A vote as cast: `none` takes the voter's vote back. */
+export type VoteValue = (typeof VOTE_VALUES)[number];
 
 export interface PublicUser {
   id: string;
@@ -35,6 +41,14 @@ export interface Message {
 /** A message as one reader sees it: with that reader's own vote. */
 export interface MessageView extends Message {
   myVote: Exclude<VoteValue, 'none'> | null;
+}
+
+/** A message's totals right after a vote, with the voter's own vote. */
+export interface VoteResult {
+  messageId: string;
+  up: number;
+  down: number;
+  myVote: VoteValue;
 }
 
 export interface HistoryPage {

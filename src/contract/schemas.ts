@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { LIMITS } from './limits.js';
+import { VOTE_VALUES } from './models.js';
 import { hasVisibleText, usesAllowedScripts } from './text.js';
+
+export type { VoteValue } from './models.js';
 
 export const usernameSchema = z
   .string()
@@ -95,8 +98,7 @@ export const sendInput = z.object({
 });
 export type SendInput = z.infer<typeof sendInput>;
 
-export const voteValueSchema = z.enum(['up', 'down', 'none']);
-export type VoteValue = z.infer<typeof voteValueSchema>;
+export const voteValueSchema = z.enum(VOTE_VALUES);
 
 export const voteInput = z.object({
   messageId: messageIdSchema,

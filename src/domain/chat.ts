@@ -1,18 +1,11 @@
 import type { EventBus } from '../bus/eventBus.js';
-import type { HistoryPage, Message, PublicUser } from '../contract/models.js';
-import type { HistoryInput, SendInput, VoteInput, VoteValue } from '../contract/schemas.js';
+import type { HistoryPage, Message, PublicUser, VoteResult } from '../contract/models.js';
+import type { HistoryInput, SendInput, VoteInput } from '../contract/schemas.js';
 import type { LoggedEntry, Store } from '../storage/store.js';
 import { DomainError } from './errors.js';
 import { ulid } from './ids.js';
 import type { RateLimiter } from './rateLimiter.js';
 import type { RoomService } from './rooms.js';
-
-export interface VoteResult {
-  messageId: string;
-  up: number;
-  down: number;
-  myVote: VoteValue;
-}
 
 export interface ChatLimits {
   messages: RateLimiter;

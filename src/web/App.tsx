@@ -1,7 +1,7 @@
 import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { useEffect, useState, useSyncExternalStore } from 'react';
+import { isUnauthorized } from '../client/errors.js';
 import type { Session } from '../contract/models.js';
-import { isUnauthorized } from './api/errors.js';
 import { type Clients, createClients, trpc } from './api/trpc.js';
 import { Header } from './components/Header.js';
 import { parseRoute, usePathname } from './router.js';

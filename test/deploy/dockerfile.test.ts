@@ -1,8 +1,10 @@
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ROOT, read } from './manifests.js';
@@ -190,6 +192,47 @@ describe('Dockerfile', () => {
     } finally {
       ready.close();
       live.close();
+    }
+  });
+
+  it('installs the server’s production dependencies only: nothing the web bundle or the client needs', async () => {
+    // The production stage's own install, dry-run on exactly the files that stage copies in.
+    const modulesFrom = /--from=(\S+) \/app\/node_modules/.exec(
+      finalOf('COPY')
+        .map((i) => i.args)
+        .join('\n'),
+    )?.[1];
+    const prodDeps = stage(modulesFrom ?? '');
+    const install = prodDeps.instructions
+      .filter((i) => i.keyword === 'RUN')
+      .flatMap((i) => i.args.split('&&'))
+      .map((command) => command.trim().split(/\s+/))
+      .find(([npm, ci]) => npm === 'npm' && ci === 'ci');
+    const copied = prodDeps.instructions
+      .filter((i) => i.keyword === 'COPY')
+      .flatMap((i) => i.args.split(/\s+/).slice(0, -1));
+    const context = mkdtempSync(join(tmpdir(), 'chathub-prod-deps-'));
+    try {
+      for (const file of copied) cpSync(join(ROOT, file), join(context, file), { recursive: true });
+      const [, ...args] = install ?? [];
+      const { stdout } = await promisify(execFile)('npm', [...args, '--dry-run'], { cwd: context });
+      const added = new Set([...stdout.matchAll(/^add (\S+) /gm)].map((match) => match[1]));
+      for (const needed of ['@trpc/server', 'better-sqlite3', '@node-rs/argon2', 'mongodb', 'ws']) {
+        expect(added, `${needed} is installed`).toContain(needed);
+      }
+      const unwanted = [
+        'react',
+        'react-dom',
+        '@tanstack/react-query',
+        '@trpc/react-query',
+        '@trpc/client',
+        'chathub-client',
+        'typescript',
+        'vite',
+      ];
+      expect(unwanted.filter((name) => added.has(name))).toEqual([]);
+    } finally {
+      rmSync(context, { recursive: true, force: true });
     }
   });
 

@@ -21,7 +21,7 @@ export class EventLog {
 
   static open(connection: ChatHubConnection, roomId: string, lastEventId?: string): EventLog {
     const log = new EventLog(connection.session().user.id);
-    log.subscription = connection.chat.chat.events.subscribe(
+    log.subscription = connection.chat.events.subscribe(
       { roomId, lastEventId },
       {
         onData: ({ id, data }) => {

@@ -1,18 +1,19 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTRPCClient, createWSClient, type TRPCWebSocketClient, wsLink } from '@trpc/client';
+import {
+  createTRPCClient,
+  createWSClient,
+  type TRPCClient,
+  type TRPCWebSocketClient,
+  wsLink,
+} from '@trpc/client';
 import { WebSocket } from 'ws';
 import type { ChatRouter } from '../../src/chat/router.js';
-import {
-  type ChatClient,
-  type ChatHubConnection,
-  connect,
-  createApiClient,
-} from '../../src/client/index.js';
+import { type ChatHubConnection, connect, createApiClient } from '../../src/client/index.js';
 import { loadConfig } from '../../src/config.js';
 import type { PublicUser } from '../../src/contract/models.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger, type Logger } from '../../src/log.js';
 import { type RunningServer, type StartOptions, startServer } from '../../src/server.js';
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-0123456789';
@@ -31,8 +32,21 @@ export interface TestServer {
   /** Creates a user in-process and returns a token: for tests needing many users quickly. */
   fastUser(name: string): Promise<{ user: PublicUser; token: string }>;
   /** A typed chat client authenticated by `token`, with its socket exposed for fault injection. */
-  chatClient(token: string, url?: string): { chat: ChatClient; socket: TRPCWebSocketClient };
+  chatClient(
+    token: string,
+    url?: string,
+    opts?: ChatClientOptions,
+  ): { chat: TRPCClient<ChatRouter>; socket: TRPCWebSocketClient };
   stop(): Promise<void>;
+}
+
+export interface ChatClientOptions {
+  /** Told the close code each time the server (or the network) closes the client's socket. */
+  onClose?(code: number): void;
+  /** A subclass of `ws`, e.g. one that keeps its sockets for a test to pause. */
+  WebSocket?: new (
+    url: string,
+  ) => InstanceType<typeof NodeWebSocket>;
 }
 
 let counter = 0;
@@ -44,6 +58,7 @@ export function uniqueName(prefix: string): string {
 export async function startTestServer(
   env: Record<string, string> = {},
   opts: StartOptions = {},
+  log: Logger = createLogger('silent'),
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'chathub-test-'));
   const config = loadConfig({
@@ -54,7 +69,7 @@ export async function startTestServer(
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const running = await startServer(config, createLogger('silent'), opts);
+  const running = await startServer(config, log, opts);
   const apiUrl = `http://127.0.0.1:${running.port}`;
   const connections: ChatHubConnection[] = [];
   const sockets: TRPCWebSocketClient[] = [];
@@ -78,12 +93,13 @@ export async function startTestServer(
       const user = await running.services.auth.signUp({ username: name, password: PASSWORD });
       return { user, token: running.services.tokens.issue(user).token };
     },
-    chatClient(token, url = `ws://127.0.0.1:${running.port}/ws`) {
+    chatClient(token, url = `ws://127.0.0.1:${running.port}/ws`, opts = {}) {
       const socket = createWSClient({
         url,
         connectionParams: { token },
-        WebSocket: NodeWebSocket as unknown as typeof globalThis.WebSocket,
+        WebSocket: (opts.WebSocket ?? NodeWebSocket) as unknown as typeof globalThis.WebSocket,
         retryDelayMs: () => 50,
+        onClose: (cause) => opts.onClose?.(cause?.code ?? 0),
       });
       sockets.push(socket);
       return {

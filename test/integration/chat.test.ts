@@ -26,18 +26,18 @@ describe('chat over WebSocket with the stock tRPC client', () => {
     const bobLog = EventLog.open(bob, roomId);
     await aliceLog.waitFor(() => aliceLog.online() === 2, 'both online');
 
-    const sent = await alice.chat.chat.send.mutate({ roomId, body: '  hello bob  ' });
+    const sent = await alice.chat.send.mutate({ roomId, body: '  hello bob  ' });
     expect(sent.body).toBe('hello bob');
     expect(sent.author).toEqual(alice.session().user);
     await bobLog.waitFor(() => bodies(bobLog.messages()).includes('hello bob'), 'bob sees it');
 
-    const vote = await bob.chat.chat.vote.mutate({ messageId: sent.id, vote: 'up' });
+    const vote = await bob.chat.vote.mutate({ messageId: sent.id, vote: 'up' });
     expect(vote).toEqual({ messageId: sent.id, up: 1, down: 0, myVote: 'up' });
     await aliceLog.waitFor(() => aliceLog.messages()[0]?.up === 1, 'alice sees the upvote');
     const voteEvent = aliceLog.received.find((r) => r.event.type === 'vote')?.event;
     expect(voteEvent).toMatchObject({ voterId: bob.session().user.id, vote: 'up' });
 
-    const reply = await bob.chat.chat.send.mutate({ roomId, body: 'hi alice' });
+    const reply = await bob.chat.send.mutate({ roomId, body: 'hi alice' });
     await aliceLog.waitFor(() => aliceLog.messages().length === 2, 'reply');
     expect(aliceLog.messages().map((m) => m.id)).toEqual([sent.id, reply.id]);
     expect(bobLog.messages().map((m) => m.id)).toEqual([sent.id, reply.id]);
@@ -62,14 +62,14 @@ describe('chat over WebSocket with the stock tRPC client', () => {
     expect(bodies(snapshot.messages)).toEqual(Array.from({ length: 50 }, (_, i) => `m${i + 10}`));
     expect(snapshot.hasMore).toBe(true);
 
-    const older = await reader.chat.chat.history.query({
+    const older = await reader.chat.history.query({
       roomId,
       before: snapshot.messages[0]?.id,
       limit: 8,
     });
     expect(bodies(older.messages)).toEqual(['m2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8', 'm9']);
     expect(older.hasMore).toBe(true);
-    const oldest = await reader.chat.chat.history.query({
+    const oldest = await reader.chat.history.query({
       roomId,
       before: older.messages[0]?.id,
       limit: 8,
@@ -94,8 +94,8 @@ describe('chat over WebSocket with the stock tRPC client', () => {
     const dave = server.chatClient(daveToken);
     const daveSubscription = dave.chat.chat.events.subscribe({ roomId }, { onData: () => {} });
     await log.waitFor(() => log.online() === 3, 'dave joins');
-    const { name } = await watcher.api.rooms.get.query({ id: roomId });
-    const { rooms } = await watcher.api.rooms.list.query({ query: name });
+    const { name } = await watcher.rooms.get.query({ id: roomId });
+    const { rooms } = await watcher.rooms.list.query({ query: name });
     expect(rooms.find((room) => room.id === roomId)?.online).toBe(3);
 
     subscriptions[0]?.unsubscribe();
@@ -110,8 +110,8 @@ describe('chat over WebSocket with the stock tRPC client', () => {
     const roomId = await freshRoom();
     const alice = await server.user(uniqueName('alice'));
     const bob = await server.user(uniqueName('bob'));
-    const message = await alice.chat.chat.send.mutate({ roomId, body: 'vote on me' });
-    const { chat } = bob.chat;
+    const message = await alice.chat.send.mutate({ roomId, body: 'vote on me' });
+    const { chat } = bob;
 
     expect(await chat.vote.mutate({ messageId: message.id, vote: 'up' })).toMatchObject({
       up: 1,
@@ -127,7 +127,7 @@ describe('chat over WebSocket with the stock tRPC client', () => {
     });
     const bobView = await chat.history.query({ roomId });
     expect(bobView.messages[0]).toMatchObject({ down: 1, myVote: 'down' });
-    const aliceView = await alice.chat.chat.history.query({ roomId });
+    const aliceView = await alice.chat.history.query({ roomId });
     expect(aliceView.messages[0]).toMatchObject({ down: 1, myVote: null });
     expect(await chat.vote.mutate({ messageId: message.id, vote: 'none' })).toMatchObject({
       up: 0,
@@ -143,7 +143,7 @@ describe('chat over WebSocket with the stock tRPC client', () => {
   it('keeps counts exact when 100 users vote on one message at the same moment', async () => {
     const roomId = await freshRoom();
     const author = await server.user(uniqueName('author'));
-    const message = await author.chat.chat.send.mutate({ roomId, body: 'poll' });
+    const message = await author.chat.send.mutate({ roomId, body: 'poll' });
     const log = EventLog.open(author, roomId);
     await log.waitFor(hasSnapshot(log), 'snapshot');
 
@@ -174,7 +174,7 @@ describe('chat over WebSocket with the stock tRPC client', () => {
       () => log.messages()[0]?.up === expected.up && log.messages()[0]?.down === expected.down,
       'exact totals',
     );
-    const stored = (await author.chat.chat.history.query({ roomId })).messages[0];
+    const stored = (await author.chat.history.query({ roomId })).messages[0];
     expect(stored).toMatchObject(expected);
     // Only real changes were logged: 100 first votes + 20 + 10 + 10 changes, none for repeats.
     const voteEvents = log.received.filter((r) => r.event.type === 'vote');
@@ -184,14 +184,14 @@ describe('chat over WebSocket with the stock tRPC client', () => {
 
   it('rejects subscriptions and calls for rooms and messages that do not exist', async () => {
     const alice = await server.user(uniqueName('alice'));
-    expect(await failure(alice.chat.chat.history.query({ roomId: 'no-such-room' }))).toEqual({
+    expect(await failure(alice.chat.history.query({ roomId: 'no-such-room' }))).toEqual({
       code: 'NOT_FOUND',
       message: 'There is no room "no-such-room"',
     });
     expect(
       (
         await failure(
-          alice.chat.chat.vote.mutate({ messageId: '01ARZ3NDEKTSV4RRFFQ69G5FAV', vote: 'up' }),
+          alice.chat.vote.mutate({ messageId: '01ARZ3NDEKTSV4RRFFQ69G5FAV', vote: 'up' }),
         )
       ).code,
     ).toBe('NOT_FOUND');

@@ -37,7 +37,7 @@ async function readinessBecomes(status: number): Promise<{ status: number; reaso
 }
 
 async function send(body: string): Promise<void> {
-  acknowledged.push((await alice.chat.chat.send.mutate({ roomId: 'general', body })).id);
+  acknowledged.push((await alice.chat.send.mutate({ roomId: 'general', body })).id);
 }
 
 beforeAll(async () => {
@@ -69,9 +69,7 @@ describe('losing and regaining dependencies', { timeout: 60_000 }, () => {
     const state = await readinessBecomes(503);
     expect(state.status).toBe(503);
     expect(state.reason).toMatch(/^storage unreachable/);
-    expect(
-      await failure(alice.chat.chat.send.mutate({ roomId: 'general', body: 'lost?' })),
-    ).toEqual({
+    expect(await failure(alice.chat.send.mutate({ roomId: 'general', body: 'lost?' }))).toEqual({
       code: 'SERVICE_UNAVAILABLE',
       message: 'The database is unavailable right now; try again in a moment',
     });
@@ -100,7 +98,7 @@ describe('losing and regaining dependencies', { timeout: 60_000 }, () => {
       'every acknowledged message live',
       20_000,
     );
-    const stored = await alice.chat.chat.history.query({ roomId: 'general', limit: 100 });
+    const stored = await alice.chat.history.query({ roomId: 'general', limit: 100 });
     expect(stored.messages.map((m) => m.id)).toEqual(acknowledged);
   });
 });

@@ -29,9 +29,9 @@ describe('the embedded store across a process restart', () => {
       password: PASSWORD,
       WebSocket: NodeWebSocket,
     });
-    const room = await kim.api.rooms.create.mutate({ name: 'Persistent Room' });
-    const message = await kim.chat.chat.send.mutate({ roomId: room.id, body: 'remember me' });
-    await lee.chat.chat.vote.mutate({ messageId: message.id, vote: 'down' });
+    const room = await kim.rooms.create.mutate({ name: 'Persistent Room' });
+    const message = await kim.chat.send.mutate({ roomId: room.id, body: 'remember me' });
+    await lee.chat.vote.mutate({ messageId: message.id, vote: 'down' });
     const oldToken = kim.session().token;
     await Promise.all([kim.close(), lee.close()]);
     expect(await first.stop('SIGTERM')).toBe(0);
@@ -51,7 +51,7 @@ describe('the embedded store across a process restart', () => {
         password: PASSWORD,
         WebSocket: NodeWebSocket,
       });
-      const history = await leeAgain.chat.chat.history.query({ roomId: room.id });
+      const history = await leeAgain.chat.history.query({ roomId: room.id });
       expect(history.messages).toEqual([{ ...message, down: 1, myVote: 'down' }]);
       await leeAgain.close();
     } finally {

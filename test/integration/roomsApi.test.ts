@@ -171,11 +171,11 @@ describe('the room directory', () => {
   it('gives a free name whose id is taken by another name an id of its own', async () => {
     const alice = await server.user(uniqueName('slug'));
     const tag = uniqueName('clash').toLowerCase();
-    const latin = await alice.api.rooms.create.mutate({ name: `${tag}` });
-    const mixed = await alice.api.rooms.create.mutate({ name: `日本語 ${tag}` });
+    const latin = await alice.rooms.create.mutate({ name: `${tag}` });
+    const mixed = await alice.rooms.create.mutate({ name: `日本語 ${tag}` });
     expect(latin.id).toBe(tag);
     expect(mixed.id).toMatch(new RegExp(`^${tag}-[0-9a-z]{10}$`));
-    expect(await failure(alice.api.rooms.create.mutate({ name: `日本語 ${tag}` }))).toEqual({
+    expect(await failure(alice.rooms.create.mutate({ name: `日本語 ${tag}` }))).toEqual({
       code: 'CONFLICT',
       message: `A room named "日本語 ${tag}" already exists`,
     });

@@ -65,7 +65,7 @@ async function spawnRole(role: DeployRole, seeds: string): Promise<number> {
 async function history(reader: ChatHubConnection, roomId: string): Promise<string[]> {
   const ids: string[] = [];
   for (let before: string | undefined; ; ) {
-    const page = await reader.chat.chat.history.query({ roomId, before, limit: 100 });
+    const page = await reader.chat.history.query({ roomId, before, limit: 100 });
     ids.unshift(...page.messages.map((message) => message.id));
     if (!page.hasMore) return ids;
     before = page.messages[0]?.id;
@@ -120,7 +120,7 @@ describe('one API server and three chat servers on a Redis Cluster', { timeout: 
       const connection = await signUpAndConnect(apiUrl, name);
       if (i === 0) {
         for (const room of rooms) {
-          const created = await connection.api.rooms.create.mutate({ name: room.id });
+          const created = await connection.rooms.create.mutate({ name: room.id });
           expect(created.id).toBe(room.id);
         }
       }
@@ -150,7 +150,7 @@ describe('one API server and three chat servers on a Redis Cluster', { timeout: 
       if (!first) throw new Error('no sender');
       targets.set(
         room.id,
-        await first.connection.chat.chat.send.mutate({ roomId: room.id, body: 'vote on me' }),
+        await first.connection.chat.send.mutate({ roomId: room.id, body: 'vote on me' }),
       );
     }
     const acknowledged = new Map<string, string[]>(rooms.map(({ id }) => [id, []]));
@@ -160,7 +160,7 @@ describe('one API server and three chat servers on a Redis Cluster', { timeout: 
         const room = rooms[(n + s) % rooms.length];
         if (!room) continue;
         try {
-          const sent = await connection.chat.chat.send.mutate({
+          const sent = await connection.chat.send.mutate({
             roomId: room.id,
             body: `${name} #${n}`,
           });
@@ -179,7 +179,7 @@ describe('one API server and three chat servers on a Redis Cluster', { timeout: 
         const vote = i < 6 ? 'up' : 'down';
         for (;;) {
           try {
-            await connection.chat.chat.vote.mutate({ messageId: target.id, vote });
+            await connection.chat.vote.mutate({ messageId: target.id, vote });
             break;
           } catch {
             await sleep(200);

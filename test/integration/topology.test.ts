@@ -111,14 +111,14 @@ describe('one API server and two chat servers on Redis and MongoDB', { timeout: 
     const sent = await Promise.all(
       people.flatMap(({ connection, name }) =>
         [1, 2].map((n) =>
-          connection.chat.chat.send.mutate({ roomId: 'general', body: `${name} #${n}` }),
+          connection.chat.send.mutate({ roomId: 'general', body: `${name} #${n}` }),
         ),
       ),
     );
     const first = sent[0];
     if (!first) throw new Error('nothing sent');
-    await people[5]?.connection.chat.chat.vote.mutate({ messageId: first.id, vote: 'up' });
-    await people[4]?.connection.chat.chat.vote.mutate({ messageId: first.id, vote: 'down' });
+    await people[5]?.connection.chat.vote.mutate({ messageId: first.id, vote: 'up' });
+    await people[4]?.connection.chat.vote.mutate({ messageId: first.id, vote: 'down' });
     for (const { log } of people) {
       await log.waitFor(() => log.messages().length >= 12, 'twelve messages');
       await log.waitFor(
@@ -135,7 +135,7 @@ describe('one API server and two chat servers on Redis and MongoDB', { timeout: 
   });
 
   it('keeps counts exact when 100 users on both servers vote on one message at once', async () => {
-    const target = await people[0]?.connection.chat.chat.send.mutate({
+    const target = await people[0]?.connection.chat.send.mutate({
       roomId: 'general',
       body: 'vote!',
     });
@@ -182,7 +182,7 @@ describe('one API server and two chat servers on Redis and MongoDB', { timeout: 
     if (!sender) throw new Error('nobody on b');
     const sending = (async () => {
       for (let i = 0; i < 30; i++) {
-        await sender.connection.chat.chat.send.mutate({ roomId: 'general', body: `flow ${i}` });
+        await sender.connection.chat.send.mutate({ roomId: 'general', body: `flow ${i}` });
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     })();
@@ -192,7 +192,7 @@ describe('one API server and two chat servers on Redis and MongoDB', { timeout: 
     chat.a.process = null;
     await sending;
 
-    const stored = await sender.connection.chat.chat.history.query({
+    const stored = await sender.connection.chat.history.query({
       roomId: 'general',
       limit: 100,
     });
@@ -229,7 +229,7 @@ describe('one API server and two chat servers on Redis and MongoDB', { timeout: 
     if (!writer) throw new Error('no writer');
     let last: { id: string } | undefined;
     for (let attempt = 0; attempt < 40 && !last; attempt++) {
-      last = await writer.connection.chat.chat.send
+      last = await writer.connection.chat.send
         .mutate({ roomId: 'general', body: 'after the drain' })
         .catch(async () => {
           await new Promise((resolve) => setTimeout(resolve, 250));

@@ -28,7 +28,7 @@ async function fieldErrors(call: Promise<unknown>): Promise<Record<string, strin
 
 describe('message bodies', () => {
   it('refuses bodies made only of zero-width and format characters as empty', async () => {
-    const roomId = (await ada.api.rooms.create.mutate({ name: uniqueName('quiet') })).id;
+    const roomId = (await ada.rooms.create.mutate({ name: uniqueName('quiet') })).id;
     const invisible = [
       '\u200b',
       '\u200c\u200d',
@@ -38,21 +38,21 @@ describe('message bodies', () => {
       '\u{e0020}\u{e007f}',
     ];
     for (const body of invisible) {
-      expect(
-        await failure(ada.chat.chat.send.mutate({ roomId, body })),
-        JSON.stringify(body),
-      ).toEqual({ code: 'BAD_REQUEST', message: 'Message cannot be empty' });
+      expect(await failure(ada.chat.send.mutate({ roomId, body })), JSON.stringify(body)).toEqual({
+        code: 'BAD_REQUEST',
+        message: 'Message cannot be empty',
+      });
     }
-    const { messages } = await ada.chat.chat.history.query({ roomId });
+    const { messages } = await ada.chat.history.query({ roomId });
     expect(messages).toEqual([]);
   });
 
   it('keeps zero-width characters inside visible text: emoji sequences survive', async () => {
-    const roomId = (await ada.api.rooms.create.mutate({ name: uniqueName('emoji') })).id;
+    const roomId = (await ada.rooms.create.mutate({ name: uniqueName('emoji') })).id;
     const family = '👨\u200d👩\u200d👧\u200d👦';
-    const sent = await ada.chat.chat.send.mutate({ roomId, body: ` ${family} and a\u200bb ` });
+    const sent = await ada.chat.send.mutate({ roomId, body: ` ${family} and a\u200bb ` });
     expect(sent.body).toBe(`${family} and a\u200bb`);
-    const { messages } = await ada.chat.chat.history.query({ roomId });
+    const { messages } = await ada.chat.history.query({ roomId });
     expect(messages.map((message) => message.body)).toEqual([`${family} and a\u200bb`]);
   });
 });
@@ -68,26 +68,26 @@ describe('room names', () => {
       ['한국어', ' 한국어 '],
     ];
     for (const [first, second] of taken) {
-      await ada.api.rooms.create.mutate({ name: first ?? '' });
-      expect(await failure(ada.api.rooms.create.mutate({ name: second ?? '' })), second).toEqual({
+      await ada.rooms.create.mutate({ name: first ?? '' });
+      expect(await failure(ada.rooms.create.mutate({ name: second ?? '' })), second).toEqual({
         code: 'CONFLICT',
         message: `A room named "${second?.trim()}" already exists`,
       });
     }
-    const { rooms } = await ada.api.rooms.list.query({ query: '日本語' });
+    const { rooms } = await ada.rooms.list.query({ query: '日本語' });
     expect(rooms.map((room) => room.name)).toEqual(['日本語']);
   });
 
   it('refuses names mixing look-alike scripts, next to the name field', async () => {
     const mixed = ['pаypal', 'Ωmega', 'Москва Moscow', 'gооgle'];
     for (const name of mixed) {
-      expect(await fieldErrors(ada.api.rooms.create.mutate({ name })), name).toEqual({
+      expect(await fieldErrors(ada.rooms.create.mutate({ name })), name).toEqual({
         name: [
           'Room name mixes scripts that can look alike (such as Latin with Cyrillic or Greek letters); use one script',
         ],
       });
     }
-    expect(await fieldErrors(ada.api.rooms.create.mutate({ name: '\u3164\u3164' }))).toEqual({
+    expect(await fieldErrors(ada.rooms.create.mutate({ name: '\u3164\u3164' }))).toEqual({
       name: ['Room name must contain a visible letter or digit'],
     });
   });
@@ -99,7 +99,7 @@ describe('room names', () => {
       '서울 漢字 Seoul',
       'हिन्दी चर्चा',
     ]) {
-      await expect(ada.api.rooms.create.mutate({ name }), name).resolves.toMatchObject({ name });
+      await expect(ada.rooms.create.mutate({ name }), name).resolves.toMatchObject({ name });
     }
   });
 });

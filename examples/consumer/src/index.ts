@@ -1,13 +1,12 @@
 /**
- * Signs up, joins 'general', sends a message, upvotes it and waits to see both come back through
- * the live subscription. Run against a server: CHATHUB_URL=http://localhost:8080 node dist/index.js
+ * Signs up, follows 'general', sends a message, upvotes it and waits to see both come back through
+ * the room's live feed. Run against a server: CHATHUB_URL=http://localhost:8080 node dist/index.js
  */
-import type { inferRouterOutputs } from '@trpc/server';
-import { type ApiRouter, type ChatEvent, connect, createApiClient } from 'chathub';
+import { connect, createApiClient, type FollowedRoom, type RouterOutputs } from 'chathub-client';
 import { WebSocket } from 'ws';
 
 /** Types inferred from the router: one room of a `rooms.list` page. */
-type Room = inferRouterOutputs<ApiRouter>['rooms']['list']['rooms'][number];
+type Room = RouterOutputs['rooms']['list']['rooms'][number];
 
 const apiUrl = process.env.CHATHUB_URL ?? 'http://localhost:8080';
 const username = `demo-${Date.now().toString(36)}`;
@@ -22,46 +21,37 @@ const hub = await connect({
 });
 
 // The first page (50 rooms in name order); pass `nextCursor` back as `cursor` for the next.
-const { rooms }: { rooms: Room[] } = await hub.api.rooms.list.query();
+const { rooms }: { rooms: Room[] } = await hub.rooms.list.query();
 console.log(`rooms: ${rooms.map((room) => `${room.name} (${room.online} online)`).join(', ')}`);
 
-const seen: ChatEvent[] = [];
-let onEvent = () => {};
-const subscription = hub.chat.chat.events.subscribe(
-  { roomId: 'general' },
-  {
-    onData: ({ data }) => {
-      seen.push(data);
-      onEvent();
-    },
-    onError: (error) => console.error(`subscription failed: ${error.message}`),
-  },
-);
+// Follows the room's live feed, resuming by itself after any outage it can outlast.
+const general = hub.followRoom('general');
 
-/** Resolves once an event matching `check` has arrived. */
-function waitFor(check: (event: ChatEvent) => boolean, what: string): Promise<void> {
+/** Resolves once the followed room's state passes `check`; fails if the feed ends for good. */
+function waitFor(check: (room: FollowedRoom) => boolean, what: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), 10_000);
-    onEvent = () => {
-      if (!seen.some(check)) return;
+    const look = (room: FollowedRoom) => {
+      if (room.status.state === 'ended') reject(new Error(`feed ended: ${room.status.reason}`));
+      if (!check(room)) return;
       clearTimeout(timer);
+      stop();
       resolve();
     };
-    onEvent();
+    const stop = general.subscribe(look);
+    look(general.getState());
   });
 }
 
 try {
-  await waitFor((event) => event.type === 'snapshot', 'the snapshot');
-  const message = await hub.chat.chat.send.mutate({
-    roomId: 'general',
-    body: `hi from ${username}`,
-  });
-  await hub.chat.chat.vote.mutate({ messageId: message.id, vote: 'up' });
-  await waitFor((e) => e.type === 'message' && e.message.id === message.id, 'my message');
-  await waitFor((e) => e.type === 'vote' && e.messageId === message.id && e.up === 1, 'my upvote');
+  await waitFor((room) => room.status.state === 'live', 'the room to be live');
+  const message = await general.send(`hi from ${username}`);
+  await general.vote(message.id, 'up');
+  await waitFor(
+    (room) => room.messages.some((m) => m.id === message.id && m.up === 1 && m.myVote === 'up'),
+    'my message with my upvote',
+  );
   console.log(`ok ${message.id} up=1`);
 } finally {
-  subscription.unsubscribe();
   await hub.close();
 }

@@ -1,7 +1,7 @@
 import { keepPreviousData } from '@tanstack/react-query';
+import { describeError } from '../../client/errors.js';
 import { LIMITS } from '../../contract/limits.js';
 import type { RoomWithOnline } from '../../contract/models.js';
-import { describeError } from '../api/errors.js';
 import { trpc } from '../api/trpc.js';
 import { ErrorBanner } from '../components/ErrorBanner.js';
 import { hrefFor, navigate } from '../router.js';

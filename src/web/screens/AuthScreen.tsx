@@ -1,6 +1,6 @@
 import { type FormEvent, type ReactNode, useId, useState } from 'react';
+import { describeError, type ErrorDetails } from '../../client/errors.js';
 import { LIMITS } from '../../contract/limits.js';
-import { describeError, type ErrorDetails } from '../api/errors.js';
 import { trpc } from '../api/trpc.js';
 import { ErrorBanner } from '../components/ErrorBanner.js';
 import type { SessionStore } from '../session/sessionStore.js';

@@ -1,12 +1,14 @@
 import type { TRPCWebSocketClient } from '@trpc/client';
 import { useMemo, useState } from 'react';
-import type { PublicUser } from '../../contract/models.js';
+import { useRoom } from '../../client/react.js';
+import type { RoomStatus } from '../../client/roomFollower.js';
+import type { MessageView, PublicUser } from '../../contract/models.js';
 import { trpc } from '../api/trpc.js';
 import { useConnectionState } from '../api/useConnectionState.js';
 import { Composer } from '../chat/Composer.js';
 import { MessageList } from '../chat/MessageList.js';
-import { type RoomView, topMessages } from '../chat/roomReducer.js';
-import { useRoom } from '../chat/useRoom.js';
+import { type MessageOrder, topMessages } from '../chat/messageOrder.js';
+import { nextVote, type Vote } from '../chat/votes.js';
 import { ConnectionBadge } from '../components/ConnectionBadge.js';
 import { ErrorBanner } from '../components/ErrorBanner.js';
 import { hrefFor, navigate } from '../router.js';
@@ -20,10 +22,10 @@ export function ChatScreen({
   user: PublicUser;
   socket: TRPCWebSocketClient;
 }) {
-  const room = useRoom(roomId, user.id);
+  const room = useRoom(trpc.useUtils().client, roomId, user.id);
   const connection = useConnectionState(socket);
   const name = trpc.rooms.get.useQuery({ id: roomId }, { staleTime: 60_000 }).data?.name ?? roomId;
-  const [view, setView] = useState<RoomView>('latest');
+  const [view, setView] = useState<MessageOrder>('latest');
   const shown = useMemo(
     () => (view === 'top' ? topMessages(room.messages) : room.messages),
     [view, room.messages],
@@ -58,21 +60,43 @@ export function ChatScreen({
         </button>
       </fieldset>
       <ErrorBanner message={room.error} onDismiss={room.dismissError} />
-      {room.live ? (
+      <FeedNotice status={room.status} loaded={room.loaded} />
+      {room.loaded ? (
         <MessageList
           messages={shown}
           readerId={user.id}
           followLatest={view === 'latest'}
           hasMore={room.hasMore}
           onNearTop={room.loadOlder}
-          onVote={room.castVote}
+          onVote={(message: MessageView, clicked: Vote) =>
+            room.vote(message.id, nextVote(message.myVote, clicked))
+          }
         />
       ) : (
         <p className="message-list muted">
-          {room.ended ? 'This room cannot be shown.' : 'Loading messages…'}
+          {room.status.state === 'ended'
+            ? `This room cannot be shown: ${room.status.reason}`
+            : 'Loading messages…'}
         </p>
       )}
-      <Composer onSend={room.sendMessage} disabled={!room.live || room.ended} />
+      <Composer onSend={room.send} disabled={!room.loaded || room.status.state === 'ended'} />
     </section>
+  );
+}
+
+/** What the room's live feed is doing when it is not simply live, in words. */
+function FeedNotice({ status, loaded }: { status: RoomStatus; loaded: boolean }) {
+  const text =
+    status.state === 'reconnecting'
+      ? `Reconnecting to this room… ${status.reason}`
+      : // Before anything was shown, the message area itself says why the room cannot be.
+        status.state === 'ended' && loaded
+        ? `Live updates for this room ended: ${status.reason}`
+        : null;
+  if (!text) return null;
+  return (
+    <p className="notice" role="status" data-testid="feed-status">
+      {text}
+    </p>
   );
 }

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { describeError } from '../api/errors.js';
+import { describeError } from '../../client/errors.js';
 import { trpc } from '../api/trpc.js';
 import { EXPIRED_NOTICE, type SessionStore } from './sessionStore.js';
 

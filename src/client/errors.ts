@@ -1,6 +1,7 @@
 import { TRPCClientError } from '@trpc/client';
 
 export interface ErrorDetails {
+  /** The tRPC error code, or null when no server answered. */
   code: string | null;
   message: string;
   fieldErrors: Record<string, string[]>;
@@ -31,4 +32,24 @@ export function describeError(error: unknown): ErrorDetails {
 
 export function isUnauthorized(error: unknown): boolean {
   return describeError(error).code === 'UNAUTHORIZED';
+}
+
+/**
+ * Failures that may pass: no answer at all (the connection was lost), the server or one of its
+ * dependencies briefly unavailable, or a rate limit. Anything else (a missing room, a refused
+ * token, invalid input) would fail the same way again.
+ */
+const RETRYABLE_CODES = new Set([
+  'SERVICE_UNAVAILABLE',
+  'TOO_MANY_REQUESTS',
+  'INTERNAL_SERVER_ERROR',
+  'TIMEOUT',
+  'BAD_GATEWAY',
+  'GATEWAY_TIMEOUT',
+  'CLIENT_CLOSED_REQUEST',
+]);
+
+export function isRetryable(error: unknown): boolean {
+  const { code } = describeError(error);
+  return code === null || RETRYABLE_CODES.has(code);
 }

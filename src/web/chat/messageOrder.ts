@@ -1,0 +1,9 @@
+import type { MessageView } from '../../contract/models.js';
+
+/** Latest: the room's order. Top: by score. */
+export type MessageOrder = 'latest' | 'top';
+
+/** Highest score (up minus down) first; among equals, the newest first. */
+export function topMessages(messages: readonly MessageView[]): MessageView[] {
+  return [...messages].sort((a, b) => b.up - b.down - (a.up - a.down) || b.createdAt - a.createdAt);
+}

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import type { MessageView } from '../../src/contract/models.js';
+import { topMessages } from '../../src/web/chat/messageOrder.js';
+
+const view = (id: string, up = 0, down = 0, createdAt = 0): MessageView => ({
+  id,
+  roomId: 'general',
+  author: { id: 'a', username: 'a' },
+  body: id,
+  createdAt,
+  up,
+  down,
+  myVote: null,
+});
+
+describe('the message order', () => {
+  it('orders the Top view by score, newest first among equals, without touching the original', () => {
+    const messages = [
+      view('old-zero', 1, 1, 1),
+      view('best', 5, 1, 2),
+      view('new-zero', 0, 0, 3),
+      view('worst', 0, 3, 4),
+    ];
+    expect(topMessages(messages).map((m) => m.id)).toEqual([
+      'best',
+      'new-zero',
+      'old-zero',
+      'worst',
+    ]);
+    expect(messages[0]?.id).toBe('old-zero');
+  });
+});

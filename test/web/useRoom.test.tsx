@@ -1,0 +1,102 @@
+// @vitest-environment jsdom
+import { act, cleanup, renderHook, waitFor } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { useRoom } from '../../src/client/react.js';
+import { fakeServer, serverError } from '../helpers/fakeChatServer.js';
+
+/** The React hook of chathub-client/react, on a fake chat server (test/helpers/fakeChatServer.ts). */
+
+let server: ReturnType<typeof fakeServer>;
+beforeEach(() => {
+  server = fakeServer();
+});
+afterEach(cleanup);
+
+const message = (id: string) => ({
+  id,
+  roomId: 'general',
+  author: { id: 'author', username: 'author' },
+  body: id,
+  createdAt: 0,
+  up: 0,
+  down: 0,
+  myVote: null,
+});
+
+function renderRoom(roomId = 'general') {
+  return renderHook(({ room }) => useRoom(server.client, room, 'me'), {
+    initialProps: { room: roomId },
+  });
+}
+
+describe('useRoom', () => {
+  it('shows the room as its follower sees it, from loading to live', async () => {
+    const { result } = renderRoom();
+    expect(result.current.status).toEqual({ state: 'connecting' });
+    expect(result.current.loaded).toBe(false);
+    await waitFor(() => expect(server.feeds).toHaveLength(1));
+
+    act(() => {
+      server.latest().emit(1, { type: 'snapshot', messages: [message('a')], hasMore: false });
+      server.latest().emit(1, { type: 'presence', online: 3 });
+    });
+    expect(result.current.status).toEqual({ state: 'live' });
+    expect(result.current.messages.map((m) => m.id)).toEqual(['a']);
+    expect(result.current.online).toBe(3);
+
+    act(() => server.latest().fail(serverError('NOT_FOUND', 'There is no room "general"')));
+    expect(result.current.status).toEqual({
+      state: 'ended',
+      code: 'NOT_FOUND',
+      reason: 'There is no room "general"',
+    });
+  });
+
+  it('says in words why a message was refused, until it is dismissed or one goes through', async () => {
+    const { result } = renderRoom();
+    await waitFor(() => expect(server.feeds).toHaveLength(1));
+
+    let sent: Promise<boolean> = Promise.resolve(true);
+    act(() => {
+      sent = result.current.send('too fast');
+    });
+    expect(result.current.sending).toBe(true);
+    await waitFor(() => expect(server.requests).toHaveLength(1));
+    await act(async () => {
+      server.request('chat.send').fail(serverError('TOO_MANY_REQUESTS', 'Slow down a little'));
+      expect(await sent).toBe(false);
+    });
+    expect(result.current.sending).toBe(false);
+    expect(result.current.error).toBe('Slow down a little');
+    act(() => result.current.dismissError());
+    expect(result.current.error).toBeNull();
+
+    await act(async () => {
+      sent = result.current.send('again');
+    });
+    await act(async () => {
+      server.request('chat.send').fail(serverError('TOO_MANY_REQUESTS', 'Still too fast'));
+      await sent;
+    });
+    expect(result.current.error).toBe('Still too fast');
+    await act(async () => {
+      sent = result.current.send('finally');
+    });
+    await act(async () => {
+      server.request('chat.send').answer(message('b'));
+      expect(await sent).toBe(true);
+    });
+    expect(result.current.error).toBeNull();
+  });
+
+  it('follows another room when the room changes, and stops following on unmount', async () => {
+    const { rerender, unmount } = renderRoom('general');
+    await waitFor(() => expect(server.feeds).toHaveLength(1));
+    rerender({ room: 'rust-fans' });
+    await waitFor(() => expect(server.feeds).toHaveLength(2));
+    expect(server.feeds[0]?.unsubscribed).toBe(true);
+    expect(server.latest().input.roomId).toBe('rust-fans');
+    unmount();
+    expect(server.latest().unsubscribed).toBe(true);
+  });
+});
