@@ -121,16 +121,24 @@ async function expectRecovered({ received, traffic }: Awaited<ReturnType<typeof 
 
 describe('a Redis Cluster under faults', { timeout: 60_000 }, () => {
   it('moves a live room to another master: subscribers keep receiving, are told to resync, and see nothing twice', async () => {
+    const [watcher, members] = [await openPresence('watcher'), await openPresence('members')];
     const live = await liveRoom();
-    const from = await admin.masterOf(channelOf(live.roomId));
+    const { roomId } = live;
+    await members.join(roomId, 'ada');
+    await members.join(roomId, 'bob');
+    const from = await admin.masterOf(channelOf(roomId));
     const to = (await admin.masters()).find((node) => node.id !== from.id);
     if (!to) throw new Error('no other master');
 
-    await admin.moveSlot(slotOf(channelOf(live.roomId)), to.address);
+    await admin.moveSlot(slotOf(channelOf(roomId)), to.address);
 
     await expectRecovered(live);
-    expect((await admin.masterOf(channelOf(live.roomId))).id).toBe(to.id);
+    expect((await admin.masterOf(channelOf(roomId))).id).toBe(to.id);
     await expect(live.subscriber.ping()).resolves.toBeUndefined();
+    // The room's presence moved with it (same hash tag, same slot) and keeps counting.
+    await expect(watcher.count([roomId])).resolves.toEqual(new Map([[roomId, 2]]));
+    await members.leave(roomId, 'ada');
+    await expect(watcher.count([roomId])).resolves.toEqual(new Map([[roomId, 1]]));
   });
 
   it('follows a room to the promoted replica when its master is killed, and says it is not ready meanwhile', async () => {

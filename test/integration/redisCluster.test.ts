@@ -1,10 +1,12 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { SLOT_COUNT, slotOf } from '../../src/redis/slot.js';
-import { LocalServices } from '../helpers/localServices.js';
 import { ClusterAdmin } from '../helpers/redisCluster.js';
 
-/** The cluster the suites get, and the operator moves the failover and resharding tests make. */
+/**
+ * The cluster the suites get. (The operator moves, killing a master and moving a slot, are used and
+ * checked by redisCluster.faults.test.ts on a cluster of its own.)
+ */
 describe('the Redis Cluster of the test setup', () => {
   const admin = new ClusterAdmin(inject('redisClusterNodes'));
   afterAll(() => admin.close());
@@ -39,47 +41,5 @@ describe('the Redis Cluster of the test setup', () => {
     } finally {
       redis.disconnect();
     }
-  });
-});
-
-describe('operating a cluster of our own', () => {
-  const services = new LocalServices();
-  let admin: ClusterAdmin;
-  let seeds: string;
-
-  beforeAll(async () => {
-    const cluster = await services.redisCluster({ nodeTimeoutMs: 1_000 });
-    seeds = cluster.seeds;
-    admin = new ClusterAdmin(seeds, cluster.kill);
-  });
-  afterAll(async () => {
-    admin?.close();
-    await services.stop();
-  });
-
-  it('moves a slot with its keys to another master', async () => {
-    const key = 'chathub:{room:moving}:presence';
-    const from = await admin.masterOf(key);
-    const direct = new Redis(from.port, '127.0.0.1');
-    await direct.set(key, 'still here');
-    direct.disconnect();
-    const to = (await admin.masters()).find((node) => node.id !== from.id);
-    if (!to) throw new Error('no other master');
-
-    await admin.moveSlot(slotOf(key), to.address);
-
-    expect((await admin.masterOf(key)).id).toBe(to.id);
-    const target = new Redis(to.port, '127.0.0.1');
-    expect(await target.get(key)).toBe('still here');
-    target.disconnect();
-  });
-
-  it('promotes the replica of a killed master', async () => {
-    const victim = (await admin.masters())[0];
-    if (!victim) throw new Error('no master');
-    const promoted = await admin.killMaster(victim.port);
-    expect(promoted.id).not.toBe(victim.id);
-    expect(promoted.slots).toEqual(expect.arrayContaining(victim.slots));
-    expect(seeds).toContain(promoted.address);
   });
 });
