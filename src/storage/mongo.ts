@@ -1,8 +1,9 @@
 import {
   type Collection,
-  MongoClient,
+  MongoClientClosedError,
   MongoNetworkError,
   MongoNotConnectedError,
+  MongoServerClosedError,
   MongoServerError,
   MongoServerSelectionError,
   MongoTopologyClosedError,
@@ -11,6 +12,7 @@ import type { LoggedEvent, VoteEvent } from '../contract/events.js';
 import type { Message, MessageView, PublicUser, Room } from '../contract/models.js';
 import { roomNameKey } from '../contract/text.js';
 import { UnavailableError } from '../domain/errors.js';
+import { connectMongo } from './mongoConnection.js';
 import { keysForExistingRooms, prefixEnd } from './roomKeys.js';
 import {
   DuplicateKeyError,
@@ -117,9 +119,14 @@ interface Collections {
 export interface MongoStoreOptions {
   /** Overrides the database named in the URL path (default 'chathub'). */
   dbName?: string;
+  /** Replace the MongoClient once the database has been unreachable through it this long. */
+  reconnectAfterMs?: number;
+  onClientReplaced?(unreachableForMs: number): void;
+  onReconnectFailed?(error: unknown): void;
 }
 
 const DEFAULT_DB_NAME = 'chathub';
+const DEFAULT_RECONNECT_AFTER_MS = 5_000;
 /** Rounds a writer may lose to writers in other processes before giving up. */
 const MAX_COMMIT_ATTEMPTS = 100;
 /** Re-reads a snapshot that raced with a write at most this many times (see `snapshot`). */
@@ -129,36 +136,30 @@ const DUPLICATE_KEY = 11000;
 
 /** Connects, creates the indexes (idempotent, safe from several processes at once) and returns the store. */
 export async function openMongoStore(url: string, options: MongoStoreOptions = {}): Promise<Store> {
-  const client = new MongoClient(url, {
-    appName: 'chathub',
-    // Fail a request fast when no server is reachable; the driver reconnects on its own.
-    serverSelectionTimeoutMS: 5_000,
-    connectTimeoutMS: 5_000,
+  const connection = await connectMongo(url, {
+    dbName: options.dbName ?? dbNameFromUrl(url) ?? DEFAULT_DB_NAME,
+    replaceAfterMs: options.reconnectAfterMs ?? DEFAULT_RECONNECT_AFTER_MS,
+    onReplaced: options.onClientReplaced,
+    onReplaceFailed: options.onReconnectFailed,
   });
   try {
-    await client.connect();
-    const db = client.db(options.dbName ?? dbNameFromUrl(url) ?? DEFAULT_DB_NAME);
     const collections: Collections = {
-      users: db.collection<UserDoc>('users'),
-      rooms: db.collection<RoomDoc>('rooms'),
-      messages: db.collection<MessageDoc>('messages'),
-      votes: db.collection<VoteDoc>('votes'),
-      events: db.collection<EventDoc>('events'),
+      users: connection.collection<UserDoc>('users'),
+      rooms: connection.collection<RoomDoc>('rooms'),
+      messages: connection.collection<MessageDoc>('messages'),
+      votes: connection.collection<VoteDoc>('votes'),
+      events: connection.collection<EventDoc>('events'),
     };
     await createIndexes(collections);
     return {
       users: unavailableWhenUnreachable(userRepository(collections)),
       rooms: unavailableWhenUnreachable(roomRepository(collections)),
       messages: unavailableWhenUnreachable(messageRepository(collections)),
-      async ping() {
-        await db.command({ ping: 1 });
-      },
-      async close() {
-        await client.close();
-      },
+      ping: () => connection.ping(),
+      close: () => connection.close(),
     };
   } catch (error) {
-    await client.close().catch(() => {});
+    await connection.close().catch(() => {});
     throw error;
   }
 }
@@ -189,7 +190,10 @@ function isUnreachable(error: unknown): boolean {
     error instanceof MongoNetworkError ||
     error instanceof MongoServerSelectionError ||
     error instanceof MongoNotConnectedError ||
-    error instanceof MongoTopologyClosedError
+    error instanceof MongoTopologyClosedError ||
+    // What operations still in flight get when their client is closed (for example replaced).
+    error instanceof MongoClientClosedError ||
+    error instanceof MongoServerClosedError
   );
 }
 

@@ -21,6 +21,17 @@ const FERRETDB = join(ROOT, '.tools/bin/ferretdb');
 /** How long stop() waits for a SIGTERMed server before it SIGKILLs it. */
 const STOP_GRACE_MS = 10_000;
 
+/** One server started by {@link LocalServices}, for tests that make it fail. */
+export interface LocalServer {
+  readonly url: string;
+  /** Sends a signal to the running server (SIGSTOP pauses it, SIGCONT resumes it). */
+  signal(signal: NodeJS.Signals): void;
+  /** SIGKILLs the server and resolves once it has exited. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port (FerretDB on the same files); resolves once it listens. */
+  restart(): Promise<void>;
+}
+
 const run = promisify(execFile);
 
 /** A Redis Cluster of local redis-server processes (see {@link LocalServices.redisCluster}). */
@@ -48,8 +59,18 @@ export class LocalServices {
 
   /** Starts a redis-server without persistence; resolves with its URL once it listens. */
   async redis(): Promise<string> {
+    return (await this.redisServer()).url;
+  }
+
+  /** Starts a FerretDB on SQLite files in a fresh temp directory; resolves with its URL. */
+  async ferretDb(): Promise<string> {
+    return (await this.ferretDbServer()).url;
+  }
+
+  /** A redis-server without persistence: a restart starts it empty. */
+  async redisServer(): Promise<LocalServer> {
     const port = await freePort();
-    const redis = this.launch('redis-server', [
+    return this.serve('redis-server', port, `redis://127.0.0.1:${port}`, [
       '--port',
       String(port),
       '--bind',
@@ -59,8 +80,18 @@ export class LocalServices {
       '--appendonly',
       'no',
     ]);
-    await waitForPort(port, 'redis-server', redis);
-    return `redis://127.0.0.1:${port}`;
+  }
+
+  /** A FerretDB on SQLite files in a fresh temp directory, which a restart keeps. */
+  async ferretDbServer(): Promise<LocalServer> {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'chathub-ferretdb-'));
+    this.scratch.push(dir);
+    return this.serve(FERRETDB, port, `mongodb://127.0.0.1:${port}/`, [
+      '--handler=sqlite',
+      `--sqlite-url=file:${dir}/`,
+      `--listen-addr=127.0.0.1:${port}`,
+    ]);
   }
 
   /**
@@ -77,16 +108,15 @@ export class LocalServices {
     const ports = new Set<number>();
     while (ports.size < 2 * size) ports.add(await freePort());
     const [clientPorts, busPorts] = [[...ports].slice(0, size), [...ports].slice(size)];
-    const nodes = new Map<number, ChildProcess>();
+    const nodes = new Map<number, LocalServer>();
     await Promise.all(
       clientPorts.map(async (port, i) => {
-        const busPort = busPorts[i];
         const config = join(dir, `${port}.conf`);
         writeFileSync(
           config,
           [
             `port ${port}`,
-            `cluster-port ${busPort}`,
+            `cluster-port ${busPorts[i]}`,
             'bind 127.0.0.1',
             'cluster-enabled yes',
             `cluster-config-file ${join(dir, `nodes-${port}.conf`)}`,
@@ -96,23 +126,20 @@ export class LocalServices {
             'appendonly no',
           ].join('\n'),
         );
-        const launched = this.launch('redis-server', [config]);
-        nodes.set(port, launched.child);
-        await waitForPort(port, 'redis-server (cluster node)', launched);
+        nodes.set(port, await this.serve('redis-server', port, `127.0.0.1:${port}`, [config]));
       }),
     );
-    const addresses = [...nodes.keys()].map((port) => `127.0.0.1:${port}`);
+    const seeds = [...nodes.values()].map((node) => node.url).join(',');
     try {
       await run(
         'redis-cli',
-        ['--cluster', 'create', ...addresses, '--cluster-replicas', '1', '--cluster-yes'],
+        ['--cluster', 'create', ...seeds.split(','), '--cluster-replicas', '1', '--cluster-yes'],
         { timeout: 30_000 },
       );
     } catch (error) {
       const detail = error instanceof Error ? error.message : String(error);
       throw new Error(`redis-cli --cluster create failed (run scripts/provision.sh): ${detail}`);
     }
-    const seeds = addresses.join(',');
     const admin = new ClusterAdmin(seeds);
     try {
       await admin.waitHealthy(size);
@@ -122,28 +149,11 @@ export class LocalServices {
     return {
       seeds,
       async kill(port) {
-        const child = nodes.get(port);
-        if (!child) throw new Error(`no cluster node of ours listens on ${port}`);
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGKILL');
-        await exited;
+        const node = nodes.get(port);
+        if (!node) throw new Error(`no cluster node of ours listens on ${port}`);
+        await node.kill();
       },
     };
-  }
-
-  /** Starts a FerretDB on SQLite files in a fresh temp directory; resolves with its URL. */
-  async ferretDb(): Promise<string> {
-    const port = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), 'chathub-ferretdb-'));
-    this.scratch.push(dir);
-    const ferretdb = this.launch(FERRETDB, [
-      '--handler=sqlite',
-      `--sqlite-url=file:${dir}/`,
-      `--listen-addr=127.0.0.1:${port}`,
-    ]);
-    await waitForPort(port, 'ferretdb', ferretdb);
-    return `mongodb://127.0.0.1:${port}/`;
   }
 
   /** Pids of the servers still running (e.g. to sample their CPU time). */
@@ -179,7 +189,34 @@ export class LocalServices {
     for (const dir of this.scratch.splice(0)) rmSync(dir, { recursive: true, force: true });
   }
 
-  private launch(command: string, args: string[]): Launched & { child: ChildProcess } {
+  private async serve(
+    command: string,
+    port: number,
+    url: string,
+    args: string[],
+  ): Promise<LocalServer> {
+    const start = async () => {
+      const launched = this.launch(command, args);
+      await waitForPort(port, command, launched);
+      return launched.child;
+    };
+    let child = await start();
+    return {
+      url,
+      signal: (signal) => child.kill(signal),
+      async kill() {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGKILL');
+        await exited;
+      },
+      async restart() {
+        child = await start();
+      },
+    };
+  }
+
+  private launch(command: string, args: string[]): Launched {
     const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.started.push(child);
     let stderr = '';
@@ -198,6 +235,7 @@ export class LocalServices {
 }
 
 interface Launched {
+  child: ChildProcess;
   /** Set when the process could not start or has exited: why, with the end of its stderr. */
   failure(): string | null;
 }

@@ -44,6 +44,7 @@ async function setUp(logged: number, bus: EventBus = createMemoryBus()) {
     presence: createMemoryPresence(),
     log,
     onError: (error) => errors.push(error),
+    onPresenceError: (error) => errors.push(error),
     gapWaitMs: 20,
   });
   const received: SharedEvent[] = [];
@@ -87,6 +88,24 @@ describe('RoomHub delivery order', () => {
     expect(room.seqs()).toEqual([]);
     await vi.waitFor(() => expect(room.seqs()).toEqual([2, 3, 4]));
     expect(room.errors).toEqual([]);
+  });
+
+  it('asks the log again when it cannot be read, instead of skipping entries it holds', async () => {
+    const room = await setUp(1);
+    const read = room.log.eventsAfter;
+    let failures = 2;
+    room.log.eventsAfter = async (...args) => {
+      if (failures-- > 0) throw new Error('database unreachable');
+      return read(...args);
+    };
+    room.log.append();
+    const three = room.log.append();
+    await room.publish(three);
+    await vi.waitFor(() => expect(room.seqs()).toEqual([2, 3]), { timeout: 5_000 });
+    expect(room.errors.map(String)).toEqual([
+      'Error: database unreachable',
+      'Error: database unreachable',
+    ]);
   });
 
   it('skips what the log cannot supply rather than stalling the room, and says so', async () => {
@@ -157,6 +176,18 @@ describe('RoomHub after the bus lost a room (resync)', () => {
     await vi.waitFor(() => expect(room.seqs()).toHaveLength(1_203));
     expect(room.seqs()).toEqual(Array.from({ length: 1_203 }, (_, i) => i + 1));
     expect(room.reads.mock.calls.map(([, after]) => after)).toEqual([0, 500, 1_000]);
+  });
+
+  it('asks the log again when it cannot be read at the resync', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout'] });
+    const room = await lossyRoom(1);
+    room.log.append();
+    room.reads.mockRejectedValueOnce(new Error('database unreachable'));
+    room.signal({ kind: 'resync' });
+    await vi.waitFor(() => expect(room.errors).toHaveLength(1));
+    expect(room.seqs()).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(room.seqs()).toEqual([2]);
   });
 
   it('changes nothing when nothing was missed', async () => {
