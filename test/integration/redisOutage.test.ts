@@ -97,4 +97,13 @@ describe('a chat server while Redis is unreachable', { timeout: 60_000 }, () => 
     expect(server.child.exitCode).toBeNull();
     expect(server.log()).not.toContain('"level":"error"');
   });
+
+  it('still drains and exits 0 on SIGTERM', async () => {
+    redis.block();
+    await readinessBecomes(503);
+    const started = Date.now();
+    expect(await server.stop('SIGTERM')).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(server.log()).toContain('could not leave discovery');
+  });
 });
