@@ -125,13 +125,11 @@ export async function startServer(
       draining = true;
       // Without Redis the registration cannot be removed; it goes stale within seconds anyway,
       // and the clients here still deserve a drain.
-      await registration
-        ?.deregister()
-        .catch((error: unknown) =>
-          log.warn('could not leave discovery; it stops handing this server out shortly', {
-            error,
-          }),
-        );
+      await registration?.deregister().catch((error: unknown) =>
+        log.warn('could not leave discovery; it stops handing this server out shortly', {
+          error,
+        }),
+      );
       server.close();
       await chat?.transport.drain(DRAIN_TIMEOUT_MS);
       await chat?.close();
