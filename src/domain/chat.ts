@@ -1,5 +1,11 @@
 import type { EventBus } from '../bus/eventBus.js';
-import type { HistoryPage, Message, PublicUser, VoteResult } from '../contract/models.js';
+import {
+  AS_SENT,
+  type HistoryPage,
+  type Message,
+  type PublicUser,
+  type VoteResult,
+} from '../contract/models.js';
 import type { HistoryInput, SendInput, VoteInput } from '../contract/schemas.js';
 import { type LoggedEntry, RoomNotFoundError, type Store } from '../storage/store.js';
 import { DomainError } from './errors.js';
@@ -47,6 +53,7 @@ export class ChatService {
       createdAt: Date.now(),
       up: 0,
       down: 0,
+      ...AS_SENT,
     };
     // The room is checked by the append itself: one round trip less per message.
     const entry = await this.store.messages.append(message).catch((error: unknown) => {

@@ -12,7 +12,7 @@ import {
   type WriteError,
 } from 'mongodb';
 import type { LoggedEvent, VoteEvent } from '../contract/events.js';
-import type { Message, MessageView, PublicUser, Room } from '../contract/models.js';
+import { AS_SENT, type Message, type MessageView, type PublicUser } from '../contract/models.js';
 import type { VoteValue } from '../contract/schemas.js';
 import { roomNameKey } from '../contract/text.js';
 import { UnavailableError } from '../domain/errors.js';
@@ -367,7 +367,7 @@ function roomRepository({ rooms }: Collections): RoomRepository {
         throw error;
       }
     },
-    async ensure(room: Room) {
+    async ensure(room: NewRoom) {
       // Concurrent upserts of one _id can both try the insert; the loser's duplicate-key error
       // means the room exists, which is all ensure promises.
       await ignoringDuplicate(
@@ -465,6 +465,9 @@ function effectsOf(roomId: string, { seq, event }: LoggedEntry): Effect[] {
           value: storedVote(event.vote),
         },
       ];
+    default:
+      // Moderation entries: applied by the moderation plans (next step).
+      return [];
   }
 }
 
@@ -1055,6 +1058,7 @@ function toMessageView(doc: MessageDoc, myVote: StoredVote): MessageView {
     createdAt: doc.createdAt,
     up: doc.up,
     down: doc.down,
+    ...AS_SENT,
     myVote: myVote === 1 ? 'up' : myVote === -1 ? 'down' : null,
   };
 }

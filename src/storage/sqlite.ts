@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import type { LoggedEvent } from '../contract/events.js';
-import type { Message, MessageView, Room } from '../contract/models.js';
+import { AS_SENT, type Message, type MessageView } from '../contract/models.js';
 import type { VoteValue } from '../contract/schemas.js';
 import { roomNameKey } from '../contract/text.js';
 import { groupCommit, MAX_BATCH, type QueuedWrite } from './groupCommit.js';
@@ -225,7 +225,7 @@ function roomRepository(db: Database.Database): RoomRepository {
         throw error;
       }
     },
-    async ensure(room: Room) {
+    async ensure(room: NewRoom) {
       insertIfMissing.run({ ...room, key: roomNameKey(room.name) });
     },
     async get(id: string) {
@@ -423,6 +423,7 @@ function toMessageView(row: MessageRow): MessageView {
     createdAt: row.created_at,
     up: row.up,
     down: row.down,
+    ...AS_SENT,
     myVote: row.my_vote === 1 ? 'up' : row.my_vote === -1 ? 'down' : null,
   };
 }

@@ -29,13 +29,11 @@ export interface UserRepository {
   findByUsername(username: string): Promise<UserRecord | null>;
 }
 
-export interface RoomRecord extends Room {
-  /** Who created the room; null for rooms the server made (`general`) or made before owners were kept. */
-  owner: PublicUser | null;
-}
+/** A room as stored: `owner` is who created it; null for rooms the server made (`general`). */
+export type RoomRecord = Room;
 
 /** A room to create: without an owner (or with null) it belongs to no one. */
-export interface NewRoom extends Room {
+export interface NewRoom extends Omit<Room, 'owner'> {
   owner?: PublicUser | null;
 }
 
@@ -61,7 +59,7 @@ export interface RoomRepository {
   /** Throws {@link DuplicateKeyError} when the id or the name (by its normalized key) is taken. */
   create(room: NewRoom): Promise<void>;
   /** Creates the room unless it exists; safe to call from every process at start-up. */
-  ensure(room: Room): Promise<void>;
+  ensure(room: NewRoom): Promise<void>;
   get(id: string): Promise<RoomRecord | null>;
   list(request: RoomListRequest): Promise<RoomListPage>;
   /** How many rooms the user created. */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VoteEvent } from '../../src/contract/events.js';
-import type { Message, MessageView } from '../../src/contract/models.js';
+import { AS_SENT, type Message, type MessageView } from '../../src/contract/models.js';
 import type { VoteValue } from '../../src/contract/schemas.js';
 import { roomNameKey } from '../../src/contract/text.js';
 import { createUlidFactory } from '../../src/domain/ids.js';
@@ -69,6 +69,7 @@ export function describeStoreContract(
       createdAt: Date.now(),
       up: 0,
       down: 0,
+      ...AS_SENT,
     });
     /** Appends `count` messages one after another; returns them with their entries. */
     const appendMany = async (roomId: string, count: number) => {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { type Document, MongoClient } from 'mongodb';
 import { afterAll, afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import type { LoggedEvent } from '../../src/contract/events.js';
-import type { Message } from '../../src/contract/models.js';
+import { AS_SENT, type Message } from '../../src/contract/models.js';
 import type { VoteValue } from '../../src/contract/schemas.js';
 import { createUlidFactory } from '../../src/domain/ids.js';
 import { MAX_BATCH } from '../../src/storage/groupCommit.js';
@@ -72,6 +72,7 @@ describe('MongoDB store', () => {
         createdAt: 1,
         up: 0,
         down: 0,
+        ...AS_SENT,
       });
       const votes: [string, VoteValue][] = Array.from({ length: 40 }, (_, i) => [
         `voter-${i}`,
@@ -90,6 +91,7 @@ describe('MongoDB store', () => {
             createdAt: 2,
             up: 0,
             down: 0,
+            ...AS_SENT,
           }),
         ),
       ]);
@@ -125,6 +127,7 @@ describe('MongoDB store', () => {
       createdAt: 1,
       up: 0,
       down: 0,
+      ...AS_SENT,
     });
     const vote = (
       target: Message,
