@@ -111,7 +111,7 @@ export class RoomFeed implements Pipeable, AsyncIterable<TrackedEnvelope<ChatEve
       type: 'snapshot',
       messages: snapshot.messages,
       hasMore: snapshot.hasMore,
-      pinned: [],
+      pinned: snapshot.pinned,
     });
     return snapshot.head;
   }
