@@ -685,7 +685,8 @@ class RoomState {
         voters.push({ messageId: key.messageId, voterId: key.voterId });
     }
     const [sendDocs, voteDocs] = await Promise.all([
-      sendKeys.size === 0 ? [] : c.sends.find({ _id: { $in: [...sendKeys] } }).toArray(),
+      // One lookup by _id each: the one filter FerretDB does not answer by reading everything.
+      Promise.all([...sendKeys].map((key) => c.sends.findOne({ _id: key }))),
       voters.length === 0
         ? []
         : c.votes
@@ -697,6 +698,7 @@ class RoomState {
     ]);
     const sends = new Map<string, string | null>([...sendKeys].map((key) => [key, null]));
     for (const doc of sendDocs) {
+      if (!doc) continue;
       sends.set(doc._id, doc.messageId);
       messageIds.add(doc.messageId);
     }
@@ -968,13 +970,16 @@ function messageRepository(c: Collections): MessageRepository {
    * found by { roomId, seq }.
    */
   const scrub = async (roomId: string, messageIds: string[]): Promise<void> => {
-    const docs = await messages
-      .find({ _id: { $in: messageIds } }, { projection: { seq: 1, bodySeqs: 1 } })
-      .toArray();
-    const seqs = docs.flatMap((doc) => [doc.seq, ...(doc.bodySeqs ?? [])]);
-    const keyed = await events
-      .find({ _id: { $in: seqs.map((seq) => eventKey(roomId, seq)) } })
-      .toArray();
+    // Lookups by _id, a few per message: FerretDB reads a whole collection for anything else.
+    const docs = await Promise.all(
+      messageIds.map((id) =>
+        messages.findOne({ _id: id }, { projection: { seq: 1, bodySeqs: 1 } }),
+      ),
+    );
+    const seqs = docs.flatMap((doc) => (doc ? [doc.seq, ...(doc.bodySeqs ?? [])] : []));
+    const keyed = (
+      await Promise.all(seqs.map((seq) => events.findOne({ _id: eventKey(roomId, seq) })))
+    ).flatMap((doc) => (doc ? [doc] : []));
     const found = new Set(keyed.map((doc) => doc.seq));
     const missing = seqs.filter((seq) => !found.has(seq));
     const unkeyed =
@@ -1285,6 +1290,7 @@ function messageRepository(c: Collections): MessageRepository {
         decide(state) {
           const counts = state.message(messageId);
           if (!counts) return { answer: () => resolve(null) };
+          // Votes on a removed message are frozen.
           if (counts.removed) {
             return { answer: () => reject(new MessageRemovedError(messageId)) };
           }
@@ -1398,10 +1404,10 @@ function messageRepository(c: Collections): MessageRepository {
     },
 
     async unread(userId, roomIds, max) {
-      const marks = await readMarks
-        .find({ _id: { $in: roomIds.map((roomId) => readMarkKey(userId, roomId)) } })
-        .toArray();
-      const readUpTo = new Map(marks.map((mark) => [mark.roomId, mark.seq]));
+      const marks = await Promise.all(
+        roomIds.map((roomId) => readMarks.findOne({ _id: readMarkKey(userId, roomId) })),
+      );
+      const readUpTo = new Map(marks.flatMap((mark) => (mark ? [[mark.roomId, mark.seq]] : [])));
       const counts = await Promise.all(
         roomIds.map(async (roomId): Promise<[string, number]> => {
           const unreadDocs = await messages
