@@ -148,7 +148,9 @@ describe('a presence outage', () => {
 
     flaky.state.down = false;
     await vi.waitFor(() =>
-      expect(presenceEvents(tab.events)).toEqual([{ type: 'presence', online: 1, users: [viewer] }]),
+      expect(presenceEvents(tab.events)).toEqual([
+        { type: 'presence', online: 1, users: [viewer] },
+      ]),
     );
     tab.controller.abort();
   });
