@@ -1,9 +1,13 @@
 import type { LoggedEvent } from '../contract/events.js';
+import type { PublicUser } from '../contract/models.js';
 
 /** What travels between chat servers about one room. */
 export type RoomBroadcast =
   | { kind: 'logged'; seq: number; event: LoggedEvent }
-  | { kind: 'presence'; online: number };
+  /** `users`: the first `LIMITS.presenceNamesMax` of them (servers before names sent none). */
+  | { kind: 'presence'; online: number; users?: PublicUser[] }
+  /** `user` is typing (never logged: each server shows it until it expires). */
+  | { kind: 'typing'; user: PublicUser };
 
 /**
  * What a listener hears: its room's broadcasts, and `resync` when the bus may have missed some
