@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Locator, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { createMemoryBus } from '../../src/bus/memory.js';
 import type { PublicUser } from '../../src/contract/models.js';
 import { createStaticDiscovery } from '../../src/discovery/static.js';
@@ -10,16 +10,14 @@ import { createUlidFactory } from '../../src/domain/ids.js';
 import { createMemoryPresence } from '../../src/presence/memory.js';
 import { openSqliteStore } from '../../src/storage/sqlite.js';
 import type { Store } from '../../src/storage/store.js';
-import { launchChromium } from '../helpers/browser.js';
 import { startTestServer, type TestServer, uniqueName } from '../helpers/server.js';
 import {
   type BrowserUser,
-  browserUsers,
+  browserSuite,
   expectText,
   LIVE_MS,
   message,
   messageLog,
-  requireBuiltApp,
   roomLink,
   screenshots,
   send,
@@ -34,52 +32,34 @@ import {
 
 const DAY = 24 * 60 * 60_000;
 
-let dataDir: string;
 let store: Store;
 let server: TestServer;
-let browser: Browser;
-const { newUser, unexpectedErrors, closeAll } = browserUsers(() => browser);
+const { newUser, unexpectedErrors } = browserSuite(async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'chathub-room-features-'));
+  // The server's own store, so the test can write history dated days ago.
+  store = openSqliteStore(join(dataDir, 'chathub.db'));
+  server = await startTestServer(
+    { DATA_DIR: dataDir },
+    {
+      adapters: {
+        store,
+        bus: createMemoryBus(),
+        presence: createMemoryPresence(),
+        discovery: createStaticDiscovery(undefined, 'localhost'),
+      },
+    },
+  );
+  return {
+    async stop() {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+});
 let a: BrowserUser;
 let b: BrowserUser;
 let roomId: string;
 const roomName = uniqueName('Questions');
-
-/** Why the browser or server could not start: every test then fails with it (none is skipped). */
-let setupError: unknown = null;
-
-beforeAll(async () => {
-  try {
-    requireBuiltApp();
-    dataDir = mkdtempSync(join(tmpdir(), 'chathub-room-features-'));
-    // The server's own store, so the test can write history dated days ago.
-    store = openSqliteStore(join(dataDir, 'chathub.db'));
-    server = await startTestServer(
-      { DATA_DIR: dataDir },
-      {
-        adapters: {
-          store,
-          bus: createMemoryBus(),
-          presence: createMemoryPresence(),
-          discovery: createStaticDiscovery(undefined, 'localhost'),
-        },
-      },
-    );
-    browser = await launchChromium();
-  } catch (error) {
-    setupError = error;
-  }
-}, 60_000);
-
-beforeEach(() => {
-  if (setupError) throw setupError;
-});
-
-afterAll(async () => {
-  await closeAll();
-  await browser?.close();
-  await server?.stop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-}, 60_000);
 
 /** Messages by `author` a minute apart from `start`, written straight into the room's log. */
 async function writeHistory(author: PublicUser, start: number, bodies: string[]) {

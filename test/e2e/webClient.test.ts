@@ -1,18 +1,16 @@
 import { join } from 'node:path';
-import type { Browser, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Locator, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/storage/sqlite.js';
-import { launchChromium } from '../helpers/browser.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import {
   ARTIFACTS,
   type BrowserUser,
-  browserUsers,
+  browserSuite,
   expectAttribute,
   expectText,
   LIVE_MS,
   message,
-  requireBuiltApp,
   roomLink,
   screenshots,
   send,
@@ -26,8 +24,10 @@ const PRESENCE_DROP_MS = 10_000;
 type User = BrowserUser;
 
 let server: TestServer;
-let browser: Browser;
-const { newUser, unexpectedErrors, closeAll } = browserUsers(() => browser);
+const { newUser, unexpectedErrors } = browserSuite(async () => {
+  server = await startTestServer();
+  return server;
+});
 
 async function openGeneral(user: User): Promise<void> {
   const link = roomLink(user.page, 'general');
@@ -61,29 +61,6 @@ async function expectPressed(article: Locator, up: boolean, down: boolean, what:
     `${what} Downvote`,
   );
 }
-
-/** Why the browser or server could not start: every test then fails with it (none is skipped). */
-let setupError: unknown = null;
-
-beforeAll(async () => {
-  try {
-    requireBuiltApp();
-    server = await startTestServer();
-    browser = await launchChromium();
-  } catch (error) {
-    setupError = error;
-  }
-}, 60_000);
-
-beforeEach(() => {
-  if (setupError) throw setupError;
-});
-
-afterAll(async () => {
-  await closeAll();
-  await browser?.close();
-  await server?.stop();
-}, 60_000);
 
 describe('auth screen', { timeout: 60_000 }, () => {
   it('shows a server validation message next to the field, linked by aria-describedby', async () => {
@@ -291,7 +268,7 @@ describe('room directory with a few thousand rooms', { timeout: 120_000 }, () =>
   const search = (page: Page) => page.getByLabel('Find a room');
 
   beforeAll(async () => {
-    if (setupError) return;
+    if (!server) return; // the server did not start: every test fails with the reason
     // Straight into the server's own database file, as an import or an old deployment would.
     const store = openSqliteStore(join(server.dataDir, 'chathub.db'));
     try {

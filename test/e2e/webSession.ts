@@ -2,8 +2,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { expect } from 'vitest';
-import { collectPageErrors } from '../helpers/browser.js';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
+import { collectPageErrors, launchChromium } from '../helpers/browser.js';
 import { PASSWORD, uniqueName } from '../helpers/server.js';
 
 /** What the web app's end-to-end tests share: users in browser contexts and their gestures. */
@@ -25,20 +25,46 @@ export interface BrowserUser {
 }
 
 /** Fails unless the web app was built, and makes the screenshot folder. */
-export function requireBuiltApp(): void {
+function requireBuiltApp(): void {
   if (!existsSync(join(ROOT, 'dist/web/index.html'))) {
     throw new Error('dist/web/index.html is missing: run npm run build first');
   }
   mkdirSync(ARTIFACTS, { recursive: true });
 }
 
-/** Users of one test file, each in a browser context of their own. */
-export function browserUsers(browser: () => Browser) {
+/**
+ * A test file's browser, server and users, each user in a browser context of their own. `start`
+ * starts the server (and whatever it needs); what it returns is stopped after the file. When
+ * either cannot start, every test fails with the reason (none is skipped).
+ */
+export function browserSuite(start: () => Promise<{ stop(): Promise<void> }>) {
   const users: BrowserUser[] = [];
+  let browser: Browser | null = null;
+  let running: { stop(): Promise<void> } | null = null;
+  let setupError: unknown = null;
+
+  beforeAll(async () => {
+    try {
+      requireBuiltApp();
+      running = await start();
+      browser = await launchChromium();
+    } catch (error) {
+      setupError = error;
+    }
+  }, 60_000);
+  beforeEach(() => {
+    if (setupError) throw setupError;
+  });
+  afterAll(async () => {
+    await Promise.allSettled(users.map((user) => user.context.close()));
+    await browser?.close();
+    await running?.stop();
+  }, 60_000);
+
   return {
-    users,
     async newUser(prefix: string, viewport = DESKTOP): Promise<BrowserUser> {
-      const context = await browser().newContext({ viewport });
+      if (!browser) throw new Error('the browser did not start');
+      const context = await browser.newContext({ viewport });
       context.setDefaultTimeout(LIVE_MS);
       const page = await context.newPage();
       const name = uniqueName(prefix);
@@ -58,7 +84,6 @@ export function browserUsers(browser: () => Browser) {
         user.errors.filter((error) => !user.expectedErrors.some((pattern) => pattern.test(error))),
       );
     },
-    closeAll: () => Promise.allSettled(users.map((user) => user.context.close())),
   };
 }
 
