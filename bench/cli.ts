@@ -1,7 +1,13 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SCENARIOS, type ScenarioName, SYSTEMS, type SystemName } from './protocol.js';
+import {
+  DEFAULT_SYSTEMS,
+  SCENARIOS,
+  type ScenarioName,
+  SYSTEMS,
+  type SystemName,
+} from './protocol.js';
 
 export interface BenchOptions {
   scenarios: ScenarioName[];
@@ -30,7 +36,10 @@ export const USAGE = `Usage: npm run bench -- [options]
 
   --scenario NAME              burst, rate, scaleout, both (= burst and rate) or all
                                (= burst, rate and scaleout) (default: all)
-  --systems a,b,c              subset of chathub,ws,socketio,trpc-stock (default: all four)
+  --systems a,b,c              subset of chathub,ws,socketio,trpc-stock,chathub-mongo
+                               (default: the first four); chathub-mongo is ChatHub as one
+                               process on Redis and MongoDB (REDIS_URL, MONGO_URL, a database
+                               per run), started as for scaleout below
   --repeat N                   repetitions per scenario; medians are reported (default: 1)
   --burst-clients N            room members in the burst scenario (default: 1000)
   --burst-messages M           messages sent back to back in the burst scenario (default: 200)
@@ -120,7 +129,7 @@ export function parseOptions(argv: string[]): BenchOptions | null {
   ) {
     throw new Error('--scenario must be burst, rate, both, scaleout or all');
   }
-  const systems = (values.systems ?? SYSTEMS.join(','))
+  const systems = (values.systems ?? DEFAULT_SYSTEMS.join(','))
     .split(',')
     .map((name) => system('systems', name.trim()) as SystemName);
   const clientProcesses = positiveInt('client-procs', values['client-procs'], 1);

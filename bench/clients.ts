@@ -24,6 +24,7 @@ const CLIENTS: Record<SystemName, SystemClient> = {
   socketio: socketIoClient,
   // Same router, same wire protocol: only the server-side transport differs.
   'trpc-stock': chatHubClient,
+  'chathub-mongo': chatHubClient,
 };
 
 const CLOSE_BATCH = 250;

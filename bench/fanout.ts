@@ -62,15 +62,19 @@ async function runScenario(
   const scenario = scenarioOf(name, options);
   console.log(`\n${describeScenario(scenario, options)}`);
   // Only ChatHub scales out; the backend lives for the whole scenario, a database per run.
-  const systems: SystemName[] = name === 'scaleout' ? ['chathub'] : options.systems;
+  let systems: SystemName[] = name === 'scaleout' ? ['chathub'] : options.systems;
   let backend: ScaleOutBackend | null = null;
   try {
-    if (name === 'scaleout') {
+    if (name === 'scaleout' || systems.includes('chathub-mongo')) {
       try {
         backend = await scaleOutBackend();
       } catch (error) {
-        console.error(`   scaleout SKIPPED: no Redis / MongoDB to run on: ${String(error)}`);
-        return null;
+        if (name === 'scaleout') {
+          console.error(`   scaleout SKIPPED: no Redis / MongoDB to run on: ${String(error)}`);
+          return null;
+        }
+        console.error(`   chathub-mongo SKIPPED: no Redis / MongoDB to run on: ${String(error)}`);
+        systems = systems.filter((system) => system !== 'chathub-mongo');
       }
     }
     return await measureAll(name, scenario, systems, backend, options);
@@ -90,7 +94,14 @@ async function measureAll(
   for (let repetition = 0; repetition < options.repeat; repetition++) {
     for (const system of orderFor(systems, repetition)) {
       try {
-        const measurement = await measure(system, scenario, repetition, options, backend);
+        const onBackend = name === 'scaleout' || system === 'chathub-mongo';
+        const measurement = await measure(
+          system,
+          scenario,
+          repetition,
+          options,
+          onBackend ? backend : null,
+        );
         measurements.push(measurement);
         console.log(progressLine(measurement));
       } catch (error) {

@@ -1,8 +1,13 @@
 /** Types shared by the orchestrator and its child processes (sent over IPC, advanced serialization). */
 
-/** `trpc-stock` is ChatHub's router and services behind tRPC's stock `applyWSSHandler`. */
-export const SYSTEMS = ['chathub', 'ws', 'socketio', 'trpc-stock'] as const;
+/**
+ * `trpc-stock` is ChatHub's router and services behind tRPC's stock `applyWSSHandler`;
+ * `chathub-mongo` is ChatHub as one process on Redis and MongoDB (its production adapters).
+ */
+export const SYSTEMS = ['chathub', 'ws', 'socketio', 'trpc-stock', 'chathub-mongo'] as const;
 export type SystemName = (typeof SYSTEMS)[number];
+/** What `--systems` defaults to: `chathub-mongo` needs Redis and MongoDB, so it is asked for by name. */
+export const DEFAULT_SYSTEMS: readonly SystemName[] = ['chathub', 'ws', 'socketio', 'trpc-stock'];
 
 export const SCENARIOS = ['burst', 'rate', 'scaleout'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];

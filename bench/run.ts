@@ -197,17 +197,21 @@ export async function measure(
   options: BenchOptions,
   backend: ScaleOutBackend | null = null,
 ): Promise<Measurement> {
-  if (backend && system !== 'chathub') throw new Error(`${system} has no scale-out mode`);
+  if (backend && system !== 'chathub' && system !== 'chathub-mongo') {
+    throw new Error(`${system} runs on no Redis or MongoDB`);
+  }
+  if (!backend && system === 'chathub-mongo') throw new Error(`${system} needs Redis and MongoDB`);
   const profileName = `${system}-${scenario.name}-${repetition}`;
   const database = backend ? `chathub_bench_${randomBytes(4).toString('hex')}` : null;
   const scaleOut: ScaleOutSetup | undefined =
     backend && database
       ? { redisUrl: backend.redisUrl, mongoUrl: withDatabase(backend.mongoUrl, database) }
       : undefined;
-  const servers = Array.from({ length: scaleOut ? SCALE_OUT_SERVERS : 1 }, (_, index) => {
-    const suffix = scaleOut ? `-server${index + 1}` : '';
+  const serverCount = scaleOut && scenario.name === 'scaleout' ? SCALE_OUT_SERVERS : 1;
+  const servers = Array.from({ length: serverCount }, (_, index) => {
+    const suffix = serverCount > 1 ? `-server${index + 1}` : '';
     return ChildLink.fork<ServerApi>(
-      `${system} server${scaleOut ? ` ${index + 1}` : ''}`,
+      `${system} server${serverCount > 1 ? ` ${index + 1}` : ''}`,
       new URL('./serverProcess.ts', import.meta.url),
       {
         lifetimeMs: SERVER_LIFETIME_MS,
@@ -268,7 +272,7 @@ export async function measure(
             senderCredentials: index === 0 ? endpoint.senderCredentials : [],
             batchSize: options.connectBatch,
             timeoutMs: CONNECT_TIMEOUT_MS,
-            ...(scaleOut ? { receiverUrls: urlShares[index] ?? [] } : {}),
+            ...(serverCount > 1 ? { receiverUrls: urlShares[index] ?? [] } : {}),
           },
           CONNECT_TIMEOUT_MS + CALL_TIMEOUT_MS,
         ),
@@ -324,7 +328,7 @@ export async function measure(
       connectMs,
       profile,
       options,
-      !!scaleOut,
+      serverCount > 1,
     );
   } finally {
     await Promise.all(clients.map((client) => client.shutdown('close', 30_000)));

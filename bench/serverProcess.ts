@@ -15,6 +15,8 @@ const START: Record<SystemName, StartSystem> = {
   ws: startWsBaseline,
   socketio: startSocketIoBaseline,
   'trpc-stock': startTrpcStock,
+  // ChatHub again: `start` hands it the Redis and MongoDB to run on.
+  'chathub-mongo': startChatHub,
 };
 
 let running: SystemServer | null = null;

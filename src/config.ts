@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_LIMITS } from './chat/transportLimits.js';
 
 const DURATION = /^(\d+)\s*(s|m|h|d)?$/;
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
@@ -9,6 +10,24 @@ function parseDuration(value: string): number | null {
   if (!match) return null;
   const unit = (match[2] ?? 's') as keyof typeof UNIT_SECONDS;
   return Number(match[1]) * UNIT_SECONDS[unit];
+}
+
+/** A duration setting in seconds, between `min` and `max`. */
+function duration(opts: { fallback: string; min: number; max?: number; example: string }) {
+  const { fallback, min, max = Number.POSITIVE_INFINITY, example } = opts;
+  const range =
+    max === Number.POSITIVE_INFINITY ? `at least ${min}s` : `between ${min}s and ${max}s`;
+  return z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      const seconds = parseDuration(value);
+      if (seconds === null || seconds < min || seconds > max) {
+        ctx.addIssue({ code: 'custom', message: `must be a duration ${range}, ${example}` });
+        return z.NEVER;
+      }
+      return seconds;
+    });
 }
 
 /** A token bucket's size: how many may happen at once after a quiet period. */
@@ -34,24 +53,28 @@ const schema = z
       .string()
       .min(32, 'must be at least 32 characters (try: openssl rand -base64 48)')
       .optional(),
-    JWT_TTL: z
-      .string()
-      .default('1h')
-      .transform((value, ctx) => {
-        const seconds = parseDuration(value);
-        if (seconds === null || seconds < 60) {
-          ctx.addIssue({
-            code: 'custom',
-            message: 'must be a duration of at least 60s, like 15m or 12h',
-          });
-          return z.NEVER;
-        }
-        return seconds;
-      }),
+    JWT_TTL: duration({ fallback: '1h', min: 60, example: 'like 15m or 12h' }),
     PUBLIC_URL: wsUrl.optional(),
     CHAT_URL: wsUrl.optional(),
     MONGO_URL: z.string().optional(),
     REDIS_URL: z.string().optional(),
+    /** Chat socket bounds (see the transport's limits). */
+    WS_AUTH_TIMEOUT: duration({
+      fallback: `${DEFAULT_LIMITS.authTimeoutMs / 1000}s`,
+      min: 1,
+      max: 600,
+      example: 'like 10s',
+    }),
+    WS_MAX_CONNECTIONS_PER_ADDRESS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(DEFAULT_LIMITS.maxConnectionsPerAddress),
+    WS_MAX_CONNECTIONS_PER_USER: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(DEFAULT_LIMITS.maxConnectionsPerUser),
     TRUST_PROXY: z.stringbool().default(false),
     /** Sign-ups per client address: sized for a crowd joining from one venue's network. */
     SIGNUPS_PER_ADDRESS_BURST: burst(500),

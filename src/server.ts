@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { adaptersFor, newServerId } from './adapters.js';
 import { createApiHandler } from './api/httpHandler.js';
 import { type ChatSocketServer, createChatSocketServer } from './chat/socketServer.js';
-import type { TransportLimits } from './chat/wsTransport.js';
+import type { TransportLimits } from './chat/transportLimits.js';
 import type { Config } from './config.js';
 import { type ChatServerHandle, registerChatServer } from './discovery/redis.js';
 import { handleHealth, sendJson } from './http/health.js';
@@ -76,7 +76,12 @@ export async function startServer(
           services,
           log,
           trustProxy,
-          limits: opts.transportLimits,
+          limits: {
+            authTimeoutMs: config.WS_AUTH_TIMEOUT * 1000,
+            maxConnectionsPerAddress: config.WS_MAX_CONNECTIONS_PER_ADDRESS,
+            maxConnectionsPerUser: config.WS_MAX_CONNECTIONS_PER_USER,
+            ...opts.transportLimits,
+          },
           onConnectionsChanged: () => registration?.loadChanged(),
         })
       : null;

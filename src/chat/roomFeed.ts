@@ -64,7 +64,7 @@ export class RoomFeed implements Pipeable, AsyncIterable<TrackedEnvelope<ChatEve
     try {
       lastSent = await this.catchUp(sink);
       const online = (await this.deps.presence.count([roomId])).get(roomId) ?? 0;
-      sink.own(String(lastSent), { type: 'presence', online });
+      sink.own(String(lastSent), { type: 'presence', online, users: [] });
       const caughtUp: SharedEvent[] = pending;
       pending = null;
       for (const event of caughtUp) deliver(event);
@@ -109,6 +109,7 @@ export class RoomFeed implements Pipeable, AsyncIterable<TrackedEnvelope<ChatEve
       type: 'snapshot',
       messages: snapshot.messages,
       hasMore: snapshot.hasMore,
+      pinned: [],
     });
     return snapshot.head;
   }

@@ -157,7 +157,7 @@ export class RoomHub {
         channel,
         new SharedEvent(
           channel.delivered ?? 0,
-          { type: 'presence', online: broadcast.online },
+          { type: 'presence', online: broadcast.online, users: [] },
           false,
         ),
       );

@@ -5,12 +5,12 @@ import { clientAddress } from '../http/clientAddress.js';
 import type { Logger } from '../log.js';
 import type { Services } from '../services.js';
 import { createContext } from '../trpc/context.js';
+import { ConnectionSlots } from './connectionSlots.js';
 import { chatRouter } from './router.js';
-import { createWsTransport, type TransportLimits, type WsTransport } from './wsTransport.js';
+import { DEFAULT_LIMITS, maxFrameBytes, type TransportLimits } from './transportLimits.js';
+import { createWsTransport, type WsTransport } from './wsTransport.js';
 
 export const CHAT_PATH = '/ws';
-/** Frames past this are refused by `ws` itself (close 1009); the transport's own, lower limit answers with a tRPC error first. */
-const HARD_MAX_PAYLOAD = 1024 * 1024;
 
 export interface ChatSocketServer {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
@@ -26,7 +26,13 @@ export function createChatSocketServer(opts: {
   onConnectionsChanged?(): void;
 }): ChatSocketServer {
   const { services, log, trustProxy } = opts;
-  const wss = new WebSocketServer({ noServer: true, maxPayload: HARD_MAX_PAYLOAD });
+  const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const wss = new WebSocketServer({
+    noServer: true,
+    // Frames past the limit are refused by `ws` before they are read: close 1009.
+    maxPayload: maxFrameBytes(limits.maxBatch),
+  });
+  const addressSlots = new ConnectionSlots(limits.maxConnectionsPerAddress);
   const transport = createWsTransport({
     router: chatRouter,
     createContext: ({ req, connectionParams }) =>
@@ -35,11 +41,12 @@ export function createChatSocketServer(opts: {
         clientAddress: clientAddress(req, trustProxy),
         requestHost: req.headers.host ?? null,
       }),
-    expiresAt: (ctx) => ctx.session?.expiresAt ?? null,
+    sessionOf: ({ session }) =>
+      session && { userId: session.user.id, expiresAt: session.expiresAt },
     onError(error, { path }) {
       if (error.code === 'INTERNAL_SERVER_ERROR') log.error('chat request failed', { path, error });
     },
-    limits: opts.limits,
+    limits,
     onConnectionsChanged: opts.onConnectionsChanged,
   });
   wss.on('connection', (ws, req) => transport.handleConnection(ws, req));
@@ -48,9 +55,21 @@ export function createChatSocketServer(opts: {
     transport,
     handleUpgrade(req, socket, head) {
       if (new URL(req.url ?? '/', 'http://localhost').pathname !== CHAT_PATH) {
-        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+        refuse(socket, '404 Not Found', `Chat sockets connect to ${CHAT_PATH}`);
         return;
       }
+      // Counted from the upgrade to the socket's end, authenticated or not, so one address
+      // cannot hold open more than its share however it behaves.
+      const leave = addressSlots.tryTake(clientAddress(req, trustProxy));
+      if (!leave) {
+        refuse(
+          socket,
+          '429 Too Many Requests',
+          `Too many chat connections from your address (at most ${limits.maxConnectionsPerAddress}); close some and try again`,
+        );
+        return;
+      }
+      socket.once('close', leave);
       wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
     },
     close() {
@@ -58,4 +77,11 @@ export function createChatSocketServer(opts: {
       return new Promise((resolve) => wss.close(() => resolve()));
     },
   };
+}
+
+/** Answers an upgrade with a plain HTTP error instead of a WebSocket. */
+function refuse(socket: Duplex, status: string, message: string): void {
+  socket.end(
+    `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`,
+  );
 }

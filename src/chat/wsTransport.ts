@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import type { Socket } from 'node:net';
 import {
   type AnyTRPCRouter,
   callTRPCProcedure,
@@ -11,50 +10,54 @@ import {
   type TRPCProcedureType,
   transformTRPCResponse,
 } from '@trpc/server';
-import { parseConnectionParamsFromUnknown } from '@trpc/server/http';
 import { type JSONRPC2, parseTRPCMessage, type TRPCResponseMessage } from '@trpc/server/rpc';
 import { WebSocket } from 'ws';
-import { RateLimiter } from '../domain/rateLimiter.js';
+import {
+  CLOSE_BAD_CONNECTION_PARAMS,
+  CLOSE_INVALID_FRAME,
+  CLOSE_NOT_AUTHENTICATED,
+  CLOSE_SESSION_EXPIRED,
+  CLOSE_TOO_MANY_CONNECTIONS,
+  CLOSE_TOO_MANY_REQUESTS,
+  CLOSE_TOO_SLOW,
+} from './closeCodes.js';
+import { ConnectionSlots } from './connectionSlots.js';
+import { callAt, type Deadline } from './deadline.js';
 import { type FeedSink, isPipeable } from './feedSink.js';
-import type { SharedEvent } from './sharedEvent.js';
+import { startKeepAlive } from './keepAlive.js';
+import {
+  connectionParamsOf,
+  type IncomingRequest,
+  jsonrpcOf,
+  parseFrame,
+  requestsIn,
+  withLastEventId,
+} from './protocol.js';
+import { RequestBudget } from './requestBudget.js';
+import { createSharedFrames, responsePrefix } from './sharedFrames.js';
+import { DEFAULT_LIMITS, type TransportLimits } from './transportLimits.js';
+import { createTurnBatcher } from './turnBatcher.js';
+
+export * from './closeCodes.js';
+export { DEFAULT_LIMITS, maxFrameBytes, type TransportLimits } from './transportLimits.js';
 
 /**
- * The tRPC WebSocket protocol (the one `@trpc/client`'s wsLink speaks), served from one file.
- * Queries and mutations go through tRPC's own procedure caller. Subscriptions whose result is
- * pipeable (room feeds) skip the per-subscriber async iterator: each room event is encoded once
- * per distinct request id and the same bytes go to every member, like a plain `ws` broadcast.
+ * The tRPC WebSocket protocol (the one `@trpc/client`'s wsLink speaks). Queries and mutations go
+ * through tRPC's own procedure caller. Subscriptions whose result is pipeable (room feeds) skip
+ * the per-subscriber async iterator: each room event is encoded once and the same bytes go to
+ * every member, like a plain `ws` broadcast.
+ *
+ * Bounded against any client: every request id gets an answer or the socket closes; every
+ * answer, refusals included, spends from the connection's request budget; every byte queued for
+ * a client counts against one output budget; a connection has a deadline to authenticate; and
+ * connections are capped per address (at the upgrade, see socketServer.ts) and per user.
  */
 
-export interface TransportLimits {
-  /** Largest accepted frame; larger ones get PAYLOAD_TOO_LARGE and are not parsed. */
-  maxFrameBytes: number;
-  /** Most requests one frame may batch. */
-  maxBatch: number;
-  /** Most live subscriptions on one connection. */
-  maxSubscriptions: number;
-  /** Requests per second one connection may make, after a burst. */
-  requestsPerSecond: number;
-  requestBurst: number;
-  /** A client that lets this much output pile up is too slow: it is dropped and may resume. */
-  maxBufferedBytes: number;
-  pingMs: number;
-  pongWaitMs: number;
+/** Who a connection's credentials identify, and until when. */
+export interface SessionInfo {
+  userId: string;
+  expiresAt: number;
 }
-
-export const DEFAULT_LIMITS: TransportLimits = {
-  maxFrameBytes: 64 * 1024,
-  maxBatch: 50,
-  maxSubscriptions: 32,
-  requestsPerSecond: 50,
-  requestBurst: 100,
-  maxBufferedBytes: 8 * 1024 * 1024,
-  pingMs: 30_000,
-  pongWaitMs: 5_000,
-};
-
-/** Close codes in the application range; the tRPC client reconnects after any of them. */
-export const CLOSE_SESSION_EXPIRED = 4001;
-export const CLOSE_TOO_SLOW = 4008;
 
 export interface WsTransportOptions<TRouter extends AnyTRPCRouter> {
   router: TRouter;
@@ -62,10 +65,10 @@ export interface WsTransportOptions<TRouter extends AnyTRPCRouter> {
     req: IncomingMessage;
     connectionParams: Record<string, string | undefined> | null;
   }): inferRouterContext<TRouter> | Promise<inferRouterContext<TRouter>>;
-  /** When the connection's credentials lapse (epoch ms); it is closed then, to re-authenticate. */
-  expiresAt?(ctx: inferRouterContext<TRouter>): number | null;
+  /** The session a context carries, or null when its credentials are missing or invalid. */
+  sessionOf(ctx: inferRouterContext<TRouter>): SessionInfo | null;
   onError?(error: TRPCError, info: { path: string | undefined; type: string }): void;
-  /** Called whenever a connection opens or closes (this server's load changed). */
+  /** Called whenever the number of authenticated connections (this server's load) changes. */
   onConnectionsChanged?(): void;
   limits?: Partial<TransportLimits>;
 }
@@ -79,19 +82,21 @@ export interface WsTransport {
    * to `timeoutMs`), then asks every client to reconnect elsewhere.
    */
   drain(timeoutMs: number): Promise<void>;
+  /** Authenticated connections: the load discovery balances on. */
   connectionCount(): number;
+  /** The most output any one connection has queued and not yet handed to the network, in bytes. */
+  largestBacklog(): number;
 }
 
 type RequestId = JSONRPC2.RequestId;
 
-interface EventEncoding {
-  /** Everything after the request id, shared by all subscribers. */
-  tail: string;
-  frames: Map<string, Buffer>;
-}
-
-const MAX_TIMER_MS = 2 ** 31 - 1;
 const RECONNECT_FRAME = JSON.stringify({ id: null, method: 'reconnect' });
+const TOO_MANY_REQUESTS = new TRPCError({
+  code: 'TOO_MANY_REQUESTS',
+  message: 'Too many requests on this connection',
+});
+/** Shared by every write: room frames are Buffers, which `ws` would otherwise send as binary. */
+const TEXT_FRAME = { binary: false } as const;
 
 export function createWsTransport<TRouter extends AnyTRPCRouter>(
   options: WsTransportOptions<TRouter>,
@@ -100,53 +105,83 @@ export function createWsTransport<TRouter extends AnyTRPCRouter>(
   const { router } = options;
   const config = router._def._config;
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
-  const requestLimiter = new RateLimiter({
-    perSecond: limits.requestsPerSecond,
-    burst: limits.requestBurst,
-  });
   const connections = new Set<WebSocket>();
+  const userSlots = new ConnectionSlots(limits.maxConnectionsPerUser);
+  let authenticated = 0;
   const inFlight = new Set<Promise<void>>();
   let draining = false;
-  const encodings = new WeakMap<SharedEvent, EventEncoding>();
+  const sharedFrames = createSharedFrames((data) => config.transformer.output.serialize(data));
   const writes = createTurnBatcher();
-  let nextConnectionId = 0;
 
-  const encodingOf = (event: SharedEvent): EventEncoding => {
-    let encoding = encodings.get(event);
-    if (!encoding) {
-      const data = config.transformer.output.serialize({ id: event.id, data: event.event });
-      encoding = {
-        tail: `,"result":{"type":"data","id":${JSON.stringify(event.id)},"data":${JSON.stringify(data)}}}`,
-        frames: new Map(),
-      };
-      encodings.set(event, encoding);
-    }
-    return encoding;
+  /** Requests under way, for a drain to wait on. */
+  const track = (handled: Promise<void>) => {
+    const settle = () => inFlight.delete(handled);
+    inFlight.add(handled);
+    handled.then(settle, settle);
   };
 
-  const sharedFrame = (event: SharedEvent, prefix: string): Buffer => {
-    const encoding = encodingOf(event);
-    let frame = encoding.frames.get(prefix);
-    if (!frame) {
-      frame = Buffer.from(prefix + encoding.tail);
-      encoding.frames.set(prefix, frame);
-    }
-    return frame;
+  const authenticatedChanged = (by: 1 | -1) => {
+    authenticated += by;
+    options.onConnectionsChanged?.();
   };
 
   function handleConnection(ws: WebSocket, req: IncomingMessage): void {
-    const connectionId = String(nextConnectionId++);
     const subscriptions = new Map<RequestId, AbortController>();
+    const budget = new RequestBudget(limits.requestsPerSecond, limits.requestBurst);
     let ctx: Ctx | undefined;
-    let expiryTimer: NodeJS.Timeout | undefined;
+    /** Set when the user already holds every connection allowed: calls get this error. */
+    let refusal: TRPCError | null = null;
+    let leaveUserSlot: (() => void) | null = null;
+    let expiry: Deadline | null = null;
+    let cutTimer: NodeJS.Timeout | undefined;
     connections.add(ws);
-    options.onConnectionsChanged?.();
 
-    const send = (data: string | Buffer) => {
-      if (ws.readyState === WebSocket.OPEN) ws.send(data, { binary: false });
+    /** Closes with `code`; a client that does not complete the closing handshake is cut off. */
+    const closeWith = (code: number, reason: string) => {
+      if (ws.readyState !== WebSocket.OPEN) return;
+      ws.close(code, reason);
+      cutTimer = setTimeout(() => ws.terminate(), limits.closeTimeoutMs);
+    };
+
+    const authDeadline = setTimeout(() => {
+      if (refusal) closeWith(CLOSE_TOO_MANY_CONNECTIONS, 'too many connections for this user');
+      else closeWith(CLOSE_NOT_AUTHENTICATED, 'not authenticated in time');
+    }, limits.authTimeoutMs);
+
+    const stopSubscriptions = () => {
+      for (const subscription of subscriptions.values()) subscription.abort();
+      subscriptions.clear();
+    };
+
+    /**
+     * The one output budget: every write checks it first. A client this far behind is not
+     * reading; it is closed (and cut after `closeTimeoutMs` if even that cannot get out).
+     */
+    const writable = (): boolean => {
+      if (ws.readyState !== WebSocket.OPEN) return false;
+      if (ws.bufferedAmount <= limits.maxBufferedBytes) return true;
+      closeWith(CLOSE_TOO_SLOW, 'too slow: reconnect and resume');
+      stopSubscriptions();
+      return false;
+    };
+    const send = (data: string) => {
+      if (writable()) ws.send(data, TEXT_FRAME);
     };
     const respond = (message: TRPCResponseMessage) =>
       send(JSON.stringify(transformTRPCResponse(config, message)));
+
+    const errorShape = (
+      error: TRPCError,
+      call?: { type: TRPCProcedureType; path: string; input: unknown },
+    ) =>
+      getErrorShape({
+        config,
+        error,
+        type: call?.type ?? 'unknown',
+        path: call?.path,
+        input: call?.input,
+        ctx,
+      });
 
     const respondError = (
       id: RequestId,
@@ -156,32 +191,36 @@ export function createWsTransport<TRouter extends AnyTRPCRouter>(
     ) => {
       const error = getTRPCErrorFromUnknown(cause);
       options.onError?.(error, { path: call?.path, type: call?.type ?? 'unknown' });
-      respond({
-        id,
-        jsonrpc,
-        error: getErrorShape({
-          config,
-          error,
-          type: call?.type ?? 'unknown',
-          path: call?.path,
-          input: call?.input,
-          ctx,
-        }),
-      });
+      respond({ id, jsonrpc, error: errorShape(error, call) });
+    };
+
+    /** Counts the connection as load once it has a valid session and a slot for its user. */
+    const authenticate = (context: Ctx) => {
+      const session = options.sessionOf(context);
+      // Credentials that are missing, invalid or already expired are refused call by call and
+      // the connection closes at the deadline: closing at once would only make the client
+      // reconnect with the same token again and again.
+      if (!session || session.expiresAt <= Date.now() || ws.readyState !== WebSocket.OPEN) return;
+      const leave = userSlots.tryTake(session.userId);
+      if (!leave) {
+        refusal = tooManyRequests(
+          `This account already has ${limits.maxConnectionsPerUser} chat connections open here; close one (another tab or device) and try again`,
+        );
+        return;
+      }
+      leaveUserSlot = leave;
+      clearTimeout(authDeadline);
+      authenticatedChanged(1);
+      expiry = callAt(session.expiresAt, () => closeWith(CLOSE_SESSION_EXPIRED, 'session expired'));
     };
 
     const startContext = async (
       connectionParams: Record<string, string | undefined> | null,
     ): Promise<Ctx> => {
-      ctx = await options.createContext({ req, connectionParams });
-      const expiresAt = options.expiresAt?.(ctx);
-      const delay = expiresAt == null ? null : expiresAt - Date.now();
-      // Already-expired credentials are refused call by call instead: closing now would only
-      // make the client reconnect with the same token again and again.
-      if (delay !== null && delay > 0 && delay < MAX_TIMER_MS) {
-        expiryTimer = setTimeout(() => ws.close(CLOSE_SESSION_EXPIRED, 'session expired'), delay);
-      }
-      return ctx;
+      const created = await options.createContext({ req, connectionParams });
+      ctx = created;
+      authenticate(created);
+      return created;
     };
 
     const wantsConnectionParams =
@@ -189,18 +228,20 @@ export function createWsTransport<TRouter extends AnyTRPCRouter>(
     let ctxPromise: Promise<Ctx> | null = wantsConnectionParams ? null : startContext(null);
     ctxPromise?.catch(() => {});
 
-    const keepAlive = startKeepAlive(ws, limits.pingMs, limits.pongWaitMs);
+    const keepAlive = startKeepAlive({
+      ping: () => send('PING'),
+      silent: () => ws.terminate(),
+      pingMs: limits.pingMs,
+      pongWaitMs: limits.pongWaitMs,
+    });
 
     function subscriptionSink(id: RequestId, jsonrpc: '2.0' | undefined): FeedSink {
-      const prefix = `{"id":${JSON.stringify(id)}${jsonrpc ? ',"jsonrpc":"2.0"' : ''}`;
+      const prefix = responsePrefix(id, jsonrpc);
       return {
         shared(event) {
-          if (ws.bufferedAmount > limits.maxBufferedBytes) {
-            ws.terminate();
-            return;
-          }
+          if (!writable()) return;
           writes.beforeWrite(req.socket);
-          send(sharedFrame(event, prefix));
+          ws.send(sharedFrames.frame(event, prefix), TEXT_FRAME);
         },
         own(eventId, data) {
           respond({
@@ -252,28 +293,20 @@ export function createWsTransport<TRouter extends AnyTRPCRouter>(
       respond({ id, jsonrpc, result: { type: 'stopped' } });
     }
 
-    async function handleRequest(raw: unknown, batchIndex: number): Promise<void> {
+    async function handleRequest(
+      { id, raw }: IncomingRequest,
+      batchIndex: number,
+      contextPromise: Promise<Ctx>,
+    ): Promise<void> {
       let message: ReturnType<typeof parseTRPCMessage>;
       try {
         message = parseTRPCMessage(raw, config.transformer);
       } catch (cause) {
-        respondError(idOf(raw), undefined, new TRPCError({ code: 'PARSE_ERROR', cause }));
+        respondError(id, undefined, new TRPCError({ code: 'PARSE_ERROR', cause }));
         return;
       }
-      const { id, jsonrpc } = message;
-      if (id === null) {
-        respondError(
-          id,
-          jsonrpc,
-          new TRPCError({ code: 'PARSE_ERROR', message: '`id` is required' }),
-        );
-        return;
-      }
-      if (message.method === 'subscription.stop') {
-        subscriptions.get(id)?.abort();
-        subscriptions.delete(id);
-        return;
-      }
+      if (message.method === 'subscription.stop') return;
+      const { jsonrpc } = message;
       const { path, lastEventId } = message.params;
       const type = message.method;
       const input = withLastEventId(message.params.input, lastEventId);
@@ -287,10 +320,6 @@ export function createWsTransport<TRouter extends AnyTRPCRouter>(
           new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: restarting }),
           call,
         );
-        return;
-      }
-      if (!requestLimiter.tryTake(connectionId)) {
-        respondError(id, jsonrpc, tooManyRequests('Too many requests on this connection'), call);
         return;
       }
       const abort = new AbortController();
@@ -316,13 +345,13 @@ export function createWsTransport<TRouter extends AnyTRPCRouter>(
         subscriptions.set(id, abort);
       }
       try {
-        if (!ctxPromise)
-          throw new TRPCError({ code: 'BAD_REQUEST', message: 'Connection params missing' });
+        const context = await contextPromise;
+        if (refusal) throw refusal;
         const result = await callTRPCProcedure({
           router,
           path,
           getRawInput: async () => input,
-          ctx: await ctxPromise,
+          ctx: context,
           type,
           signal: abort.signal,
           batchIndex,
@@ -341,83 +370,102 @@ export function createWsTransport<TRouter extends AnyTRPCRouter>(
       }
     }
 
+    const stopSubscription = (id: RequestId) => {
+      subscriptions.get(id)?.abort();
+      subscriptions.delete(id);
+    };
+
+    const refuse = (request: IncomingRequest, error: TRPCError) =>
+      respond({ id: request.id, jsonrpc: jsonrpcOf(request.raw), error: errorShape(error) });
+
+    /**
+     * Every request but a stop spends from the connection's budget, refused or not. A batch past
+     * `maxBatch` is not run: each of its requests is told why.
+     */
+    const dispatch = (requests: IncomingRequest[], contextPromise: Promise<Ctx>) => {
+      const batchRefusal =
+        requests.length > limits.maxBatch
+          ? new TRPCError({
+              code: 'PAYLOAD_TOO_LARGE',
+              message: `Too many calls sent together (${requests.length}); at most ${limits.maxBatch} may be batched`,
+            })
+          : null;
+      for (const [index, request] of requests.entries()) {
+        // The client has already forgotten a subscription it stops: honour the stop even in a
+        // refused batch.
+        if (request.stop) {
+          stopSubscription(request.id);
+          continue;
+        }
+        const spent = budget.spend();
+        if (spent === 'close') {
+          closeWith(CLOSE_TOO_MANY_REQUESTS, 'too many requests: slow down');
+          return;
+        }
+        if (batchRefusal) refuse(request, batchRefusal);
+        else if (spent === 'refuse') refuse(request, TOO_MANY_REQUESTS);
+        else track(handleRequest(request, index, contextPromise));
+      }
+    };
+
     ws.on('message', (data, isBinary) => {
+      if (ws.readyState !== WebSocket.OPEN) return;
       keepAlive.activity();
-      const frame = toBuffer(data);
-      if (!isBinary && frame.length === 4) {
-        const text = frame.toString('utf8');
-        if (text === 'PING') return send('PONG');
+      const text = toBuffer(data).toString('utf8');
+      if (!isBinary && text.length === 4) {
+        if (text === 'PING') {
+          if (budget.spend() === 'close') closeWith(CLOSE_TOO_MANY_REQUESTS, 'too many pings');
+          else send('PONG');
+          return;
+        }
         if (text === 'PONG') return;
       }
-      if (frame.length > limits.maxFrameBytes) {
-        respondError(
-          null,
-          undefined,
-          new TRPCError({
-            code: 'PAYLOAD_TOO_LARGE',
-            message: `Frames may be at most ${limits.maxFrameBytes} bytes`,
-          }),
-        );
-        return;
-      }
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(frame.toString('utf8'));
-      } catch (cause) {
-        respondError(
-          null,
-          undefined,
-          new TRPCError({ code: 'PARSE_ERROR', message: 'Frame is not valid JSON', cause }),
-        );
+      const frame = parseFrame(text);
+      if (!frame) {
+        closeWith(CLOSE_INVALID_FRAME, 'frame is not valid JSON');
         return;
       }
       if (!ctxPromise) {
-        ctxPromise = Promise.resolve(parsed).then((first) =>
+        ctxPromise = Promise.resolve(frame.value).then((first) =>
           startContext(connectionParamsOf(first)),
         );
         ctxPromise.catch((cause: unknown) => {
           respondError(null, undefined, cause);
-          ws.close(1008, 'invalid connection params');
+          closeWith(CLOSE_BAD_CONNECTION_PARAMS, 'invalid connection params');
         });
         return;
       }
-      const requests = Array.isArray(parsed) ? parsed : [parsed];
-      if (requests.length > limits.maxBatch) {
-        respondError(
-          null,
-          undefined,
-          new TRPCError({
-            code: 'PAYLOAD_TOO_LARGE',
-            message: `At most ${limits.maxBatch} requests per frame`,
-          }),
-        );
+      const read = requestsIn(frame.value);
+      if ('invalid' in read) {
+        closeWith(CLOSE_INVALID_FRAME, read.invalid);
         return;
       }
-      requests.forEach((request, index) => {
-        const handled = handleRequest(request, index);
-        const settle = () => inFlight.delete(handled);
-        inFlight.add(handled);
-        handled.then(settle, settle);
-      });
+      dispatch(read.requests, ctxPromise);
     });
 
-    ws.on('error', (cause) => {
-      options.onError?.(getTRPCErrorFromUnknown(cause), { path: undefined, type: 'unknown' });
-    });
+    // Socket errors are the client's or the network's doing (an oversized frame, invalid UTF-8,
+    // a reset): `ws` closes the socket itself, with the matching code, and 'close' cleans up.
+    ws.on('error', () => {});
 
     ws.once('close', () => {
       connections.delete(ws);
-      options.onConnectionsChanged?.();
+      clearTimeout(authDeadline);
+      clearTimeout(cutTimer);
       keepAlive.stop();
-      clearTimeout(expiryTimer);
-      for (const subscription of subscriptions.values()) subscription.abort();
-      subscriptions.clear();
+      expiry?.cancel();
+      stopSubscriptions();
+      if (leaveUserSlot) {
+        leaveUserSlot();
+        authenticatedChanged(-1);
+      }
     });
   }
 
   const broadcastReconnect = () => {
     for (const ws of connections) {
-      if (ws.readyState === WebSocket.OPEN) ws.send(RECONNECT_FRAME);
+      if (ws.readyState === WebSocket.OPEN && ws.bufferedAmount <= limits.maxBufferedBytes) {
+        ws.send(RECONNECT_FRAME);
+      }
     }
   };
 
@@ -434,81 +482,13 @@ export function createWsTransport<TRouter extends AnyTRPCRouter>(
       clearTimeout(timer);
       broadcastReconnect();
     },
-    connectionCount: () => connections.size,
-  };
-}
-
-/**
- * Room events reach a member as one write per event, and a write is a syscall. When a member gets
- * a second event within one event-loop turn (a burst), its socket is corked until the turn ends,
- * so the rest of the burst leaves in one syscall. A lone event is written at once: corking it
- * would only hold it back until every other member had been served.
- */
-function createTurnBatcher() {
-  let turn = new Map<Socket, 'written' | 'corked'>();
-  const endTurn = () => {
-    const ended = turn;
-    turn = new Map();
-    for (const [socket, state] of ended) if (state === 'corked') socket.uncork();
-  };
-  return {
-    beforeWrite(socket: Socket): void {
-      const state = turn.get(socket);
-      if (state === 'corked') return;
-      if (turn.size === 0) setImmediate(endTurn);
-      if (state === 'written') socket.cork();
-      turn.set(socket, state === 'written' ? 'corked' : 'written');
+    connectionCount: () => authenticated,
+    largestBacklog() {
+      let largest = 0;
+      for (const ws of connections) largest = Math.max(largest, ws.bufferedAmount);
+      return largest;
     },
   };
-}
-
-/** tRPC's keep-alive: text PING after an idle spell; no answer in time ends the connection. */
-function startKeepAlive(ws: WebSocket, pingMs: number, pongWaitMs: number) {
-  let timer: NodeJS.Timeout | undefined;
-  const schedulePing = () => {
-    timer = setTimeout(() => {
-      if (ws.readyState === WebSocket.OPEN) ws.send('PING');
-      timer = setTimeout(() => ws.terminate(), pongWaitMs);
-    }, pingMs);
-  };
-  schedulePing();
-  return {
-    activity() {
-      clearTimeout(timer);
-      schedulePing();
-    },
-    stop() {
-      clearTimeout(timer);
-    },
-  };
-}
-
-function connectionParamsOf(message: unknown): Record<string, string | undefined> | null {
-  if (
-    typeof message !== 'object' ||
-    message === null ||
-    (message as { method?: unknown }).method !== 'connectionParams'
-  ) {
-    throw new TRPCError({
-      code: 'PARSE_ERROR',
-      message: 'The first frame must carry connectionParams',
-    });
-  }
-  return parseConnectionParamsFromUnknown((message as { data?: unknown }).data);
-}
-
-/** The client resends the last tracked id it saw; the procedure reads it from its input. */
-function withLastEventId(input: unknown, lastEventId: string | undefined): unknown {
-  if (lastEventId === undefined) return input;
-  if (typeof input === 'object' && input !== null && !Array.isArray(input)) {
-    return { ...input, lastEventId };
-  }
-  return input ?? { lastEventId };
-}
-
-function idOf(raw: unknown): RequestId {
-  const id = typeof raw === 'object' && raw !== null ? (raw as { id?: unknown }).id : null;
-  return typeof id === 'string' || typeof id === 'number' ? id : null;
 }
 
 function tooManyRequests(message: string): TRPCError {

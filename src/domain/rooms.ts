@@ -2,25 +2,29 @@ import type { PublicUser, Room, RoomPage } from '../contract/models.js';
 import type { ListRoomsInput } from '../contract/schemas.js';
 import { roomNameKey } from '../contract/text.js';
 import type { Presence } from '../presence/presence.js';
-import { DuplicateKeyError, type RoomRecord, type Store } from '../storage/store.js';
+import { DuplicateKeyError, type NewRoom, type RoomRecord, type Store } from '../storage/store.js';
 import { DomainError } from './errors.js';
 import { ulid } from './ids.js';
 import { KeyedQueue } from './keyedQueue.js';
 import { type RateLimit, RateLimiter } from './rateLimiter.js';
 
-export const DEFAULT_ROOM: Room = { id: 'general', name: 'general', createdAt: 0 };
+export const DEFAULT_ROOM: NewRoom = { id: 'general', name: 'general', createdAt: 0 };
 
 export interface RoomLimits {
   /** Rooms one user may create, per unit of time. */
   creations: RateLimit;
   /** Rooms one user may own in all. */
   ownedMax: number;
+  /** The username of who looks after `general` (ADMIN_USERNAME); without it nobody does. */
+  admin?: string;
 }
 
 export class RoomService {
   private readonly creations: RateLimiter;
   /** One user's creations run one at a time in this process, so the quota holds exactly here. */
   private readonly creating = new KeyedQueue();
+  /** The configured admin once found (they may sign up after the server starts). */
+  private admin: PublicUser | null = null;
 
   constructor(
     private readonly store: Store,
@@ -42,15 +46,19 @@ export class RoomService {
       limit,
       namePrefix: query,
     });
-    const online = await this.presence.count(page.rooms.map((room) => room.id));
+    const [online, rooms] = await Promise.all([
+      this.presence.count(page.rooms.map((room) => room.id)),
+      Promise.all(page.rooms.map((room) => this.withOwner(room))),
+    ]);
     return {
-      rooms: page.rooms.map((room) => ({ ...publicRoom(room), online: online.get(room.id) ?? 0 })),
+      rooms: rooms.map((room) => ({ ...room, online: online.get(room.id) ?? 0, unread: null })),
       nextCursor: page.nextKey === null ? null : cursorOf(page.nextKey),
     };
   }
 
+  /** The room as callers see it, with who looks after it. */
   async get(roomId: string): Promise<Room> {
-    return publicRoom(await this.require(roomId));
+    return this.withOwner(await this.require(roomId));
   }
 
   /**
@@ -78,15 +86,28 @@ export class RoomService {
 
   async require(roomId: string): Promise<RoomRecord> {
     const room = await this.store.rooms.get(roomId);
-    if (!room) throw new DomainError('NOT_FOUND', `There is no room "${roomId}"`);
+    if (!room) throw roomNotFound(roomId);
     return room;
+  }
+
+  /** The stored room with its owner: `general`, which nobody created, is the admin's. */
+  private async withOwner(room: RoomRecord): Promise<Room> {
+    if (room.owner || room.id !== DEFAULT_ROOM.id) return room;
+    return { ...room, owner: await this.findAdmin() };
+  }
+
+  private async findAdmin(): Promise<PublicUser | null> {
+    if (this.admin || !this.limits.admin) return this.admin;
+    const user = await this.store.users.findByUsername(this.limits.admin);
+    this.admin = user && { id: user.id, username: user.username };
+    return this.admin;
   }
 
   private async insert(name: string, owner?: PublicUser): Promise<Room> {
     const slug = roomIdFor(name);
-    const room = { id: slug, name, createdAt: Date.now() };
+    const room = { id: slug, name, createdAt: Date.now(), owner: owner ?? null };
     try {
-      await this.store.rooms.create({ ...room, owner });
+      await this.store.rooms.create(room);
       return room;
     } catch (error) {
       if (!(error instanceof DuplicateKeyError)) throw error;
@@ -97,7 +118,7 @@ export class RoomService {
     }
     const unique = { ...room, id: `${slug.slice(0, 40)}-${ulid().slice(-10).toLowerCase()}` };
     try {
-      await this.store.rooms.create({ ...unique, owner });
+      await this.store.rooms.create(unique);
       return unique;
     } catch (error) {
       throw error instanceof DuplicateKeyError ? taken(name) : error;
@@ -107,11 +128,6 @@ export class RoomService {
 
 function taken(name: string): DomainError {
   return new DomainError('CONFLICT', `A room named "${name}" already exists`);
-}
-
-/** What callers see of a room (the owner is kept, not yet shown). */
-function publicRoom({ id, name, createdAt }: RoomRecord): Room {
-  return { id, name, createdAt };
 }
 
 /** Page cursors are the last room's name key, opaque to clients. */
@@ -128,6 +144,10 @@ function keyOf(cursor: string): string {
     );
   }
   return key;
+}
+
+export function roomNotFound(roomId: string): DomainError {
+  return new DomainError('NOT_FOUND', `There is no room "${roomId}"`);
 }
 
 /** A readable URL-safe id ("Rust Fans" → "rust-fans"); names with no Latin letters get a ULID. */

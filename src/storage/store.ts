@@ -29,13 +29,11 @@ export interface UserRepository {
   findByUsername(username: string): Promise<UserRecord | null>;
 }
 
-export interface RoomRecord extends Room {
-  /** Who created the room; null for rooms the server made (`general`) or made before owners were kept. */
-  owner: PublicUser | null;
-}
+/** A room as stored: `owner` is who created it; null for rooms the server made (`general`). */
+export type RoomRecord = Room;
 
 /** A room to create: without an owner (or with null) it belongs to no one. */
-export interface NewRoom extends Room {
+export interface NewRoom extends Omit<Room, 'owner'> {
   owner?: PublicUser | null;
 }
 
@@ -61,7 +59,7 @@ export interface RoomRepository {
   /** Throws {@link DuplicateKeyError} when the id or the name (by its normalized key) is taken. */
   create(room: NewRoom): Promise<void>;
   /** Creates the room unless it exists; safe to call from every process at start-up. */
-  ensure(room: Room): Promise<void>;
+  ensure(room: NewRoom): Promise<void>;
   get(id: string): Promise<RoomRecord | null>;
   list(request: RoomListRequest): Promise<RoomListPage>;
   /** How many rooms the user created. */
@@ -89,8 +87,17 @@ export interface RoomSnapshot {
   hasMore: boolean;
 }
 
+/**
+ * A room's appends and votes are committed in batches (group commit): what queues while one
+ * batch is being stored goes into the next, as if each write came one after another. Appends
+ * made through one repository are logged in the order they were made; a write that fails fails
+ * alone.
+ */
 export interface MessageRepository {
-  /** Stores the message and its log entry together; returns the entry. */
+  /**
+   * Stores the message and its log entry together; returns the entry. Throws
+   * {@link RoomNotFoundError} when the room does not exist.
+   */
   append(message: Message): Promise<LoggedEntry>;
   /** Sets `userId`'s vote on a message; null when the message does not exist. */
   vote(messageId: string, userId: string, vote: VoteValue): Promise<VoteOutcome | null>;
@@ -107,6 +114,13 @@ export interface MessageRepository {
   head(roomId: string): Promise<number>;
   /** Log entries after `seq`, oldest first, at most `limit`. */
   eventsAfter(roomId: string, seq: number, limit: number): Promise<LoggedEntry[]>;
+}
+
+export class RoomNotFoundError extends Error {
+  constructor(readonly roomId: string) {
+    super(`room ${roomId} does not exist`);
+    this.name = 'RoomNotFoundError';
+  }
 }
 
 export class DuplicateKeyError extends Error {

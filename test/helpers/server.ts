@@ -13,7 +13,7 @@ import type { ChatRouter } from '../../src/chat/router.js';
 import { type ChatHubConnection, connect, createApiClient } from '../../src/client/index.js';
 import { loadConfig } from '../../src/config.js';
 import type { PublicUser } from '../../src/contract/models.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger, type Logger } from '../../src/log.js';
 import { type RunningServer, type StartOptions, startServer } from '../../src/server.js';
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-0123456789';
@@ -35,8 +35,18 @@ export interface TestServer {
   chatClient(
     token: string,
     url?: string,
+    opts?: ChatClientOptions,
   ): { chat: TRPCClient<ChatRouter>; socket: TRPCWebSocketClient };
   stop(): Promise<void>;
+}
+
+export interface ChatClientOptions {
+  /** Told the close code each time the server (or the network) closes the client's socket. */
+  onClose?(code: number): void;
+  /** A subclass of `ws`, e.g. one that keeps its sockets for a test to pause. */
+  WebSocket?: new (
+    url: string,
+  ) => InstanceType<typeof NodeWebSocket>;
 }
 
 let counter = 0;
@@ -48,6 +58,7 @@ export function uniqueName(prefix: string): string {
 export async function startTestServer(
   env: Record<string, string> = {},
   opts: StartOptions = {},
+  log: Logger = createLogger('silent'),
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'chathub-test-'));
   const config = loadConfig({
@@ -58,7 +69,7 @@ export async function startTestServer(
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const running = await startServer(config, createLogger('silent'), opts);
+  const running = await startServer(config, log, opts);
   const apiUrl = `http://127.0.0.1:${running.port}`;
   const connections: ChatHubConnection[] = [];
   const sockets: TRPCWebSocketClient[] = [];
@@ -82,12 +93,13 @@ export async function startTestServer(
       const user = await running.services.auth.signUp({ username: name, password: PASSWORD });
       return { user, token: running.services.tokens.issue(user).token };
     },
-    chatClient(token, url = `ws://127.0.0.1:${running.port}/ws`) {
+    chatClient(token, url = `ws://127.0.0.1:${running.port}/ws`, opts = {}) {
       const socket = createWSClient({
         url,
         connectionParams: { token },
-        WebSocket: NodeWebSocket as unknown as typeof globalThis.WebSocket,
+        WebSocket: (opts.WebSocket ?? NodeWebSocket) as unknown as typeof globalThis.WebSocket,
         retryDelayMs: () => 50,
+        onClose: (cause) => opts.onClose?.(cause?.code ?? 0),
       });
       sockets.push(socket);
       return {

@@ -72,40 +72,51 @@ describe('bad input over WebSocket', () => {
     raw.close();
   });
 
-  it('answers malformed and oversized frames with an error and keeps the connection', async () => {
+  it('answers requests it cannot run by their id, and keeps the connection', async () => {
     const raw = await socket();
-    raw.send('{not json');
-    const parse = await raw.response(null);
-    expect(parse.error?.data.code).toBe('PARSE_ERROR');
     raw.send({ id: 1, method: 'teleport', params: {} });
     expect((await raw.response(1)).error?.data.code).toBe('PARSE_ERROR');
+    raw.send({ id: 'two', method: 'query', params: { path: 42 } });
+    expect((await raw.response('two')).error?.data.code).toBe('PARSE_ERROR');
+    // A body far past the message limit still fits in a frame: the answer says what is wrong.
+    raw.request(3, 'mutation', 'chat.send', { roomId: 'general', body: 'y'.repeat(100_000) });
+    expect((await raw.response(3)).error?.message).toBe('Message must be at most 2000 characters');
+    const batch = Array.from({ length: 51 }, (_, i) => 100 + i);
     raw.send(
-      JSON.stringify({
-        id: 2,
-        method: 'mutation',
-        params: { path: 'chat.send', input: { roomId: 'general', body: 'y'.repeat(100_000) } },
-      }),
-    );
-    await raw.until(
-      () => raw.responses.some((r) => r.error?.data.code === 'PAYLOAD_TOO_LARGE'),
-      'too large',
-    );
-    expect(
-      raw.responses.find((r) => r.error?.data.code === 'PAYLOAD_TOO_LARGE')?.error?.message,
-    ).toBe('Frames may be at most 65536 bytes');
-    raw.send(
-      Array.from({ length: 51 }, (_, i) => ({
-        id: 100 + i,
+      batch.map((id) => ({
+        id,
         method: 'query',
         params: { path: 'chat.history', input: { roomId: 'general' } },
       })),
     );
-    await raw.until(
-      () => raw.responses.some((r) => r.error?.message === 'At most 50 requests per frame'),
-      'batch limit',
-    );
-    await expectUsable(raw, 3);
+    await raw.until(() => batch.every((id) => raw.responses.some((r) => r.id === id)), 'batch');
+    for (const id of batch) {
+      expect(raw.responses.find((r) => r.id === id)?.error).toMatchObject({
+        message: 'Too many calls sent together (51); at most 50 may be batched',
+        data: { code: 'PAYLOAD_TOO_LARGE' },
+      });
+    }
+    await expectUsable(raw, 4);
     raw.close();
+  });
+
+  const history = { path: 'chat.history', input: { roomId: 'general' } };
+  it.each([
+    ['not JSON', '{not json'],
+    ['JSON but not a request', '"hello"'],
+    ['a request without an id', { method: 'query', params: history }],
+    ['a null id', { id: null, method: 'query', params: history }],
+    ['an object as id', { id: { nested: 1 }, method: 'query', params: history }],
+    ['an id JSON cannot carry back (1e400 reads as Infinity)', '{"id":1e400,"method":"query"}'],
+    ['an id longer than 128 characters', { id: 'i'.repeat(129), method: 'query', params: history }],
+    ['a batch with one id missing', [{ id: 1, method: 'query', params: history }, {}]],
+    ['an empty batch', '[]'],
+  ])('closes the connection (1007) on a frame it cannot answer: %s', async (_, frame) => {
+    const raw = await socket();
+    raw.send(frame);
+    await raw.until(() => raw.closed !== null, 'close');
+    expect(raw.closed?.code).toBe(1007);
+    expect(raw.responses).toEqual([]);
   });
 
   it('closes a connection whose first frame is not its connection params', async () => {
@@ -189,6 +200,30 @@ describe('bad input over WebSocket', () => {
       'duplicate',
     );
     subscriber.close();
+  });
+
+  it('closes a connection that keeps sending past its refusals (4029), answering at most a burst more', async () => {
+    const bystander = await socket();
+    const raw = await socket();
+    // 40,000 requests in one frame: each refusal costs the server an answer, so they are metered.
+    raw.send(`[${Array.from({ length: 40_000 }, (_, i) => `{"id":${i}}`).join(',')}]`);
+    await raw.until(() => raw.closed !== null, 'close');
+    expect(raw.closed?.code).toBe(4029);
+    expect(raw.responses.length).toBe(2 * 100);
+    expect(raw.responses.every((r) => r.error?.data.code === 'PAYLOAD_TOO_LARGE')).toBe(true);
+    await expectUsable(bystander, 1);
+    bystander.close();
+
+    // Requests one by one, past the rate and ignoring TOO_MANY_REQUESTS: the same end.
+    const stubborn = await socket();
+    for (let i = 0; i < 250; i++) stubborn.request(i, 'query', 'chat.nope', {});
+    await stubborn.until(() => stubborn.closed !== null, 'close');
+    expect(stubborn.closed?.code).toBe(4029);
+    // A burst, as much again refused, and what the rate refilled in the meantime.
+    expect(stubborn.responses.length).toBeLessThan(250);
+    expect(
+      stubborn.responses.some((r) => r.error?.message === 'Too many requests on this connection'),
+    ).toBe(true);
   });
 
   it('is still healthy afterwards', async () => {

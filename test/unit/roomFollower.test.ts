@@ -8,7 +8,7 @@ import {
   withVote,
 } from '../../src/client/roomFollower.js';
 import type { ChatEvent } from '../../src/contract/events.js';
-import type { Message, MessageView } from '../../src/contract/models.js';
+import { AS_SENT, type Message, type MessageView } from '../../src/contract/models.js';
 import { connectionLost, fakeServer, serverError } from '../helpers/fakeChatServer.js';
 
 /*
@@ -24,12 +24,14 @@ const message = (id: string, up = 0, down = 0, myVote: MessageView['myVote'] = n
   createdAt: 0,
   up,
   down,
+  ...AS_SENT,
   myVote,
 });
 const snapshot = (ids: string[], hasMore = false): ChatEvent => ({
   type: 'snapshot',
   messages: ids.map((id) => message(id)),
   hasMore,
+  pinned: [],
 });
 const posted = (id: string): ChatEvent => {
   const { myVote: _, ...plain } = message(id);
@@ -74,7 +76,7 @@ describe('following a room', () => {
       voterId: 'me',
       vote: 'up',
     });
-    server.latest().emit(5, { type: 'presence', online: 2 });
+    server.latest().emit(5, { type: 'presence', online: 2, users: [] });
 
     const state = follower.getState();
     expect(state.status).toEqual({ state: 'live' });
@@ -134,7 +136,7 @@ describe('following a room', () => {
       state: 'reconnecting',
       reason: 'Cannot reach the server; check your connection and try again',
     });
-    server.latest().emit(2, { type: 'presence', online: 1 });
+    server.latest().emit(2, { type: 'presence', online: 1, users: [] });
     expect(follower.getState().status).toEqual({ state: 'live' });
     expect(server.feeds).toHaveLength(1);
   });
@@ -271,7 +273,12 @@ describe('sending, voting and paging', () => {
     follow();
     server
       .latest()
-      .emit(1, { type: 'snapshot', messages: [message('a', 2, 0, 'up')], hasMore: false });
+      .emit(1, {
+        type: 'snapshot',
+        messages: [message('a', 2, 0, 'up')],
+        hasMore: false,
+        pinned: [],
+      });
     const voting = follower.vote('a', 'down');
     expect(follower.getState().messages[0]).toMatchObject({ up: 1, down: 1, myVote: 'down' });
     await settle();

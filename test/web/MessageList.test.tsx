@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { MessageView } from '../../src/contract/models.js';
+import { AS_SENT, type MessageView } from '../../src/contract/models.js';
 import { MessageList } from '../../src/web/chat/MessageList.js';
 
 afterEach(() => {
@@ -14,6 +14,7 @@ const NOON = new Date(2026, 0, 1, 12, 30).getTime();
 const message = (id: string, authorId: string, body: string, createdAt = NOON): MessageView => ({
   id,
   roomId: 'general',
+  ...AS_SENT,
   author: { id: authorId, username: authorId },
   body,
   createdAt,

@@ -2,6 +2,7 @@
 import { act, cleanup, renderHook, waitFor } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { useRoom } from '../../src/client/react.js';
+import { AS_SENT } from '../../src/contract/models.js';
 import { fakeServer, serverError } from '../helpers/fakeChatServer.js';
 
 /** The React hook of chathub-client/react, on a fake chat server (test/helpers/fakeChatServer.ts). */
@@ -15,6 +16,7 @@ afterEach(cleanup);
 const message = (id: string) => ({
   id,
   roomId: 'general',
+  ...AS_SENT,
   author: { id: 'author', username: 'author' },
   body: id,
   createdAt: 0,
@@ -37,8 +39,10 @@ describe('useRoom', () => {
     await waitFor(() => expect(server.feeds).toHaveLength(1));
 
     act(() => {
-      server.latest().emit(1, { type: 'snapshot', messages: [message('a')], hasMore: false });
-      server.latest().emit(1, { type: 'presence', online: 3 });
+      server
+        .latest()
+        .emit(1, { type: 'snapshot', messages: [message('a')], hasMore: false, pinned: [] });
+      server.latest().emit(1, { type: 'presence', online: 3, users: [] });
     });
     expect(result.current.status).toEqual({ state: 'live' });
     expect(result.current.messages.map((m) => m.id)).toEqual(['a']);
