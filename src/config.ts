@@ -90,6 +90,8 @@ const schema = z
     ROOM_CREATES_PER_MINUTE: perMinute(1),
     /** Rooms one user may own in all. */
     ROOMS_PER_USER_MAX: z.coerce.number().int().min(0).default(100),
+    /** The user who looks after `general` (removes messages, pins, marks answers); none by default. */
+    ADMIN_USERNAME: z.string().trim().min(1).optional(),
     AUTH_ATTEMPTS_BURST: replaced('SIGNUPS_PER_ADDRESS_* and SIGNIN_FAILURES_PER_*'),
     AUTH_ATTEMPTS_PER_MINUTE: replaced('SIGNUPS_PER_ADDRESS_* and SIGNIN_FAILURES_PER_*'),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),

@@ -1,9 +1,12 @@
 import type { LoggedEvent } from '../contract/events.js';
+import type { PublicUser } from '../contract/models.js';
 
 /** What travels between chat servers about one room. */
 export type RoomBroadcast =
   | { kind: 'logged'; seq: number; event: LoggedEvent }
-  | { kind: 'presence'; online: number };
+  | { kind: 'presence'; online: number }
+  /** `user` is typing (never logged: each server shows it until it expires). */
+  | { kind: 'typing'; user: PublicUser };
 
 export type RoomListener = (broadcast: RoomBroadcast) => void;
 

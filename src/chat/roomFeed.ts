@@ -65,6 +65,8 @@ export class RoomFeed implements Pipeable, AsyncIterable<TrackedEnvelope<ChatEve
       lastSent = await this.catchUp(sink);
       const online = (await this.deps.presence.count([roomId])).get(roomId) ?? 0;
       sink.own(String(lastSent), { type: 'presence', online, users: [] });
+      const typing = this.deps.hub.typingIn(roomId);
+      if (typing.length > 0) sink.own(String(lastSent), { type: 'typing', users: typing });
       const caughtUp: SharedEvent[] = pending;
       pending = null;
       for (const event of caughtUp) deliver(event);
@@ -109,7 +111,7 @@ export class RoomFeed implements Pipeable, AsyncIterable<TrackedEnvelope<ChatEve
       type: 'snapshot',
       messages: snapshot.messages,
       hasMore: snapshot.hasMore,
-      pinned: [],
+      pinned: snapshot.pinned,
     });
     return snapshot.head;
   }

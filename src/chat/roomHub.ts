@@ -1,7 +1,10 @@
 import type { EventBus, RoomBroadcast } from '../bus/eventBus.js';
+import { LIMITS } from '../contract/limits.js';
+import type { PublicUser } from '../contract/models.js';
 import type { Presence } from '../presence/presence.js';
 import type { MessageRepository } from '../storage/store.js';
 import { SharedEvent } from './sharedEvent.js';
+import { TypingRoster } from './typingRoster.js';
 
 export interface RoomMember {
   readonly userId: string;
@@ -23,6 +26,7 @@ interface ChannelState {
   gapTimer: NodeJS.Timeout | null;
   /** The online count members last heard, to notice changes nobody announced. */
   online: number | null;
+  readonly typing: TypingRoster;
 }
 
 interface Channel extends ChannelState {
@@ -42,6 +46,8 @@ export interface RoomHubOptions {
    * server that died, its users expiring from presence) still reach members. 0 turns it off.
    */
   presenceRefreshMs?: number;
+  /** How long a typing signal shows. Default `LIMITS.typingTtlMs`. */
+  typingTtlMs?: number;
 }
 
 /** Presence changes are published at most this often per room, coalescing join storms. */
@@ -92,6 +98,11 @@ export class RoomHub {
     };
   }
 
+  /** Who is typing in the room now, for a member who has just caught up. */
+  typingIn(roomId: string): PublicUser[] {
+    return this.channels.get(roomId)?.typing.users() ?? [];
+  }
+
   localMembers(): number {
     let count = 0;
     for (const channel of this.channels.values()) count += channel.members.size;
@@ -104,7 +115,10 @@ export class RoomHub {
     this.presenceTimers.clear();
     const channels = [...this.channels.values()];
     this.channels.clear();
-    for (const channel of channels) this.stopGapTimer(channel);
+    for (const channel of channels) {
+      this.stopGapTimer(channel);
+      channel.typing.close();
+    }
     await Promise.allSettled(channels.map(async (channel) => (await channel.ready)()));
   }
 
@@ -116,6 +130,9 @@ export class RoomHub {
       early: new Map(),
       gapTimer: null,
       online: null,
+      typing: new TypingRoster(this.options.typingTtlMs ?? LIMITS.typingTtlMs, () =>
+        this.announceTyping(state),
+      ),
     };
     // One object: the subscription mutates the same state the hub reads.
     const channel: Channel = Object.assign(state, { ready: this.subscribe(state) });
@@ -147,6 +164,7 @@ export class RoomHub {
     if (channel.members.size > 0 || this.channels.get(channel.roomId) !== channel) return;
     this.channels.delete(channel.roomId);
     this.stopGapTimer(channel);
+    channel.typing.close();
     channel.ready.then((unsubscribe) => unsubscribe()).catch(this.options.onError);
   }
 
@@ -161,6 +179,11 @@ export class RoomHub {
           false,
         ),
       );
+      return;
+    }
+    if (broadcast.kind === 'typing') {
+      channel.typing.typed(broadcast.user);
+      this.announceTyping(channel);
       return;
     }
     if (channel.delivered !== null && broadcast.seq <= channel.delivered) return;
@@ -215,12 +238,19 @@ export class RoomHub {
 
   private deliver(channel: ChannelState, entry: LoggedBroadcast): void {
     channel.delivered = entry.seq;
+    // Members drop the author from who is typing when the message arrives; so does the roster.
+    if (entry.event.type === 'message') channel.typing.stopped(entry.event.message.author.id);
     this.dispatch(channel, new SharedEvent(entry.seq, entry.event, true));
   }
 
   /** The hot path: one event, every local member of the room. */
   private dispatch(channel: ChannelState, event: SharedEvent): void {
     for (const member of channel.members) member.receive(event);
+  }
+
+  private announceTyping(channel: ChannelState): void {
+    const event = { type: 'typing' as const, users: channel.typing.users() };
+    this.dispatch(channel, new SharedEvent(channel.delivered ?? 0, event, false));
   }
 
   private stopGapTimer(channel: ChannelState): void {

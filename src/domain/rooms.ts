@@ -1,3 +1,4 @@
+import { LIMITS } from '../contract/limits.js';
 import type { PublicUser, Room, RoomPage } from '../contract/models.js';
 import type { ListRoomsInput } from '../contract/schemas.js';
 import { roomNameKey } from '../contract/text.js';
@@ -39,19 +40,28 @@ export class RoomService {
     return this.store.rooms.ensure(DEFAULT_ROOM);
   }
 
-  /** One page of rooms in name order, with live online counts for the rooms on it. */
-  async list({ cursor, limit, query }: ListRoomsInput): Promise<RoomPage> {
+  /**
+   * One page of rooms in name order, with live online counts for the rooms on it and, for a
+   * signed-in `reader`, how many messages they have not read in each (capped).
+   */
+  async list({ cursor, limit, query }: ListRoomsInput, reader?: PublicUser): Promise<RoomPage> {
     const page = await this.store.rooms.list({
       afterKey: cursor ? keyOf(cursor) : undefined,
       limit,
       namePrefix: query,
     });
-    const [online, rooms] = await Promise.all([
-      this.presence.count(page.rooms.map((room) => room.id)),
+    const ids = page.rooms.map((room) => room.id);
+    const [online, unread, rooms] = await Promise.all([
+      this.presence.count(ids),
+      reader ? this.store.messages.unread(reader.id, ids, LIMITS.unreadCountMax) : null,
       Promise.all(page.rooms.map((room) => this.withOwner(room))),
     ]);
     return {
-      rooms: rooms.map((room) => ({ ...room, online: online.get(room.id) ?? 0, unread: null })),
+      rooms: rooms.map((room) => ({
+        ...room,
+        online: online.get(room.id) ?? 0,
+        unread: unread ? (unread.get(room.id) ?? 0) : null,
+      })),
       nextCursor: page.nextKey === null ? null : cursorOf(page.nextKey),
     };
   }
@@ -59,6 +69,11 @@ export class RoomService {
   /** The room as callers see it, with who looks after it. */
   async get(roomId: string): Promise<Room> {
     return this.withOwner(await this.require(roomId));
+  }
+
+  /** Who may remove anyone's messages, pin and mark answers in the room; null: nobody. */
+  async ownerOf(roomId: string): Promise<PublicUser | null> {
+    return (await this.get(roomId)).owner;
   }
 
   /**

@@ -271,14 +271,12 @@ describe('sending, voting and paging', () => {
 
   it('takes a refused vote back and passes the error on', async () => {
     follow();
-    server
-      .latest()
-      .emit(1, {
-        type: 'snapshot',
-        messages: [message('a', 2, 0, 'up')],
-        hasMore: false,
-        pinned: [],
-      });
+    server.latest().emit(1, {
+      type: 'snapshot',
+      messages: [message('a', 2, 0, 'up')],
+      hasMore: false,
+      pinned: [],
+    });
     const voting = follower.vote('a', 'down');
     expect(follower.getState().messages[0]).toMatchObject({ up: 1, down: 1, myVote: 'down' });
     await settle();
