@@ -3,6 +3,7 @@ import { act, cleanup, fireEvent, render, screen, within } from '@testing-librar
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AS_SENT, type MessageView } from '../../src/contract/models.js';
 import { MessageList } from '../../src/web/chat/MessageList.js';
+import type { MessageHandlers } from '../../src/web/chat/messageActions.js';
 
 afterEach(() => {
   cleanup();
@@ -23,13 +24,23 @@ const message = (id: string, authorId: string, body: string, createdAt = NOON): 
   myVote: null,
 });
 
+const handlers: MessageHandlers = {
+  vote: () => {},
+  edit: async () => true,
+  remove: async () => true,
+  pin: async () => true,
+  markAnswered: async () => true,
+  retry: () => {},
+  discard: () => {},
+};
+
 const listProps = (messages: MessageView[], followLatest = true) => ({
   messages,
-  readerId: 'me',
+  viewer: { reader: { id: 'me', username: 'me' }, isOwner: false },
+  handlers,
   followLatest,
   hasMore: false,
   onNearTop: () => {},
-  onVote: () => {},
 });
 
 const renderList = (messages: MessageView[], followLatest = true) =>
@@ -169,5 +180,39 @@ describe('the new messages button', () => {
     show([message('old', 'bob', 'older page'), ...history]);
     show([message('old', 'bob', 'older page'), ...history.map((m) => ({ ...m, up: 1 }))]);
     expect(newButton()).toBeNull();
+  });
+
+  it('tells when the reader reaches the end of the Latest view, and leaves it', () => {
+    const onAtEndChange = vi.fn();
+    const props = { ...listProps(history), onAtEndChange };
+    const view = render(<MessageList {...props} />);
+    expect(onAtEndChange.mock.calls).toEqual([[true]]);
+    const layout = fakeLayout(screen.getByRole('log', { name: 'Messages' }));
+    layout.scrollTo(200);
+    layout.scrollTo(100);
+    layout.scrollTo(layout.bottom());
+    expect(onAtEndChange.mock.calls).toEqual([[true], [false], [true]]);
+    view.rerender(<MessageList {...props} followLatest={false} />);
+    expect(onAtEndChange.mock.calls.at(-1)).toEqual([false]);
+  });
+
+  it('shows the reader’s pending messages last, and follows them to the bottom', () => {
+    const retry = vi.fn();
+    const props = { ...listProps(history), handlers: { ...handlers, retry } };
+    const view = render(<MessageList {...props} />);
+    const log = screen.getByRole('log', { name: 'Messages' });
+    fakeLayout(log).scrollTo(100);
+    const pending = [
+      { clientMessageId: 'c1', body: 'on its way', status: 'sending' as const, error: null },
+      { clientMessageId: 'c2', body: 'refused', status: 'failed' as const, error: 'Slow down' },
+    ];
+    view.rerender(<MessageList {...props} pending={pending} />);
+    expect(log.scrollTop).toBe(log.scrollHeight);
+    const [sending, failed] = screen.getAllByTestId('pending-message');
+    expect(sending?.textContent).toContain('Sending…');
+    expect(failed?.textContent).toContain('Not sent: Slow down');
+    expect(screen.getAllByRole('article').at(-1)).toBe(failed);
+    fireEvent.click(within(failed as HTMLElement).getByRole('button', { name: 'Retry' }));
+    expect(retry).toHaveBeenCalledWith('c2');
   });
 });

@@ -1,10 +1,12 @@
-import { useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import type { PendingMessage } from '../../client/pendingSends.js';
 import type { MessageView } from '../../contract/models.js';
 import { DayLabel } from '../time/RelativeTime.js';
 import { withDayHeadings } from './dayGroups.js';
 import { MessageItem } from './MessageItem.js';
+import type { MessageHandlers, Viewer } from './messageActions.js';
 import { appendedAfter, newMessagesLabel } from './newMessages.js';
-import type { Vote } from './votes.js';
+import { PendingItem } from './PendingItem.js';
 
 /** How close to the bottom (px) still counts as reading the latest messages. */
 const BOTTOM_SLACK = 48;
@@ -19,21 +21,38 @@ const TOP_SLACK = 80;
  */
 export function MessageList({
   messages,
-  readerId,
+  viewer,
+  handlers,
   followLatest,
   hasMore,
   onNearTop,
-  onVote,
+  onAtEndChange,
+  pending = [],
 }: {
   messages: MessageView[];
-  readerId: string;
+  /** Stable between renders (memoized), like `handlers`: every message re-renders when it changes. */
+  viewer: Viewer;
+  handlers: MessageHandlers;
   followLatest: boolean;
   hasMore: boolean;
   onNearTop: () => void;
-  onVote: (message: MessageView, clicked: Vote) => void;
+  /** Told whether the reader is at the end of the Latest view (has read everything shown). */
+  onAtEndChange?: (atEnd: boolean) => void;
+  /** The reader's messages not acknowledged yet, after the rest. */
+  pending?: readonly PendingMessage[];
 }) {
+  const readerId = viewer.reader.id;
   const container = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
+  const reported = useRef<boolean | null>(null);
+  const report = useCallback(
+    (atEnd: boolean) => {
+      if (reported.current === atEnd) return;
+      reported.current = atEnd;
+      onAtEndChange?.(atEnd);
+    },
+    [onAtEndChange],
+  );
   const previous = useRef({ firstId: '', lastId: '', height: 0 });
   /** Messages by others that arrived below the reader's view, oldest first. */
   const [unseen, setUnseen] = useState<string[]>([]);
@@ -55,7 +74,7 @@ export function MessageList({
     previous.current = followLatest
       ? { firstId, lastId, height: element.scrollHeight }
       : { firstId: '', lastId: '', height: 0 };
-    if (!followLatest) return;
+    if (!followLatest) return report(false);
     const grewAbove =
       before.firstId !== '' &&
       firstId !== before.firstId &&
@@ -72,7 +91,33 @@ export function MessageList({
       setUnseen((ids) => [...ids, ...added.map((m) => m.id)]);
     }
     previous.current.height = element.scrollHeight;
-  }, [messages, followLatest, readerId]);
+    report(atBottom.current);
+  }, [messages, followLatest, readerId, report]);
+
+  // The reader just sent one: show it, whatever they were reading.
+  const pendingCount = pending.length;
+  const lastPendingCount = useRef(pendingCount);
+  useLayoutEffect(() => {
+    const element = container.current;
+    const grew = pendingCount > lastPendingCount.current;
+    lastPendingCount.current = pendingCount;
+    if (!element || !grew || !followLatest) return;
+    element.scrollTop = element.scrollHeight;
+    atBottom.current = true;
+    setUnseen([]);
+    report(true);
+  }, [pendingCount, followLatest, report]);
+
+  // A reader at the end stays there when the list changes size (a rotated phone, a panel opening).
+  useEffect(() => {
+    const element = container.current;
+    if (!element || !followLatest || typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver(() => {
+      if (atBottom.current) element.scrollTop = element.scrollHeight;
+    });
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, [followLatest]);
 
   // The count belongs to the Latest view; switching views starts over.
   useLayoutEffect(() => {
@@ -97,6 +142,7 @@ export function MessageList({
     if (!element) return;
     atBottom.current =
       element.scrollHeight - element.scrollTop - element.clientHeight < BOTTOM_SLACK;
+    if (followLatest) report(atBottom.current);
     if (unseen.length > 0) markSeen(element);
     if (followLatest && hasMore && element.scrollTop < TOP_SLACK) onNearTop();
   };
@@ -129,7 +175,9 @@ export function MessageList({
             Load earlier messages
           </button>
         ) : null}
-        {messages.length === 0 ? <p className="empty muted">No messages yet. Say hello!</p> : null}
+        {messages.length === 0 && pending.length === 0 ? (
+          <p className="empty muted">No messages yet. Say hello!</p>
+        ) : null}
         {items.map((item) =>
           item.kind === 'day' ? (
             <h2 key={item.key} className="day-heading">
@@ -139,11 +187,20 @@ export function MessageList({
             <MessageItem
               key={item.key}
               message={item.message}
-              own={item.message.author.id === readerId}
-              onVote={onVote}
+              viewer={viewer}
+              handlers={handlers}
             />
           ),
         )}
+        {pending.map((item) => (
+          <PendingItem
+            key={item.clientMessageId}
+            pending={item}
+            author={viewer.reader}
+            onRetry={handlers.retry}
+            onDiscard={handlers.discard}
+          />
+        ))}
       </div>
       {present > 0 ? (
         <button type="button" className="button new-messages" onClick={jumpToNew}>
