@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { createMemoryBus } from '../../src/bus/memory.js';
-import type { PublicUser } from '../../src/contract/models.js';
+import { AS_SENT, type PublicUser } from '../../src/contract/models.js';
 import { createStaticDiscovery } from '../../src/discovery/static.js';
 import { createUlidFactory } from '../../src/domain/ids.js';
 import { createMemoryPresence } from '../../src/presence/memory.js';
@@ -12,12 +12,14 @@ import { openSqliteStore } from '../../src/storage/sqlite.js';
 import type { Store } from '../../src/storage/store.js';
 import { startTestServer, type TestServer, uniqueName } from '../helpers/server.js';
 import {
+  ARTIFACTS,
   type BrowserUser,
   browserSuite,
   expectText,
   LIVE_MS,
   message,
   messageLog,
+  PHONE,
   roomLink,
   screenshots,
   send,
@@ -68,6 +70,7 @@ async function writeHistory(author: PublicUser, start: number, bodies: string[])
     await store.messages.append({
       id: id(),
       roomId,
+      ...AS_SENT,
       author,
       body,
       createdAt: start + i * 60_000,
@@ -92,6 +95,44 @@ async function inView(page: Page, target: Locator): Promise<boolean> {
 
 const newMessagesButton = (page: Page) => page.getByRole('button', { name: /new messages?$/ });
 const dayHeadings = (page: Page) => messageLog(page).getByRole('heading', { level: 2 });
+
+const pinnedStrip = (page: Page) => page.getByRole('region', { name: /Pinned/ });
+const onlinePanel = (page: Page) => page.getByRole('complementary', { name: /^Online/ });
+
+/** The online panel's rows as text (name and marks), sorted. */
+async function onlineNames(page: Page): Promise<string[]> {
+  const rows = await onlinePanel(page).getByRole('listitem').allTextContents();
+  return rows.map((row) => row.trim()).sort();
+}
+
+/** The actions button of the message with `body` by `author`, on `user`'s screen. */
+function actionsOf(user: BrowserUser, body: string, author: BrowserUser): Locator {
+  return message(user.page, body).getByRole('button', {
+    name: `Actions for ${author.name}'s message`,
+  });
+}
+
+/** Opens the message's menu; returns its items. */
+async function openMenu(user: BrowserUser, body: string, author: BrowserUser): Promise<string[]> {
+  await actionsOf(user, body, author).click();
+  const items = user.page.getByRole('menu').getByRole('menuitem');
+  await items.first().waitFor();
+  return (await items.allTextContents()).map((text) => text.trim());
+}
+
+async function choose(user: BrowserUser, body: string, author: BrowserUser, item: string) {
+  await openMenu(user, body, author);
+  await user.page.getByRole('menuitem', { name: item, exact: true }).click();
+}
+
+async function expectFocused(locator: Locator, what: string) {
+  await expect
+    .poll(() => locator.and(locator.page().locator(':focus')).count(), {
+      timeout: LIVE_MS,
+      message: `${what} has focus`,
+    })
+    .toBe(1);
+}
 
 describe('a room people look after', { timeout: 120_000 }, () => {
   it('A creates a room and B joins; days of history show under their dates, times relative', async () => {
@@ -149,9 +190,142 @@ describe('a room people look after', { timeout: 120_000 }, () => {
     await expect.poll(() => newMessagesButton(a.page).count(), { timeout: LIVE_MS }).toBe(0);
     expect(await inView(a.page, message(a.page, 'New while A reads, one'))).toBe(true);
     expect(await inView(a.page, message(a.page, 'New while A reads, two'))).toBe(true);
-    expect(await a.page.locator('[role="log"]:focus').count(), 'focus stays on the messages').toBe(
-      1,
-    );
+    await expectFocused(messageLog(a.page), 'the message list, after the jump');
+  });
+
+  it('B edits their message from the keyboard; A sees the new text, marked edited', async () => {
+    await send(b, 'Is the talk recorded?');
+    await message(a.page, 'Is the talk recorded?').waitFor();
+    await actionsOf(b, 'Is the talk recorded?', b).focus();
+    await b.page.keyboard.press('Enter');
+    await expectFocused(b.page.getByRole('menuitem', { name: 'Edit' }), 'the menu’s first item');
+    await b.page.keyboard.press('Enter');
+    const box = b.page.getByRole('textbox', { name: 'Edit message' });
+    await expectFocused(box, 'the edit box');
+    await box.press('End');
+    await box.pressSequentially(' And shared?');
+    await box.press('Enter');
+
+    const edited = message(a.page, 'Is the talk recorded? And shared?');
+    await edited.waitFor();
+    await edited.getByText(/edited/).waitFor();
+    expect(await message(a.page, 'Is the talk recorded?').count(), 'one message, edited').toBe(1);
+    await expectFocused(actionsOf(b, 'And shared?', b), 'B’s menu button after saving');
+  });
+
+  it('B removes a message after confirming; A sees it as removed, its votes frozen', async () => {
+    await send(b, 'Wrong room, sorry');
+    const id = await message(b.page, 'Wrong room, sorry').getAttribute('data-message-id');
+    await message(a.page, 'Wrong room, sorry').waitFor();
+    await choose(b, 'Wrong room, sorry', b, 'Remove…');
+    const dialog = b.page.getByRole('alertdialog', { name: 'Remove this message?' });
+    await expectFocused(dialog.getByRole('button', { name: 'Cancel' }), 'Cancel, the safe choice');
+    await dialog.getByRole('button', { name: 'Remove' }).click();
+
+    const onA = messageLog(a.page).locator(`[data-message-id="${id}"]`);
+    await expectText(onA.locator('.message-body'), 'Message removed', 'the tombstone on A');
+    expect(await onA.getByRole('button', { name: 'Upvote' }).isDisabled()).toBe(true);
+    expect(await message(a.page, 'Wrong room, sorry').count()).toBe(0);
+  });
+
+  it('A, who owns the room, pins one question and marks another answered; B sees both', async () => {
+    await send(b, 'When will the slides be shared?');
+    await send(b, 'Which room is the workshop in?');
+    await choose(a, 'When will the slides be shared?', b, 'Pin to the top');
+    await pinnedStrip(b.page).getByText('When will the slides be shared?').waitFor();
+    await choose(a, 'Which room is the workshop in?', b, 'Mark answered');
+    await message(b.page, 'Which room is the workshop in?').getByText('✓ Answered').waitFor();
+    await pinnedStrip(a.page).getByText('When will the slides be shared?').waitFor();
+    await message(a.page, 'Which room is the workshop in?').getByText('✓ Answered').waitFor();
+    await screenshots(a.page, 'room-pinned-answered');
+  });
+
+  it('the Top view can hide answered questions', async () => {
+    await b.page.getByRole('button', { name: 'Top', exact: true }).click();
+    const hide = b.page.getByRole('checkbox', { name: 'Hide answered' });
+    await hide.check();
+    await expect.poll(() => message(b.page, 'Which room is the workshop in?').count()).toBe(0);
+    await message(b.page, 'When will the slides be shared?').waitFor();
+    await hide.uncheck();
+    await message(b.page, 'Which room is the workshop in?').waitFor();
+    await b.page.getByRole('button', { name: 'Latest', exact: true }).click();
+  });
+
+  it('only the owner moderates: A removes B’s message, B gets no menu on A’s', async () => {
+    await send(a, 'Welcome! Ask away.');
+    await message(b.page, 'Welcome! Ask away.').waitFor();
+    expect(await actionsOf(b, 'Welcome! Ask away.', a).count(), 'no menu for B').toBe(0);
+    const ownMenu = await openMenu(b, 'Which room is the workshop in?', b);
+    expect(ownMenu, 'B’s own message: no pin, no answer mark').toEqual(['Edit', 'Remove…']);
+    await b.page.keyboard.press('Escape');
+
+    await send(b, 'Buy cheap watches');
+    const id = await message(b.page, 'Buy cheap watches').getAttribute('data-message-id');
+    await choose(a, 'Buy cheap watches', b, 'Remove…');
+    await a.page.getByRole('alertdialog').getByRole('button', { name: 'Remove' }).click();
+    const onB = messageLog(b.page).locator(`[data-message-id="${id}"]`);
+    await expectText(onB.locator('.message-body'), 'Message removed', 'the tombstone on B');
+  });
+
+  it('lists who is online: a side panel on wide screens, a popover on narrow ones', async () => {
+    const panel = onlinePanel(a.page);
+    await expect.poll(() => onlineNames(a.page)).toEqual([`${a.name}YouOwner`, `${b.name}`].sort());
+    await screenshots(a.page, 'room-online');
+
+    await b.page.setViewportSize(PHONE);
+    await b.page.reload();
+    await message(b.page, 'Welcome! Ask away.').waitFor();
+    const toggle = b.page.getByTestId('online-count');
+    expect(await toggle.getAttribute('aria-expanded'), 'closed at first on a phone').toBe('false');
+    await toggle.click();
+    await expect.poll(() => onlineNames(b.page)).toEqual([`${a.name}Owner`, `${b.name}You`].sort());
+    await b.page.keyboard.press('Escape');
+    await expect.poll(() => onlinePanel(b.page).count()).toBe(0);
+    await expectFocused(toggle, 'the toggle after Escape');
+    await toggle.click();
+    await b.page.screenshot({ path: join(ARTIFACTS, 'room-online-popover-mobile.png') });
+    await message(b.page, 'Welcome! Ask away.').click();
+    await expect
+      .poll(() => onlinePanel(b.page).count(), { message: 'a click elsewhere closes it' })
+      .toBe(0);
+    expect(await panel.count()).toBe(1);
+  });
+
+  it('B sees that A is typing, until A’s message arrives', async () => {
+    const composer = a.page.getByLabel('Message', { exact: true });
+    await composer.click();
+    await composer.pressSequentially('The slides go out tonight');
+    await expectText(b.page.getByTestId('typing'), `${a.name} is typing…`, 'B’s typing line');
+    expect((await a.page.getByTestId('typing').textContent())?.trim(), 'never oneself').toBe('');
+    await composer.press('Enter');
+    await message(b.page, 'The slides go out tonight').waitFor();
+    await expectText(b.page.getByTestId('typing'), '', 'B’s typing line once the message is in');
+  });
+
+  it('counts unread messages on the rooms list, and clears them once read', async () => {
+    await a.page.getByRole('link', { name: 'All rooms' }).click();
+    await a.page.getByRole('heading', { name: 'Rooms' }).waitFor();
+    for (const n of [1, 2, 3]) await send(b, `While A is away ${n}`);
+    const unread = roomLink(a.page, roomName).getByTestId('unread');
+    await expectText(unread, '3 unread', 'the room’s unread count');
+    await openRoom(a);
+    await message(a.page, 'While A is away 3').waitFor();
+    await a.page.getByRole('link', { name: 'All rooms' }).click();
+    await expect
+      .poll(() => unread.count(), { timeout: LIVE_MS, message: 'read to the end: no count' })
+      .toBe(0);
+    await openRoom(a);
+  });
+
+  it('after a reload, B finds every change as it was left', async () => {
+    await b.page.reload();
+    await message(b.page, 'Is the talk recorded? And shared?')
+      .getByText(/edited/)
+      .waitFor();
+    await pinnedStrip(b.page).getByText('When will the slides be shared?').waitFor();
+    await message(b.page, 'Which room is the workshop in?').getByText('✓ Answered').waitFor();
+    expect(await message(b.page, 'Wrong room, sorry').count()).toBe(0);
+    expect(await messageLog(b.page).getByText('Message removed').count()).toBe(2);
   });
 
   it('logged no console errors, CSP violations or uncaught exceptions', async () => {
