@@ -33,6 +33,8 @@ import {
  */
 
 const DAY = 24 * 60 * 60_000;
+/** Messages a user may send at once here; they come back slowly, so a burst is refused soon. */
+const MESSAGE_BURST = 20;
 
 let store: Store;
 let server: TestServer;
@@ -49,6 +51,7 @@ const { newUser, unexpectedErrors } = browserSuite(async () => {
         presence: createMemoryPresence(),
         discovery: createStaticDiscovery(undefined, 'localhost'),
       },
+      rateLimits: { messages: { perSecond: 2, burst: MESSAGE_BURST } },
     },
   );
   return {
@@ -179,7 +182,9 @@ describe('a room people look after', { timeout: 120_000 }, () => {
     const log = messageLog(a.page);
     await log.hover();
     await a.page.mouse.wheel(0, -20_000);
-    await expect.poll(() => inView(a.page, message(a.page, 'Three days ago'))).toBe(true);
+    await expect
+      .poll(() => inView(a.page, message(a.page, 'Three days ago')), { timeout: LIVE_MS })
+      .toBe(true);
     await send(b, 'New while A reads, one');
     await send(b, 'New while A reads, two');
     await expectText(newMessagesButton(a.page), '2 new messages ↓', "A's new messages button");
@@ -244,7 +249,9 @@ describe('a room people look after', { timeout: 120_000 }, () => {
     await b.page.getByRole('button', { name: 'Top', exact: true }).click();
     const hide = b.page.getByRole('checkbox', { name: 'Hide answered' });
     await hide.check();
-    await expect.poll(() => message(b.page, 'Which room is the workshop in?').count()).toBe(0);
+    await expect
+      .poll(() => message(b.page, 'Which room is the workshop in?').count(), { timeout: LIVE_MS })
+      .toBe(0);
     await message(b.page, 'When will the slides be shared?').waitFor();
     await hide.uncheck();
     await message(b.page, 'Which room is the workshop in?').waitFor();
@@ -269,8 +276,10 @@ describe('a room people look after', { timeout: 120_000 }, () => {
 
   it('lists who is online: a side panel on wide screens, a popover on narrow ones', async () => {
     const panel = onlinePanel(a.page);
-    await expect.poll(() => onlineNames(a.page)).toEqual([`${a.name}YouOwner`, `${b.name}`].sort());
-    await screenshots(a.page, 'room-online');
+    await expect
+      .poll(() => onlineNames(a.page), { timeout: LIVE_MS })
+      .toEqual([`${a.name}YouOwner`, `${b.name}`].sort());
+    await a.page.screenshot({ path: join(ARTIFACTS, 'room-online.png'), fullPage: true });
 
     await b.page.setViewportSize(PHONE);
     await b.page.reload();
@@ -278,15 +287,21 @@ describe('a room people look after', { timeout: 120_000 }, () => {
     const toggle = b.page.getByTestId('online-count');
     expect(await toggle.getAttribute('aria-expanded'), 'closed at first on a phone').toBe('false');
     await toggle.click();
-    await expect.poll(() => onlineNames(b.page)).toEqual([`${a.name}Owner`, `${b.name}You`].sort());
+    await expect
+      .poll(() => onlineNames(b.page), { timeout: LIVE_MS })
+      .toEqual([`${a.name}Owner`, `${b.name}You`].sort());
     await b.page.keyboard.press('Escape');
-    await expect.poll(() => onlinePanel(b.page).count()).toBe(0);
+    await expect.poll(() => onlinePanel(b.page).count(), { timeout: LIVE_MS }).toBe(0);
     await expectFocused(toggle, 'the toggle after Escape');
     await toggle.click();
-    await b.page.screenshot({ path: join(ARTIFACTS, 'room-online-popover-mobile.png') });
+    await onlinePanel(b.page).waitFor();
+    await b.page.screenshot({ path: join(ARTIFACTS, 'room-online-mobile.png'), fullPage: true });
     await message(b.page, 'Welcome! Ask away.').click();
     await expect
-      .poll(() => onlinePanel(b.page).count(), { message: 'a click elsewhere closes it' })
+      .poll(() => onlinePanel(b.page).count(), {
+        timeout: LIVE_MS,
+        message: 'a click elsewhere closes it',
+      })
       .toBe(0);
     expect(await panel.count()).toBe(1);
   });
@@ -294,7 +309,8 @@ describe('a room people look after', { timeout: 120_000 }, () => {
   it('B sees that A is typing, until A’s message arrives', async () => {
     const composer = a.page.getByLabel('Message', { exact: true });
     await composer.click();
-    await composer.pressSequentially('The slides go out tonight');
+    // Typing signals go out at most every 2 s: type as long as a person would.
+    await composer.pressSequentially('The slides go out tonight', { delay: 100 });
     await expectText(b.page.getByTestId('typing'), `${a.name} is typing…`, 'B’s typing line');
     expect((await a.page.getByTestId('typing').textContent())?.trim(), 'never oneself').toBe('');
     await composer.press('Enter');
@@ -326,6 +342,54 @@ describe('a room people look after', { timeout: 120_000 }, () => {
     await message(b.page, 'Which room is the workshop in?').getByText('✓ Answered').waitFor();
     expect(await message(b.page, 'Wrong room, sorry').count()).toBe(0);
     expect(await messageLog(b.page).getByText('Message removed').count()).toBe(2);
+  });
+
+  it('a message sent while offline shows as sending, then arrives once', async () => {
+    await a.context.setOffline(true);
+    await expectText(a.page.getByTestId('connection'), 'Offline', 'A’s badge while offline');
+    const composer = a.page.getByLabel('Message', { exact: true });
+    await composer.fill('Sent from a tunnel');
+    await composer.press('Enter');
+    const pending = a.page.getByTestId('pending-message').filter({ hasText: 'Sent from a tunnel' });
+    await expectText(pending.getByRole('status'), 'Sending…', 'the pending message');
+    expect(await composer.inputValue(), 'the composer clears at once').toBe('');
+    await a.context.setOffline(false);
+    await message(b.page, 'Sent from a tunnel').waitFor();
+    await expect.poll(() => pending.count(), { timeout: LIVE_MS }).toBe(0);
+    expect(await message(a.page, 'Sent from a tunnel').count()).toBe(1);
+    expect(await message(b.page, 'Sent from a tunnel').count()).toBe(1);
+  });
+
+  it('a message refused for going too fast stays, marked not sent, until retried', async () => {
+    const composer = a.page.getByLabel('Message', { exact: true });
+    const failed = a.page.getByTestId('pending-message').filter({ hasText: 'Not sent' });
+    const sent: string[] = [];
+    while (sent.length < MESSAGE_BURST + 10 && (await failed.count()) === 0) {
+      sent.push(`Burst ${sent.length + 1}`);
+      await composer.fill(sent.at(-1) ?? '');
+      await composer.press('Enter');
+    }
+    await failed.first().waitFor();
+    expect(await failed.first().textContent()).toMatch(/Not sent: .*too fast/);
+    // Retry each refused one as it comes (the ones in flight may be refused too), until none waits.
+    await expect
+      .poll(
+        async () => {
+          if ((await failed.count()) > 0) {
+            await failed.first().getByRole('button', { name: 'Retry' }).click();
+          }
+          return a.page.getByTestId('pending-message').count();
+        },
+        { timeout: 30_000, message: 'every refused message retried and sent' },
+      )
+      .toBe(0);
+    const bursts = async (page: Page) =>
+      (await messageLog(page).locator('.message-body').allTextContents()).filter((body) =>
+        body.startsWith('Burst '),
+      );
+    await expect.poll(() => bursts(b.page), { timeout: LIVE_MS }).toEqual(sent);
+    expect(await bursts(a.page), 'each once, in order').toEqual(sent);
+    await a.page.getByRole('alert').getByRole('button', { name: 'Dismiss' }).click();
   });
 
   it('logged no console errors, CSP violations or uncaught exceptions', async () => {

@@ -21,14 +21,7 @@ export function OnlinePanel({
 }) {
   const unnamed = Math.max(0, online - users.length);
   return (
-    <aside
-      id={id}
-      className="online-panel"
-      aria-labelledby={`${id}-title`}
-      onKeyDown={(event) => {
-        if (event.key === 'Escape') onClose();
-      }}
-    >
+    <aside id={id} className="online-panel" aria-labelledby={`${id}-title`}>
       <div className="online-panel-header">
         <h2 id={`${id}-title`}>Online · {online}</h2>
         <button
