@@ -4,7 +4,8 @@ import type { PublicUser } from '../contract/models.js';
 /** What travels between chat servers about one room. */
 export type RoomBroadcast =
   | { kind: 'logged'; seq: number; event: LoggedEvent }
-  | { kind: 'presence'; online: number }
+  /** `users`: the first `LIMITS.presenceNamesMax` of them (servers before names sent none). */
+  | { kind: 'presence'; online: number; users?: PublicUser[] }
   /** `user` is typing (never logged: each server shows it until it expires). */
   | { kind: 'typing'; user: PublicUser };
 

@@ -55,6 +55,7 @@ export class RoomFeed implements Pipeable, AsyncIterable<TrackedEnvelope<ChatEve
     };
     const member: RoomMember = {
       userId: viewer.id,
+      username: viewer.username,
       receive: (event) => (pending ? pending.push(event) : deliver(event)),
     };
 
@@ -63,8 +64,8 @@ export class RoomFeed implements Pipeable, AsyncIterable<TrackedEnvelope<ChatEve
     signal.addEventListener('abort', () => void leave(), { once: true });
     try {
       lastSent = await this.catchUp(sink);
-      const online = (await this.deps.presence.count([roomId])).get(roomId) ?? 0;
-      sink.own(String(lastSent), { type: 'presence', online, users: [] });
+      const { online, users } = await this.deps.presence.users(roomId, LIMITS.presenceNamesMax);
+      sink.own(String(lastSent), { type: 'presence', online, users });
       const typing = this.deps.hub.typingIn(roomId);
       if (typing.length > 0) sink.own(String(lastSent), { type: 'typing', users: typing });
       const caughtUp: SharedEvent[] = pending;

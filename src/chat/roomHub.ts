@@ -8,6 +8,8 @@ import { TypingRoster } from './typingRoster.js';
 
 export interface RoomMember {
   readonly userId: string;
+  /** How the room's list of who is online names them. */
+  readonly username?: string;
   receive(event: SharedEvent): void;
 }
 
@@ -82,7 +84,7 @@ export class RoomHub {
     channel.members.add(member);
     try {
       await channel.ready;
-      const { changed } = await this.options.presence.join(roomId, member.userId);
+      const { changed } = await this.options.presence.join(roomId, member.userId, member.username);
       if (changed) this.announcePresence(roomId);
     } catch (error) {
       this.removeMember(channel, member);
@@ -175,7 +177,7 @@ export class RoomHub {
         channel,
         new SharedEvent(
           channel.delivered ?? 0,
-          { type: 'presence', online: broadcast.online, users: [] },
+          { type: 'presence', online: broadcast.online, users: broadcast.users ?? [] },
           false,
         ),
       );
@@ -279,7 +281,7 @@ export class RoomHub {
   }
 
   private async publishPresence(roomId: string): Promise<void> {
-    const online = (await this.options.presence.count([roomId])).get(roomId) ?? 0;
-    await this.options.bus.publish(roomId, { kind: 'presence', online });
+    const { online, users } = await this.options.presence.users(roomId, LIMITS.presenceNamesMax);
+    await this.options.bus.publish(roomId, { kind: 'presence', online, users });
   }
 }

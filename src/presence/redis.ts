@@ -18,8 +18,9 @@ export interface RedisPresenceOptions {
 }
 
 /*
- * Per room, a sorted set of `<userId>|<serverId>` members scored by their expiry time (ms, Redis
- * clock, so chat servers' clocks do not matter). A member exists while its server has at least
+ * Per room, a sorted set of `<userId>|<serverId>|<username>` members scored by their expiry time
+ * (ms, Redis clock, so chat servers' clocks do not matter); members written before names were
+ * kept are `<userId>|<serverId>`, listed by id. A member exists while its server has at least
  * one local subscription of that user to the room and keeps heartbeating. Every script first
  * drops expired members, then counts distinct users; the key itself expires after its latest
  * member, so rooms of dead servers leave nothing behind.
@@ -31,7 +32,7 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
 local function userOf(member)
-  return string.match(member, '^(.*)|[^|]*$') or member
+  return string.match(member, '^([^|]*)')
 end
 local function expireAfterLatest()
   local latest = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
@@ -72,6 +73,42 @@ end
 return users
 `;
 
+/**
+ * ARGV: max. Returns the room's distinct users, then the first `max` of them in name order
+ * (ignoring case, then by id; compared bytewise, whatever Redis' locale) as id, name pairs.
+ */
+const USERS = `${PRELUDE}
+local names, total = {}, 0
+for _, m in ipairs(redis.call('ZRANGE', key, 0, -1)) do
+  local u = userOf(m)
+  if names[u] == nil then total = total + 1 end
+  names[u] = names[u] or string.match(m, '^[^|]*|[^|]*|(.+)$') or false
+end
+local users = {}
+for u, name in pairs(names) do
+  local shown = name or u
+  users[#users + 1] = { string.lower(shown), u, shown }
+end
+local function less(a, b)
+  local n = math.min(#a, #b)
+  for i = 1, n do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y end
+  end
+  return #a < #b
+end
+table.sort(users, function(a, b)
+  if a[1] ~= b[1] then return less(a[1], b[1]) end
+  return less(a[2], b[2])
+end)
+local reply = { total }
+for i = 1, math.min(#users, tonumber(ARGV[1])) do
+  reply[#reply + 1] = users[i][2]
+  reply[#reply + 1] = users[i][3]
+end
+return reply
+`;
+
 /** ARGV: ttlMs, member... Refreshes (or restores) this server's members of one room. */
 const REFRESH = `${PRELUDE}
 local expiry = now + tonumber(ARGV[1])
@@ -89,6 +126,7 @@ interface PresenceCommands {
     userId: string,
   ): Promise<[number, number]>;
   presenceCount(key: string): Promise<number>;
+  presenceUsers(key: string, max: number): Promise<(string | number)[]>;
   presenceRefresh(key: string, ttlMs: number, ...members: string[]): Promise<number>;
 }
 
@@ -115,7 +153,9 @@ export async function createRedisPresence(
     throw new Error(`Redis presence: need 0 < heartbeatMs (${heartbeatMs}) < ttlMs (${ttlMs})`);
   }
   const keyOf = (roomId: string) => `${prefix}presence:${roomId}`;
-  const memberOf = (userId: string) => `${userId}|${serverId}`;
+  /** How this server's users are listed; kept while they have a subscription here. */
+  const names = new Map<string, string>();
+  const memberOf = (userId: string) => `${userId}|${serverId}|${names.get(userId) ?? userId}`;
 
   const redis = new Redis(url, {
     lazyConnect: true,
@@ -127,6 +167,7 @@ export async function createRedisPresence(
     scripts: {
       presenceChange: { lua: CHANGE, numberOfKeys: 1 },
       presenceCount: { lua: COUNT, numberOfKeys: 1 },
+      presenceUsers: { lua: USERS, numberOfKeys: 1 },
       presenceRefresh: { lua: REFRESH, numberOfKeys: 1 },
     },
   });
@@ -215,8 +256,9 @@ export async function createRedisPresence(
   };
 
   return {
-    async join(roomId, userId) {
+    async join(roomId, userId, username) {
       if (closed) throw new Error('Redis presence: closed');
+      if (username && !username.includes('|')) names.set(userId, username);
       const subscriptions = localCount(roomId, userId);
       setLocal(roomId, userId, subscriptions + 1);
       try {
@@ -238,10 +280,28 @@ export async function createRedisPresence(
       setLocal(roomId, userId, subscriptions - 1);
       try {
         if (subscriptions > 1) return { online: await countRoom(roomId), changed: false };
-        return await change(roomId, userId, 'rem');
+        const removing = change(roomId, userId, 'rem');
+        // Its member is named by now; the name is kept only while the user is here.
+        if (![...rooms.values()].some((users) => users.has(userId))) names.delete(userId);
+        return await removing;
       } catch (error) {
         throw fail('leave', roomId, error);
       }
+    },
+
+    async users(roomId, max) {
+      let reply: (string | number)[];
+      try {
+        reply = await commands.presenceUsers(keyOf(roomId), max);
+      } catch (error) {
+        throw fail('list', roomId, error);
+      }
+      const [online, ...pairs] = reply;
+      const users = [];
+      for (let i = 0; i + 1 < pairs.length; i += 2) {
+        users.push({ id: String(pairs[i]), username: String(pairs[i + 1]) });
+      }
+      return { online: Number(online), users };
     },
 
     async count(roomIds) {

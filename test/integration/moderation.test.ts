@@ -399,3 +399,28 @@ describe('rate limits', () => {
     }
   });
 });
+
+describe('presence names', () => {
+  it(`names who is online, at most ${LIMITS.presenceNamesMax} in name order, with the total`, async () => {
+    const { roomId, alice } = await room();
+    const aliceLog = await live(alice, roomId);
+    const crowd = await Promise.all(
+      Array.from({ length: LIMITS.presenceNamesMax + 1 }, (_, i) =>
+        server.fastUser(uniqueName(`z${String(i).padStart(2, '0')}-`)),
+      ),
+    );
+    const subscriptions = crowd.map(({ token }) =>
+      server.chatClient(token).chat.chat.events.subscribe({ roomId }, { onData: () => {} }),
+    );
+    const everyone = LIMITS.presenceNamesMax + 2;
+    await aliceLog.waitFor(() => aliceLog.online() === everyone, 'everyone online', 15_000);
+    const { onlineUsers } = aliceLog.state();
+    expect(onlineUsers).toHaveLength(LIMITS.presenceNamesMax);
+    expect(onlineUsers[0]).toEqual(alice.session().user);
+    const names = onlineUsers.map((user) => user.username.toLowerCase());
+    expect(names).toEqual([...names].sort());
+    for (const subscription of subscriptions) subscription.unsubscribe();
+    await aliceLog.waitFor(() => aliceLog.online() === 1, 'the crowd gone', 15_000);
+    expect(aliceLog.state().onlineUsers).toEqual([alice.session().user]);
+  });
+});

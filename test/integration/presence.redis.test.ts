@@ -76,6 +76,45 @@ describe('Redis presence across chat servers', () => {
     expect(await admin.exists(`${keyPrefix}presence:${roomId}`)).toBe(0);
   });
 
+  it('lists the users of every server by name, a user on two servers once', async () => {
+    const [a, b] = [await open(), await open()];
+    const roomId = room();
+    await a.join(roomId, 'u1', 'ada');
+    await b.join(roomId, 'u2', 'bob');
+    await b.join(roomId, 'u1', 'ada');
+    const both = {
+      online: 2,
+      users: [
+        { id: 'u1', username: 'ada' },
+        { id: 'u2', username: 'bob' },
+      ],
+    };
+    await expect(a.users(roomId, 50)).resolves.toEqual(both);
+    await expect(b.users(roomId, 50)).resolves.toEqual(both);
+    await a.leave(roomId, 'u1');
+    await expect(a.users(roomId, 50)).resolves.toEqual(both);
+    await b.leave(roomId, 'u2');
+    await expect(a.users(roomId, 50)).resolves.toEqual({
+      online: 1,
+      users: [{ id: 'u1', username: 'ada' }],
+    });
+  });
+
+  it('lists members a server wrote before names were kept by their id', async () => {
+    const presence = await open();
+    const roomId = room();
+    await presence.join(roomId, 'u-new', 'newer');
+    // What a server of the previous version writes: `<userId>|<serverId>`, no name.
+    await admin.zadd(`${keyPrefix}presence:${roomId}`, Date.now() + 60_000, 'u-old|old-server');
+    await expect(presence.users(roomId, 50)).resolves.toEqual({
+      online: 2,
+      users: [
+        { id: 'u-new', username: 'newer' },
+        { id: 'u-old', username: 'u-old' },
+      ],
+    });
+  });
+
   it('drops the users of a server that dies without leaving, within the TTL', async () => {
     const proxy = await startTcpProxy(redisUrl);
     proxies.push(proxy);

@@ -180,7 +180,7 @@ describe('RoomFeed', () => {
         },
         shared: false,
       },
-      { id: 3, event: { type: 'presence', online: 1, users: [] }, shared: false },
+      { id: 3, event: { type: 'presence', online: 1, users: [viewer] }, shared: false },
     ]);
 
     const sent = await chat.send(authors[1] as PublicUser, { roomId, body: 'live' });
@@ -294,7 +294,7 @@ describe('RoomFeed', () => {
           ...d,
           shared: false,
         })),
-      { id: 7, event: { type: 'presence', online: 1, users: [] }, shared: false },
+      { id: 7, event: { type: 'presence', online: 1, users: [viewer] }, shared: false },
     ]);
 
     // And then it follows live, without a gap.
@@ -308,7 +308,7 @@ describe('RoomFeed', () => {
     const { sink, piped } = await subscribe(roomId, 5);
     await piped;
     expect(sink.delivered).toEqual([
-      { id: 5, event: { type: 'presence', online: 1, users: [] }, shared: false },
+      { id: 5, event: { type: 'presence', online: 1, users: [viewer] }, shared: false },
     ]);
   });
 
@@ -357,7 +357,7 @@ describe('RoomFeed', () => {
         },
         shared: false,
       },
-      { id: 3, event: { type: 'presence', online: 1, users: [] }, shared: false },
+      { id: 3, event: { type: 'presence', online: 1, users: [viewer] }, shared: false },
     ]);
     // Live events continue from the real head.
     await chat.send(authors[0] as PublicUser, { roomId, body: 'next' });
@@ -466,7 +466,7 @@ describe('RoomFeed', () => {
     // tRPC's tracked() envelope is [id, data, marker].
     const envelope = async () => (await iterator.next()).value?.slice(0, 2);
     expect(await envelope()).toMatchObject(['2', { type: 'message', message: { body: 'old 1' } }]);
-    expect(await envelope()).toEqual(['2', { type: 'presence', online: 1, users: [] }]);
+    expect(await envelope()).toEqual(['2', { type: 'presence', online: 1, users: [viewer] }]);
     const sent = await chat.send(authors[0] as PublicUser, { roomId, body: 'live' });
     expect(await envelope()).toEqual(['3', { type: 'message', message: sent }]);
     await iterator.return?.();
