@@ -77,4 +77,22 @@ describe('MenuButton', () => {
     expect(focusedWhenRun).toBe(button);
     expect(screen.queryByRole('menu')).toBeNull();
   });
+
+  it('opens upwards when the list has no room for it below its button', () => {
+    render(
+      <div role="log">
+        <MenuButton label="Actions" items={[{ label: 'Edit', onSelect: () => {} }]} />
+      </div>,
+    );
+    // The list ends at 500 px; a menu 120 px tall would open from 450 to 570.
+    vi.spyOn(HTMLElement.prototype, 'getBoundingClientRect').mockImplementation(function (
+      this: HTMLElement,
+    ) {
+      const box = this.getAttribute('role') === 'menu' ? [450, 120] : [0, 500];
+      return DOMRect.fromRect({ x: 0, y: box[0], width: 200, height: box[1] });
+    });
+    fireEvent.click(screen.getByRole('button', { name: 'Actions' }));
+    expect(screen.getByRole('menu').className).toBe('menu menu-upwards');
+    vi.restoreAllMocks();
+  });
 });

@@ -1,11 +1,16 @@
 // @vitest-environment jsdom
 import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AS_SENT, type MessageView } from '../../src/contract/models.js';
 import { MessageItem } from '../../src/web/chat/MessageItem.js';
 import type { MessageHandlers, Viewer } from '../../src/web/chat/messageActions.js';
 
 afterEach(cleanup);
+
+// jsdom does no layout, so it has no scrolling into view; the browser tests cover that.
+beforeAll(() => {
+  Element.prototype.scrollIntoView = vi.fn();
+});
 
 const T = new Date(2026, 0, 1, 12, 30).getTime();
 

@@ -12,8 +12,12 @@ export function ConfirmRemove({
   onCancel: () => void;
 }) {
   const cancel = useRef<HTMLButtonElement>(null);
+  const box = useRef<HTMLDivElement>(null);
   const id = useId();
-  useEffect(() => cancel.current?.focus(), []);
+  useEffect(() => {
+    cancel.current?.focus({ preventScroll: true });
+    box.current?.scrollIntoView({ block: 'nearest' });
+  }, []);
   const onKeyDown = (event: KeyboardEvent) => {
     if (event.key !== 'Escape') return;
     event.preventDefault();
@@ -22,6 +26,7 @@ export function ConfirmRemove({
 
   return (
     <div
+      ref={box}
       className="confirm"
       role="alertdialog"
       aria-labelledby={`${id}-title`}

@@ -18,6 +18,7 @@ export function EditMessageForm({
   const [draft, setDraft] = useState(body);
   const [saving, setSaving] = useState(false);
   const input = useRef<HTMLTextAreaElement>(null);
+  const form = useRef<HTMLFormElement>(null);
   const id = useId();
   const tooLong = draft.trim().length > LIMITS.messageMax;
   const unusable = !hasVisibleText(draft) || tooLong || draft.trim() === body.trim();
@@ -25,8 +26,10 @@ export function EditMessageForm({
   useEffect(() => {
     const element = input.current;
     if (!element) return;
-    element.focus();
+    element.focus({ preventScroll: true });
     element.setSelectionRange(element.value.length, element.value.length);
+    // The whole form, buttons included, even at the bottom of the list.
+    form.current?.scrollIntoView({ block: 'nearest' });
   }, []);
 
   const save = async () => {
@@ -47,6 +50,7 @@ export function EditMessageForm({
 
   return (
     <form
+      ref={form}
       className="edit-form"
       onSubmit={(event) => {
         event.preventDefault();

@@ -37,7 +37,9 @@ export function OnlinePanel({
         {users.map((user) => (
           <li key={user.id}>
             <span className="presence-dot" aria-hidden="true" />
-            <span className="online-name">{user.username}</span>
+            <span className="online-name" title={user.username}>
+              {user.username}
+            </span>
             {user.id === readerId ? <span className="badge">You</span> : null}
             {user.id === ownerId ? <span className="badge badge-owner">Owner</span> : null}
           </li>

@@ -1,4 +1,12 @@
-import { type KeyboardEvent, type RefObject, useEffect, useId, useRef, useState } from 'react';
+import {
+  type KeyboardEvent,
+  type RefObject,
+  useEffect,
+  useId,
+  useLayoutEffect,
+  useRef,
+  useState,
+} from 'react';
 
 export interface MenuItem {
   label: string;
@@ -27,10 +35,20 @@ export function MenuButton({
   buttonRef?: RefObject<HTMLButtonElement | null>;
 }) {
   const [open, setOpen] = useState(false);
+  /** Opens upwards when there is no room below (the last messages of the list). */
+  const [upwards, setUpwards] = useState(false);
   const ownButton = useRef<HTMLButtonElement>(null);
   const button = buttonRef ?? ownButton;
   const menu = useRef<HTMLDivElement>(null);
   const id = useId();
+
+  useLayoutEffect(() => {
+    const box = menu.current?.getBoundingClientRect();
+    const scroller = button.current?.closest('[role="log"]') ?? document.documentElement;
+    if (!open || !box) return setUpwards(false);
+    const limit = scroller.getBoundingClientRect();
+    setUpwards(box.bottom > limit.bottom && box.top - limit.top > box.height);
+  }, [open, button]);
 
   useEffect(() => {
     if (!open) return;
@@ -92,7 +110,7 @@ export function MenuButton({
           id={id}
           role="menu"
           aria-label={label}
-          className="menu"
+          className={upwards ? 'menu menu-upwards' : 'menu'}
           onKeyDown={onMenuKeyDown}
         >
           {items.map((item) => (
