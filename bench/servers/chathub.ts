@@ -26,6 +26,8 @@ export const startChatHub: StartSystem = async ({ receivers, senders, scaleOut }
     JWT_SECRET,
     JWT_TTL: '2h',
     LOG_LEVEL: 'silent',
+    // Every receiver and sender connects from 127.0.0.1.
+    WS_MAX_CONNECTIONS_PER_ADDRESS: String(Math.max(1_000, receivers + senders)),
     ...(scaleOut
       ? { ROLE: 'chat', REDIS_URL: scaleOut.redisUrl, MONGO_URL: scaleOut.mongoUrl }
       : {}),

@@ -2,7 +2,6 @@ import { type TrackedEnvelope, tracked } from '@trpc/server';
 import type { ChatEvent } from '../contract/events.js';
 import { LIMITS } from '../contract/limits.js';
 import type { PublicUser } from '../contract/models.js';
-import type { Presence } from '../presence/presence.js';
 import type { Store } from '../storage/store.js';
 import { AsyncQueue } from './asyncQueue.js';
 import type { FeedSink, Pipeable } from './feedSink.js';
@@ -15,7 +14,6 @@ export const REPLAY_LIMIT = 500;
 export interface FeedDeps {
   store: Store;
   hub: RoomHub;
-  presence: Presence;
 }
 
 export interface FeedRequest {
@@ -61,18 +59,19 @@ export class RoomFeed implements Pipeable, AsyncIterable<TrackedEnvelope<ChatEve
 
     const leave = await this.deps.hub.join(roomId, member);
     if (signal.aborted) return leave();
-    signal.addEventListener('abort', () => void leave(), { once: true });
+    signal.addEventListener('abort', leave, { once: true });
     try {
       lastSent = await this.catchUp(sink);
-      const { online, users } = await this.deps.presence.users(roomId, LIMITS.presenceNamesMax);
-      sink.own(String(lastSent), { type: 'presence', online, users });
+      // Without presence now (unreachable), the hub announces it once it has it.
+      const online = await this.deps.hub.whoIsOnline(roomId);
+      if (online) sink.own(String(lastSent), { type: 'presence', ...online });
       const typing = this.deps.hub.typingIn(roomId);
       if (typing.length > 0) sink.own(String(lastSent), { type: 'typing', users: typing });
       const caughtUp: SharedEvent[] = pending;
       pending = null;
       for (const event of caughtUp) deliver(event);
     } catch (error) {
-      await leave();
+      leave();
       throw error;
     }
   }

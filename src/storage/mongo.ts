@@ -3,9 +3,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type Collection,
   MongoBulkWriteError,
-  MongoClient,
+  MongoClientClosedError,
   MongoNetworkError,
   MongoNotConnectedError,
+  MongoServerClosedError,
   MongoServerError,
   MongoServerSelectionError,
   MongoTopologyClosedError,
@@ -24,6 +25,7 @@ import {
   type MessageChange,
   withoutBody,
 } from './messageChanges.js';
+import { connectMongo } from './mongoConnection.js';
 import { keysForExistingRooms, prefixEnd } from './roomKeys.js';
 import {
   type ChangeOutcome,
@@ -201,9 +203,14 @@ interface Collections {
 export interface MongoStoreOptions {
   /** Overrides the database named in the URL path (default 'chathub'). */
   dbName?: string;
+  /** Replace the MongoClient once the database has been unreachable through it this long. */
+  reconnectAfterMs?: number;
+  onClientReplaced?(unreachableForMs: number): void;
+  onReconnectFailed?(error: unknown): void;
 }
 
 const DEFAULT_DB_NAME = 'chathub';
+const DEFAULT_RECONNECT_AFTER_MS = 5_000;
 /** Races a batch may lose to writers in other processes before giving up. */
 const MAX_COMMIT_ROUNDS = 100;
 /** Re-reads a snapshot that raced with a write at most this many times (see `snapshot`). */
@@ -220,39 +227,33 @@ const DUPLICATE_KEY = 11000;
 
 /** Connects, creates the indexes (idempotent, safe from several processes at once) and returns the store. */
 export async function openMongoStore(url: string, options: MongoStoreOptions = {}): Promise<Store> {
-  const client = new MongoClient(url, {
-    appName: 'chathub',
-    // Fail a request fast when no server is reachable; the driver reconnects on its own.
-    serverSelectionTimeoutMS: 5_000,
-    connectTimeoutMS: 5_000,
+  const connection = await connectMongo(url, {
+    dbName: options.dbName ?? dbNameFromUrl(url) ?? DEFAULT_DB_NAME,
+    replaceAfterMs: options.reconnectAfterMs ?? DEFAULT_RECONNECT_AFTER_MS,
+    onReplaced: options.onClientReplaced,
+    onReplaceFailed: options.onReconnectFailed,
   });
   try {
-    await client.connect();
-    const db = client.db(options.dbName ?? dbNameFromUrl(url) ?? DEFAULT_DB_NAME);
     const collections: Collections = {
-      users: db.collection<UserDoc>('users'),
-      rooms: db.collection<RoomDoc>('rooms'),
-      messages: db.collection<MessageDoc>('messages'),
-      votes: db.collection<VoteDoc>('votes'),
-      events: db.collection<EventDoc>('events'),
-      claims: db.collection<ClaimDoc>('claims'),
-      sends: db.collection<SendDoc>('sends'),
-      readMarks: db.collection<ReadMarkDoc>('readMarks'),
+      users: connection.collection<UserDoc>('users'),
+      rooms: connection.collection<RoomDoc>('rooms'),
+      messages: connection.collection<MessageDoc>('messages'),
+      votes: connection.collection<VoteDoc>('votes'),
+      events: connection.collection<EventDoc>('events'),
+      claims: connection.collection<ClaimDoc>('claims'),
+      sends: connection.collection<SendDoc>('sends'),
+      readMarks: connection.collection<ReadMarkDoc>('readMarks'),
     };
     await createIndexes(collections);
     return {
       users: unavailableWhenUnreachable(userRepository(collections)),
       rooms: unavailableWhenUnreachable(roomRepository(collections)),
       messages: unavailableWhenUnreachable(messageRepository(collections)),
-      async ping() {
-        await db.command({ ping: 1 });
-      },
-      async close() {
-        await client.close();
-      },
+      ping: () => connection.ping(),
+      close: () => connection.close(),
     };
   } catch (error) {
-    await client.close().catch(() => {});
+    await connection.close().catch(() => {});
     throw error;
   }
 }
@@ -283,7 +284,10 @@ function isUnreachable(error: unknown): boolean {
     error instanceof MongoNetworkError ||
     error instanceof MongoServerSelectionError ||
     error instanceof MongoNotConnectedError ||
-    error instanceof MongoTopologyClosedError
+    error instanceof MongoTopologyClosedError ||
+    // What operations still in flight get when their client is closed (for example replaced).
+    error instanceof MongoClientClosedError ||
+    error instanceof MongoServerClosedError
   );
 }
 
@@ -780,6 +784,15 @@ function writeErrorsOf(error: unknown): WriteError[] {
   return error instanceof MongoBulkWriteError ? [error.writeErrors].flat() : [];
 }
 
+/**
+ * What made a bulk write fail: a bulk write that failed as a whole (the server unreachable, say)
+ * carries the error in `errorResponse`, which is then what callers must see.
+ */
+function failureOf(error: unknown): unknown {
+  const whole = error instanceof MongoBulkWriteError && writeErrorsOf(error).length === 0;
+  return whole && error.errorResponse instanceof Error ? error.errorResponse : error;
+}
+
 /** Awaits a bulk write that may hit duplicate keys; returns the indexes of the operations that did. */
 async function duplicatesIn(write: Promise<unknown>): Promise<number[]> {
   try {
@@ -787,7 +800,9 @@ async function duplicatesIn(write: Promise<unknown>): Promise<number[]> {
     return [];
   } catch (error) {
     const errors = writeErrorsOf(error);
-    if (errors.length === 0 || errors.some((each) => each.code !== DUPLICATE_KEY)) throw error;
+    if (errors.length === 0 || errors.some((each) => each.code !== DUPLICATE_KEY)) {
+      throw failureOf(error);
+    }
     return errors.map((each) => each.index);
   }
 }
@@ -825,7 +840,7 @@ function messageRepository(c: Collections): MessageRepository {
     } catch (error) {
       const [first] = writeErrorsOf(error);
       if (first?.code === DUPLICATE_KEY) return first.index;
-      throw error;
+      throw failureOf(error);
     }
   };
 
@@ -980,14 +995,17 @@ function messageRepository(c: Collections): MessageRepository {
   /** Only a document older than the change is updated, so a replay never moves counts backwards. */
   const setCounts = async (changes: CountsEffect[]): Promise<void> => {
     if (changes.length === 0) return;
-    await messages.bulkWrite(
-      changes.map(({ messageId, seq, up, down }) => ({
-        updateOne: {
-          filter: { _id: messageId, countsSeq: { $lt: seq } },
-          update: { $set: { up, down, countsSeq: seq } },
-        },
-      })),
-      { ordered: false },
+    // No upsert, so no duplicate key: this only passes on what made the write fail.
+    await duplicatesIn(
+      messages.bulkWrite(
+        changes.map(({ messageId, seq, up, down }) => ({
+          updateOne: {
+            filter: { _id: messageId, countsSeq: { $lt: seq } },
+            update: { $set: { up, down, countsSeq: seq } },
+          },
+        })),
+        { ordered: false },
+      ),
     );
   };
 

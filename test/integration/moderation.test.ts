@@ -344,6 +344,28 @@ describe('read positions', () => {
   });
 });
 
+describe('unread counts', () => {
+  it(`stop at ${LIMITS.unreadCountMax}`, async () => {
+    const { roomId, bob } = await room();
+    // Six writers, so the messages stay within each one's burst allowance.
+    const writers = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => server.fastUser(uniqueName(`many${i}-`))),
+    );
+    for (let i = 0; i <= LIMITS.unreadCountMax; i++) {
+      const writer = writers[i % writers.length]?.user;
+      if (!writer) throw new Error('no writer');
+      await server.running.services.chat.send(writer, { roomId, body: `${i}` });
+    }
+    const { name } = await bob.rooms.get.query({ id: roomId });
+    const { rooms } = await bob.rooms.list.query({ query: name });
+    expect(rooms[0]?.unread).toBe(LIMITS.unreadCountMax);
+    await bob.chat.markRead.mutate({ roomId, eventId: '2' });
+    expect((await bob.rooms.list.query({ query: name })).rooms[0]?.unread).toBe(
+      LIMITS.unreadCountMax - 1,
+    );
+  });
+});
+
 describe('exactly-once sends', () => {
   it('a retry with the same clientMessageId returns the original and posts nothing', async () => {
     const { roomId, alice, bob } = await room();
@@ -361,6 +383,16 @@ describe('exactly-once sends', () => {
     ).toEqual({
       code: 'BAD_REQUEST',
       message: 'Client message id may only contain letters, digits, "_" and "-"',
+    });
+    const longest = 'x'.repeat(LIMITS.clientMessageIdMax);
+    await expect(
+      alice.chat.send.mutate({ roomId, body: 'x', clientMessageId: longest }),
+    ).resolves.toMatchObject({ clientMessageId: longest });
+    expect(
+      await failure(alice.chat.send.mutate({ roomId, body: 'x', clientMessageId: `${longest}x` })),
+    ).toEqual({
+      code: 'BAD_REQUEST',
+      message: `Client message id must be at most ${LIMITS.clientMessageIdMax} characters`,
     });
   });
 });
