@@ -31,7 +31,15 @@ export async function adaptersFor(
   const onError = (component: string) => (error: Error) =>
     log.warn(`${component} trouble`, { error });
   const store = config.MONGO_URL
-    ? await openMongoStore(config.MONGO_URL)
+    ? await openMongoStore(config.MONGO_URL, {
+        reconnectAfterMs: config.MONGO_RECONNECT_AFTER * 1_000,
+        onClientReplaced: (unreachableForMs) =>
+          log.warn('replaced the MongoDB client: the database was unreachable through it', {
+            unreachableForMs,
+          }),
+        onReconnectFailed: (error) =>
+          log.warn('a fresh MongoDB client cannot reach the database either', { error }),
+      })
     : openEmbeddedStore(config.DATA_DIR);
   if (!config.REDIS_URL) {
     return {

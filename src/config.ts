@@ -92,8 +92,16 @@ const schema = z
     ROOMS_PER_USER_MAX: z.coerce.number().int().min(0).default(100),
     AUTH_ATTEMPTS_BURST: replaced('SIGNUPS_PER_ADDRESS_* and SIGNIN_FAILURES_PER_*'),
     AUTH_ATTEMPTS_PER_MINUTE: replaced('SIGNUPS_PER_ADDRESS_* and SIGNIN_FAILURES_PER_*'),
+    /** MongoDB unreachable this long through the store's client: the client is replaced. */
+    MONGO_RECONNECT_AFTER: duration({ fallback: '5s', min: 1, example: 'like 5s or 1m' }),
+    /** Storage unreachable this long: /healthz fails and a chat server leaves discovery. */
+    STORAGE_UNHEALTHY_AFTER: duration({ fallback: '60s', min: 1, example: 'like 60s or 5m' }),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
     NODE_ENV: z.string().default('development'),
+  })
+  .refine((env) => env.STORAGE_UNHEALTHY_AFTER > env.MONGO_RECONNECT_AFTER, {
+    path: ['STORAGE_UNHEALTHY_AFTER'],
+    message: 'must be longer than MONGO_RECONNECT_AFTER, so a new client is tried first',
   })
   .transform(({ PORT, AUTH_ATTEMPTS_BURST: _, AUTH_ATTEMPTS_PER_MINUTE: __, ...env }) => ({
     ...env,

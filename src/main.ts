@@ -7,6 +7,17 @@ const SHUTDOWN_DEADLINE_MS = 10_000;
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.LOG_LEVEL, { role: config.ROLE });
+  // Every promise on the server has an owner that handles its failure; one that escapes is a bug
+  // to fix, not a reason to drop every client on this process.
+  process.on('unhandledRejection', (reason) => {
+    log.error('unhandled promise rejection (a bug: the process carries on)', { error: reason });
+  });
+  // After an exception nothing is known about the process's state: exit, and let the
+  // orchestrator start a fresh one.
+  process.on('uncaughtException', (error) => {
+    log.error('uncaught exception; exiting', { error });
+    process.exit(1);
+  });
   const running = await startServer(config, log);
 
   let stopping = false;

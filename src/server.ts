@@ -7,8 +7,8 @@ import { createApiHandler } from './api/httpHandler.js';
 import { type ChatSocketServer, createChatSocketServer } from './chat/socketServer.js';
 import type { TransportLimits } from './chat/transportLimits.js';
 import type { Config } from './config.js';
-import { type ChatServerHandle, registerChatServer } from './discovery/redis.js';
-import { handleHealth, sendJson } from './http/health.js';
+import type { ChatServerRegistration } from './discovery/discovery.js';
+import { type HealthProbe, handleHealth, sendJson } from './http/health.js';
 import type { Logger } from './log.js';
 import {
   type Adapters,
@@ -54,7 +54,8 @@ export async function startServer(
   });
   const trustProxy = config.TRUST_PROXY;
   let draining = false;
-  const probe = {
+  const probe: HealthProbe = {
+    unhealthy: () => services.unhealthy(),
     async checkReady() {
       if (draining) throw new Error('shutting down');
       await services.checkReady();
@@ -85,7 +86,7 @@ export async function startServer(
           onConnectionsChanged: () => registration?.loadChanged(),
         })
       : null;
-  let registration: ChatServerHandle | null = null;
+  let registration: ChatServerRegistration | null = null;
 
   const server = createServer((req, res) => {
     if (handleHealth(req, res, probe)) return;
@@ -104,7 +105,15 @@ export async function startServer(
     server.listen(config.PORT, config.HOST, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  registration = await registerForDiscovery(config, chat, serverId, port, log);
+  registration = chat
+    ? await services.discovery.register({
+        serverId,
+        publicUrl: publicUrlOf(config, port),
+        connections: () => chat.transport.connectionCount(),
+        // A server that should be restarted sends no one new its way meanwhile.
+        available: () => services.unhealthy() === null,
+      })
+    : null;
   log.info('listening', { role: config.ROLE, port, host: config.HOST, serverId });
 
   return {
@@ -114,7 +123,13 @@ export async function startServer(
     services,
     async stop() {
       draining = true;
-      await registration?.deregister();
+      // Without Redis the registration cannot be removed; it goes stale within seconds anyway,
+      // and the clients here still deserve a drain.
+      await registration?.deregister().catch((error: unknown) =>
+        log.warn('could not leave discovery; it stops handing this server out shortly', {
+          error,
+        }),
+      );
       server.close();
       await chat?.transport.drain(DRAIN_TIMEOUT_MS);
       await chat?.close();
@@ -124,23 +139,8 @@ export async function startServer(
   };
 }
 
-/**
- * With Redis, a chat server announces its public URL and load so that sign-in and discovery
- * hand clients the least-loaded live server.
- */
-async function registerForDiscovery(
-  config: Config,
-  chat: ChatSocketServer | null,
-  serverId: string,
-  port: number,
-  log: Logger,
-): Promise<ChatServerHandle | null> {
-  if (!config.REDIS_URL || !chat) return null;
+/** Where clients reach this chat server's WebSocket. */
+function publicUrlOf(config: Config, port: number): string {
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? hostname() : config.HOST;
-  return registerChatServer(config.REDIS_URL, {
-    publicUrl: config.PUBLIC_URL ?? `ws://${host}:${port}/ws`,
-    serverId,
-    connections: () => chat.transport.connectionCount(),
-    onError: (error) => log.warn('discovery registration trouble', { error }),
-  });
+  return config.PUBLIC_URL ?? `ws://${host}:${port}/ws`;
 }

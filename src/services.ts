@@ -9,6 +9,7 @@ import { type RateLimit, RateLimiter } from './domain/rateLimiter.js';
 import { RoomService } from './domain/rooms.js';
 import { TokenIssuer } from './domain/tokens.js';
 import type { Logger } from './log.js';
+import { watchOutage, withTimeout } from './outage.js';
 import type { Presence } from './presence/presence.js';
 import { resolveJwtSecret } from './secrets.js';
 import type { Store } from './storage/store.js';
@@ -22,8 +23,16 @@ export interface Services {
   feeds: { open(request: FeedRequest): RoomFeed };
   discovery: Discovery;
   hub: RoomHub;
-  /** Resolves when every dependency answers; rejects naming the one that does not. */
+  /**
+   * Resolves when every dependency answers; rejects naming the one that does not (its error is
+   * logged, not returned: it can name internal hosts).
+   */
   checkReady(): Promise<void>;
+  /**
+   * Why this process should be restarted, or null: its storage has been unreachable for
+   * STORAGE_UNHEALTHY_AFTER, which a restart may cure (a fresh process, fresh connections).
+   */
+  unhealthy(): string | null;
   close(): Promise<void>;
 }
 
@@ -48,6 +57,11 @@ export interface RateLimits {
   /** Vote changes per user. */
   votes: RateLimit;
 }
+
+/** How often storage is pinged to know how long it has been unreachable. */
+const STORAGE_PROBE_MS = 2_000;
+/** A dependency that does not answer a ping within this long counts as unreachable. */
+const PING_TIMEOUT_MS = 3_000;
 
 /** The configured limits, and the fixed ones. */
 export function rateLimitsFor(config: Config): RateLimits {
@@ -94,6 +108,8 @@ export async function createServices(
     presence,
     log: store.messages,
     onError: (error) => log.error('room hub failure', { error }),
+    onPresenceError: (error) =>
+      log.warn('presence change deferred (reconciled when presence is back)', { error }),
   });
   const chat = new ChatService(
     store,
@@ -106,6 +122,34 @@ export async function createServices(
     (error) => log.warn('stored, but not published (members get it from the log)', { error }),
   );
 
+  const unhealthyAfterMs = config.STORAGE_UNHEALTHY_AFTER * 1_000;
+  let toldUnhealthy = false;
+  const storage = watchOutage(() => store.ping(), {
+    what: 'storage',
+    intervalMs: STORAGE_PROBE_MS,
+    timeoutMs: PING_TIMEOUT_MS,
+    onFailure(error, downForMs) {
+      if (toldUnhealthy || downForMs < unhealthyAfterMs) return;
+      toldUnhealthy = true;
+      log.error('storage unreachable too long: failing /healthz and leaving discovery', {
+        error,
+        downForMs,
+      });
+    },
+    onRecovery(downForMs) {
+      toldUnhealthy = false;
+      log.info('storage reachable again', { downForMs });
+    },
+  });
+  const ping = async (dependency: string, check: () => Promise<void>) => {
+    try {
+      await withTimeout(check(), PING_TIMEOUT_MS, dependency);
+    } catch (error) {
+      log.warn(`${dependency} unreachable`, { error });
+      throw new Error(`${dependency} unreachable`);
+    }
+  };
+
   return {
     tokens,
     auth: new AuthService(store, tokens, {
@@ -115,27 +159,23 @@ export async function createServices(
     }),
     rooms,
     chat,
-    feeds: { open: (request) => new RoomFeed({ store, hub, presence }, request) },
+    feeds: { open: (request) => new RoomFeed({ store, hub }, request) },
     discovery,
     hub,
     async checkReady() {
-      await Promise.all([
-        store.ping().catch((error: unknown) => {
-          throw new Error(`storage unreachable: ${describe(error)}`);
-        }),
-        bus.ping().catch((error: unknown) => {
-          throw new Error(`pub/sub unreachable: ${describe(error)}`);
-        }),
-      ]);
+      await Promise.all([ping('storage', () => store.ping()), ping('pub/sub', () => bus.ping())]);
+    },
+    unhealthy() {
+      const downForMs = storage.downForMs();
+      return downForMs >= unhealthyAfterMs
+        ? `storage unreachable for ${Math.round(downForMs / 1_000)} s`
+        : null;
     },
     async close() {
+      storage.stop();
       await hub.close();
       await Promise.allSettled([bus.close(), presence.close(), discovery.close()]);
       await store.close();
     },
   };
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

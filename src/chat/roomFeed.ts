@@ -2,7 +2,6 @@ import { type TrackedEnvelope, tracked } from '@trpc/server';
 import type { ChatEvent } from '../contract/events.js';
 import { LIMITS } from '../contract/limits.js';
 import type { PublicUser } from '../contract/models.js';
-import type { Presence } from '../presence/presence.js';
 import type { Store } from '../storage/store.js';
 import { AsyncQueue } from './asyncQueue.js';
 import type { FeedSink, Pipeable } from './feedSink.js';
@@ -15,7 +14,6 @@ export const REPLAY_LIMIT = 500;
 export interface FeedDeps {
   store: Store;
   hub: RoomHub;
-  presence: Presence;
 }
 
 export interface FeedRequest {
@@ -60,16 +58,17 @@ export class RoomFeed implements Pipeable, AsyncIterable<TrackedEnvelope<ChatEve
 
     const leave = await this.deps.hub.join(roomId, member);
     if (signal.aborted) return leave();
-    signal.addEventListener('abort', () => void leave(), { once: true });
+    signal.addEventListener('abort', leave, { once: true });
     try {
       lastSent = await this.catchUp(sink);
-      const online = (await this.deps.presence.count([roomId])).get(roomId) ?? 0;
-      sink.own(String(lastSent), { type: 'presence', online });
+      // Without a count now (presence unreachable), the hub announces one once it has it.
+      const online = await this.deps.hub.online(roomId);
+      if (online !== null) sink.own(String(lastSent), { type: 'presence', online });
       const caughtUp: SharedEvent[] = pending;
       pending = null;
       for (const event of caughtUp) deliver(event);
     } catch (error) {
-      await leave();
+      leave();
       throw error;
     }
   }

@@ -1,6 +1,6 @@
 import type { EventBus, RoomBroadcast } from '../bus/eventBus.js';
-import type { Presence } from '../presence/presence.js';
-import type { MessageRepository } from '../storage/store.js';
+import type { Presence, PresenceChange } from '../presence/presence.js';
+import type { LoggedEntry, MessageRepository } from '../storage/store.js';
 import { SharedEvent } from './sharedEvent.js';
 
 export interface RoomMember {
@@ -20,9 +20,12 @@ interface ChannelState {
   delivered: number | null;
   /** Entries that arrived ahead of a missing one (several chat servers publish into a room). */
   readonly early: Map<number, LoggedBroadcast>;
-  gapTimer: NodeJS.Timeout | null;
+  /** Pending or under way: the log is being asked for the entries still missing. */
+  gapTimer: NodeJS.Timeout | 'reading' | null;
   /** The online count members last heard, to notice changes nobody announced. */
   online: number | null;
+  /** A presence change or count failed: members may hold a wrong count until it is announced. */
+  presenceStale: boolean;
 }
 
 interface Channel extends ChannelState {
@@ -35,6 +38,11 @@ export interface RoomHubOptions {
   presence: Presence;
   log: Pick<MessageRepository, 'head' | 'eventsAfter'>;
   onError(error: unknown): void;
+  /**
+   * Presence could not be changed or counted (its store is unreachable). Not a failure of the
+   * room: the presence adapter reconciles by itself and the hub re-announces the count later.
+   */
+  onPresenceError(error: unknown): void;
   /** How long an out-of-order entry waits for the missing ones before they are read from the log. */
   gapWaitMs?: number;
   /**
@@ -47,6 +55,8 @@ export interface RoomHubOptions {
 /** Presence changes are published at most this often per room, coalescing join storms. */
 const PRESENCE_THROTTLE_MS = 250;
 const DEFAULT_GAP_WAIT_MS = 100;
+/** How soon the log is asked again for missing entries when it could not be read. */
+const GAP_RETRY_MS = 1_000;
 const DEFAULT_PRESENCE_REFRESH_MS = 4_000;
 
 /**
@@ -58,6 +68,8 @@ const DEFAULT_PRESENCE_REFRESH_MS = 4_000;
 export class RoomHub {
   private readonly channels = new Map<string, Channel>();
   private readonly presenceTimers = new Map<string, NodeJS.Timeout>();
+  /** Presence changes under way, so that close() waits for them. */
+  private readonly presenceChanges = new Set<Promise<void>>();
   private readonly gapWaitMs: number;
   private readonly presenceRefresh: NodeJS.Timeout | null;
 
@@ -66,30 +78,48 @@ export class RoomHub {
     const refreshMs = options.presenceRefreshMs ?? DEFAULT_PRESENCE_REFRESH_MS;
     this.presenceRefresh =
       refreshMs > 0
-        ? setInterval(() => this.refreshPresence().catch(options.onError), refreshMs).unref()
+        ? setInterval(
+            () => this.refreshPresence().catch(options.onPresenceError),
+            refreshMs,
+          ).unref()
         : null;
   }
 
-  /** Adds a member; the returned function removes it again (idempotent). */
-  async join(roomId: string, member: RoomMember): Promise<() => Promise<void>> {
+  /**
+   * Adds a member once the room's events reach this server (rejects when they cannot); the
+   * returned function removes it again (idempotent, never fails). Presence follows along, but a
+   * presence outage fails neither: see `onPresenceError`.
+   */
+  async join(roomId: string, member: RoomMember): Promise<() => void> {
     const channel = this.channels.get(roomId) ?? this.openChannel(roomId);
     channel.members.add(member);
     try {
       await channel.ready;
-      const { changed } = await this.options.presence.join(roomId, member.userId);
-      if (changed) this.announcePresence(roomId);
     } catch (error) {
       this.removeMember(channel, member);
       throw error;
     }
+    await this.changePresence(channel, () => this.options.presence.join(roomId, member.userId));
     let joined = true;
-    return async () => {
+    return () => {
       if (!joined) return;
       joined = false;
       this.removeMember(channel, member);
-      const { changed } = await this.options.presence.leave(roomId, member.userId);
-      if (changed) this.announcePresence(roomId);
+      const leaving = this.changePresence(channel, () =>
+        this.options.presence.leave(roomId, member.userId),
+      ).finally(() => this.presenceChanges.delete(leaving));
+      this.presenceChanges.add(leaving);
     };
+  }
+
+  /** The room's online count, or null when presence cannot say right now (announced later). */
+  async online(roomId: string): Promise<number | null> {
+    try {
+      return (await this.options.presence.count([roomId])).get(roomId) ?? 0;
+    } catch (error) {
+      this.presenceFailed(roomId, error);
+      return null;
+    }
   }
 
   localMembers(): number {
@@ -100,6 +130,7 @@ export class RoomHub {
 
   async close(): Promise<void> {
     if (this.presenceRefresh) clearInterval(this.presenceRefresh);
+    await Promise.all([...this.presenceChanges]);
     for (const timer of this.presenceTimers.values()) clearTimeout(timer);
     this.presenceTimers.clear();
     const channels = [...this.channels.values()];
@@ -116,6 +147,7 @@ export class RoomHub {
       early: new Map(),
       gapTimer: null,
       online: null,
+      presenceStale: false,
     };
     // One object: the subscription mutates the same state the hub reads.
     const channel: Channel = Object.assign(state, { ready: this.subscribe(state) });
@@ -179,37 +211,46 @@ export class RoomHub {
     }
     for (const seq of channel.early.keys()) if (seq <= channel.delivered) channel.early.delete(seq);
     if (channel.early.size === 0) this.stopGapTimer(channel);
-    else if (!channel.gapTimer) {
-      channel.gapTimer = setTimeout(() => {
-        channel.gapTimer = null;
-        this.fillGap(channel).catch(this.options.onError);
-      }, this.gapWaitMs);
-    }
+    else if (!channel.gapTimer) this.fillGapIn(channel, this.gapWaitMs);
+  }
+
+  private fillGapIn(channel: ChannelState, delayMs: number): void {
+    channel.gapTimer = setTimeout(() => {
+      channel.gapTimer = 'reading';
+      this.fillGap(channel).catch(this.options.onError);
+    }, delayMs);
   }
 
   private async fillGap(channel: ChannelState): Promise<void> {
     const from = channel.delivered;
-    if (from === null || channel.early.size === 0) return;
+    if (from === null || channel.early.size === 0) {
+      channel.gapTimer = null;
+      return;
+    }
     const upTo = Math.max(...channel.early.keys());
+    let missing: LoggedEntry[];
     try {
-      const missing = await this.options.log.eventsAfter(channel.roomId, from, upTo - from);
-      for (const entry of missing) {
-        if (!channel.early.has(entry.seq))
-          channel.early.set(entry.seq, { kind: 'logged', ...entry });
-      }
-    } finally {
-      // Whatever the log could not supply is skipped rather than stalling the room for good.
+      missing = await this.options.log.eventsAfter(channel.roomId, from, upTo - from);
+    } catch (error) {
+      // The log cannot be read now (the database is unreachable): hold what arrived and ask
+      // again, since skipping would lose entries that exist for every member here.
+      if (channel.gapTimer === 'reading') this.fillGapIn(channel, GAP_RETRY_MS);
+      throw error;
+    }
+    channel.gapTimer = null;
+    for (const entry of missing) {
+      if (!channel.early.has(entry.seq)) channel.early.set(entry.seq, { kind: 'logged', ...entry });
+    }
+    this.deliverInOrder(channel);
+    // What the log does not hold is skipped rather than stalling the room for good.
+    if (channel.delivered !== null && channel.early.size > 0) {
+      this.options.onError(
+        new Error(
+          `room ${channel.roomId}: entries after ${channel.delivered} missing from the log`,
+        ),
+      );
+      channel.delivered = Math.min(...channel.early.keys()) - 1;
       this.deliverInOrder(channel);
-      const stillMissing = channel.delivered !== null && channel.early.size > 0;
-      if (stillMissing) {
-        this.options.onError(
-          new Error(
-            `room ${channel.roomId}: entries after ${channel.delivered} missing from the log`,
-          ),
-        );
-        channel.delivered = Math.min(...channel.early.keys()) - 1;
-        this.deliverInOrder(channel);
-      }
     }
   }
 
@@ -224,27 +265,54 @@ export class RoomHub {
   }
 
   private stopGapTimer(channel: ChannelState): void {
-    if (channel.gapTimer) clearTimeout(channel.gapTimer);
+    if (channel.gapTimer !== 'reading' && channel.gapTimer) clearTimeout(channel.gapTimer);
     channel.gapTimer = null;
+  }
+
+  /** Applies a presence change; when it fails, the room's count is announced at the next recount. */
+  private async changePresence(
+    channel: ChannelState,
+    change: () => Promise<PresenceChange>,
+  ): Promise<void> {
+    try {
+      const { changed } = await change();
+      if (changed) this.announcePresence(channel.roomId);
+    } catch (error) {
+      this.presenceFailed(channel.roomId, error);
+    }
+  }
+
+  private presenceFailed(roomId: string, error: unknown): void {
+    const channel = this.channels.get(roomId);
+    if (channel) channel.presenceStale = true;
+    this.options.onPresenceError(error);
   }
 
   private announcePresence(roomId: string): void {
     if (this.presenceTimers.has(roomId)) return;
     const timer = setTimeout(() => {
       this.presenceTimers.delete(roomId);
-      this.publishPresence(roomId).catch(this.options.onError);
+      this.publishPresence(roomId).catch((error: unknown) => this.presenceFailed(roomId, error));
     }, PRESENCE_THROTTLE_MS);
     timer.unref();
     this.presenceTimers.set(roomId, timer);
   }
 
-  /** Announces counts that changed without a join or leave here (for example by expiry). */
+  /**
+   * Announces counts that changed without a join or leave here (for example by expiry), and those
+   * that could not be changed or announced when they happened.
+   */
   private async refreshPresence(): Promise<void> {
-    const channels = [...this.channels.values()].filter((channel) => channel.online !== null);
+    const channels = [...this.channels.values()].filter(
+      (channel) => channel.online !== null || channel.presenceStale,
+    );
     if (channels.length === 0) return;
     const counts = await this.options.presence.count(channels.map((channel) => channel.roomId));
     for (const channel of channels) {
-      if (counts.get(channel.roomId) !== channel.online) this.announcePresence(channel.roomId);
+      if (channel.presenceStale || counts.get(channel.roomId) !== channel.online) {
+        channel.presenceStale = false;
+        this.announcePresence(channel.roomId);
+      }
     }
   }
 

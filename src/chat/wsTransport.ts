@@ -3,7 +3,6 @@ import {
   type AnyTRPCRouter,
   callTRPCProcedure,
   getErrorShape,
-  getTRPCErrorFromUnknown,
   type inferRouterContext,
   isTrackedEnvelope,
   TRPCError,
@@ -12,6 +11,7 @@ import {
 } from '@trpc/server';
 import { type JSONRPC2, parseTRPCMessage, type TRPCResponseMessage } from '@trpc/server/rpc';
 import { WebSocket } from 'ws';
+import { toTRPCError } from '../trpc/init.js';
 import {
   CLOSE_BAD_CONNECTION_PARAMS,
   CLOSE_INVALID_FRAME,
@@ -189,7 +189,7 @@ export function createWsTransport<TRouter extends AnyTRPCRouter>(
       cause: unknown,
       call?: { type: TRPCProcedureType; path: string; input: unknown },
     ) => {
-      const error = getTRPCErrorFromUnknown(cause);
+      const error = toTRPCError(cause);
       options.onError?.(error, { path: call?.path, type: call?.type ?? 'unknown' });
       respond({ id, jsonrpc, error: errorShape(error, call) });
     };

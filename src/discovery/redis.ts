@@ -1,61 +1,59 @@
-import { Redis } from 'ioredis';
+import { type ChainableCommander, Redis } from 'ioredis';
 import { DomainError, UnavailableError } from '../domain/errors.js';
-import type { Discovery } from './discovery.js';
+import type { ChatServerAnnouncement, ChatServerRegistration, Discovery } from './discovery.js';
 
 /*
- * Every chat server keeps `<keyPrefix>server:<serverId>` alive with SET … PX ttl on each heartbeat,
- * holding its public URL and current connection count, and adds its id to the set
- * `<keyPrefix>servers`. Discovery reads the set and the keys in one script, which also drops ids
- * whose key has expired: a server that stops heartbeating disappears after ttlMs.
+ * Every registered chat server keeps `<keyPrefix>server:<serverId>` alive with SET … PX ttlMs on
+ * each heartbeat (every heartbeatMs), holding its public URL, current connection count and ttlMs,
+ * and adds its id to the set `<keyPrefix>servers`. Discovery reads the set, each key and the time
+ * its key has left in one script, which also drops ids whose key has expired.
+ *
+ * A server is handed out while it is fresh: heard from within staleAfterMs (its key's age is its
+ * ttlMs minus the time left). So a server that dies stops being handed out within staleAfterMs,
+ * long before its key expires; until then a stale server is only a last resort, for when no
+ * server at all is fresh (every heartbeat failing, say), since one that may be alive beats none.
+ * A server that cannot serve (see `available`) removes its key on its next heartbeat.
  */
 
 export interface RedisDiscoveryOptions {
   /** Default `chathub:`. */
   keyPrefix?: string;
+  /** Connection trouble and failed heartbeats. */
   onError?: (error: Error) => void;
   /** A command without a reply after this long rejects (half-open connections). Default 5000. */
   commandTimeoutMs?: number;
-}
-
-export interface ChatServerRegistration {
-  /** The WebSocket URL clients use to reach this server. */
-  publicUrl: string;
-  serverId: string;
-  /** This server's current number of client connections (its load). */
-  connections: () => number;
-  /** Default 15000. */
-  ttlMs?: number;
-  /** Default 5000; must be below ttlMs. */
+  /** How often a registered chat server announces itself. Default 1000. */
   heartbeatMs?: number;
-  keyPrefix?: string;
-  /** Failed heartbeats. */
-  onError?: (error: Error) => void;
-  commandTimeoutMs?: number;
-}
-
-export interface ChatServerHandle {
-  /**
-   * Re-announces the load shortly (coalescing bursts), so that discovery sees a change of
-   * connections before the next heartbeat and a wave of sign-ins spreads across servers.
-   */
-  loadChanged(): void;
-  /** Stops the heartbeat and removes this server from discovery at once. */
-  deregister(): Promise<void>;
+  /** A server not heard from for this long is handed out only when none is fresher. Default 3000. */
+  staleAfterMs?: number;
+  /** A registration expires after this long without a heartbeat. Default 15000. */
+  ttlMs?: number;
 }
 
 interface ServerRecord {
   serverId: string;
   publicUrl: string;
   connections: number;
+  /** The time-to-live its key was set with; absent in records of older versions (never fresh). */
+  ttlMs?: number;
 }
 
-/** KEYS[1]: the id set; ARGV[1]: the server key prefix. Returns the records of live servers. */
+/**
+ * KEYS[1]: the id set; ARGV[1]: the server key prefix. Returns each live server's record followed
+ * by the milliseconds its key has left.
+ */
 const LIVE_SERVERS = `
 local ids = redis.call('SMEMBERS', KEYS[1])
 local live = {}
 for _, id in ipairs(ids) do
-  local record = redis.call('GET', ARGV[1] .. id)
-  if record then table.insert(live, record) else redis.call('SREM', KEYS[1], id) end
+  local key = ARGV[1] .. id
+  local record = redis.call('GET', key)
+  if record then
+    table.insert(live, record)
+    table.insert(live, redis.call('PTTL', key))
+  else
+    redis.call('SREM', KEYS[1], id)
+  end
 end
 return live
 `;
@@ -63,141 +61,135 @@ return live
 /** Connection changes within this window go out as one load update. */
 const LOAD_UPDATE_DELAY_MS = 50;
 
-const keys = (prefix: string) => ({
-  servers: `${prefix}servers`,
-  serverPrefix: `${prefix}server:`,
-});
-
-/** Announces this chat server until deregistered; resolves once it is discoverable. */
-export async function registerChatServer(
-  url: string,
-  registration: ChatServerRegistration,
-): Promise<ChatServerHandle> {
-  const { serverId, publicUrl } = registration;
-  const ttlMs = registration.ttlMs ?? 15_000;
-  const heartbeatMs = registration.heartbeatMs ?? 5_000;
-  const onError = registration.onError ?? (() => {});
-  if (!serverId) throw new Error('Redis discovery: serverId must be non-empty');
-  if (!(heartbeatMs > 0 && ttlMs > heartbeatMs)) {
-    throw new Error(`Redis discovery: need 0 < heartbeatMs (${heartbeatMs}) < ttlMs (${ttlMs})`);
-  }
-  const { servers, serverPrefix } = keys(registration.keyPrefix ?? 'chathub:');
-  const key = `${serverPrefix}${serverId}`;
-
-  const redis = await connect(
-    url,
-    `chathub-registration-${serverId}`,
-    registration.commandTimeoutMs,
-    onError,
-  );
-
-  const announce = async () => {
-    const record: ServerRecord = {
-      serverId,
-      publicUrl,
-      connections: registration.connections(),
-    };
-    // The id is re-added every time, healing a discovery read that dropped it while our key had
-    // briefly expired (e.g. across a Redis outage).
-    const results = await redis
-      .multi()
-      .set(key, JSON.stringify(record), 'PX', ttlMs)
-      .sadd(servers, serverId)
-      .exec();
-    const failed = results?.find(([error]) => error);
-    if (failed?.[0]) throw failed[0];
-  };
-
-  try {
-    await announce();
-  } catch (error) {
-    redis.disconnect();
-    throw new Error(`Redis discovery: cannot register ${serverId}: ${messageOf(error)}`, {
-      cause: error,
-    });
-  }
-
-  let active = true;
-  let beating = false;
-  const timer = setInterval(async () => {
-    if (beating || !active) return;
-    beating = true;
-    try {
-      await announce();
-    } catch (error) {
-      onError(
-        new Error(`Redis discovery: heartbeat failed: ${messageOf(error)}`, { cause: error }),
-      );
-    } finally {
-      beating = false;
-    }
-  }, heartbeatMs);
-  timer.unref();
-
-  let loadTimer: NodeJS.Timeout | null = null;
-  return {
-    loadChanged() {
-      if (!active || loadTimer) return;
-      loadTimer = setTimeout(() => {
-        loadTimer = null;
-        if (!active) return;
-        announce().catch((error: unknown) =>
-          onError(
-            new Error(`Redis discovery: load update failed: ${messageOf(error)}`, { cause: error }),
-          ),
-        );
-      }, LOAD_UPDATE_DELAY_MS);
-      loadTimer.unref();
-    },
-    async deregister() {
-      if (!active) return;
-      active = false;
-      clearInterval(timer);
-      if (loadTimer) clearTimeout(loadTimer);
-      try {
-        // Queued behind any heartbeat already sent, so nothing re-adds the key afterwards.
-        await redis.multi().del(key).srem(servers, serverId).exec();
-        await redis.quit();
-      } catch (error) {
-        redis.disconnect();
-        throw new Error(
-          `Redis discovery: cannot deregister ${serverId} (it expires within ${ttlMs} ms): ${messageOf(error)}`,
-          { cause: error },
-        );
-      }
-    },
-  };
-}
-
-/** Points each client at the live chat server with the fewest connections. */
+/** Points each client at the fresh chat server with the fewest connections. */
 export async function createRedisDiscovery(
   url: string,
   options: RedisDiscoveryOptions = {},
 ): Promise<Discovery> {
-  const { servers, serverPrefix } = keys(options.keyPrefix ?? 'chathub:');
-  const redis = await connect(
-    url,
-    'chathub-discovery',
-    options.commandTimeoutMs,
-    options.onError ?? (() => {}),
-  );
+  const prefix = options.keyPrefix ?? 'chathub:';
+  const servers = `${prefix}servers`;
+  const serverKey = (serverId: string) => `${prefix}server:${serverId}`;
+  const heartbeatMs = options.heartbeatMs ?? 1_000;
+  const staleAfterMs = options.staleAfterMs ?? 3_000;
+  const ttlMs = options.ttlMs ?? 15_000;
+  const onError = options.onError ?? (() => {});
+  if (!(heartbeatMs > 0 && staleAfterMs > heartbeatMs && ttlMs >= staleAfterMs)) {
+    throw new Error(
+      `Redis discovery: need 0 < heartbeatMs (${heartbeatMs}) < staleAfterMs (${staleAfterMs}) <= ttlMs (${ttlMs})`,
+    );
+  }
+  const redis = await connect(url, options.commandTimeoutMs, onError);
   redis.defineCommand('liveServers', { lua: LIVE_SERVERS, numberOfKeys: 1 });
   const commands = redis as unknown as {
-    liveServers(key: string, serverPrefix: string): Promise<string[]>;
+    liveServers(key: string, serverPrefix: string): Promise<(string | number)[]>;
+  };
+  /** Stops the heartbeats of registrations still active, when discovery closes. */
+  const registrations = new Set<() => void>();
+
+  const listServers = async (): Promise<{ record: ServerRecord; fresh: boolean }[]> => {
+    let reply: (string | number)[];
+    try {
+      reply = await commands.liveServers(servers, `${prefix}server:`);
+    } catch (error) {
+      const detail = `Redis discovery: cannot list chat servers: ${messageOf(error)}`;
+      throw new UnavailableError('Chat server discovery', new Error(detail, { cause: error }));
+    }
+    const listed: { record: ServerRecord; fresh: boolean }[] = [];
+    for (let i = 0; i + 1 < reply.length; i += 2) {
+      const record = parseRecord(String(reply[i]));
+      const ageMs = (record?.ttlMs ?? Number.NaN) - Number(reply[i + 1]);
+      if (record) listed.push({ record, fresh: ageMs <= staleAfterMs });
+    }
+    return listed;
+  };
+
+  const register = async (server: ChatServerAnnouncement): Promise<ChatServerRegistration> => {
+    const { serverId, publicUrl } = server;
+    if (!serverId) throw new Error('Redis discovery: serverId must be non-empty');
+    const key = serverKey(serverId);
+    const withdraw = async () => {
+      await exec(redis.multi().del(key).srem(servers, serverId));
+    };
+    const announce = async () => {
+      if (!server.available()) return withdraw();
+      const record: ServerRecord = {
+        serverId,
+        publicUrl,
+        connections: server.connections(),
+        ttlMs,
+      };
+      // The id is re-added every time, healing a discovery read that dropped it while our key had
+      // briefly expired (e.g. across a Redis outage).
+      await exec(
+        redis.multi().set(key, JSON.stringify(record), 'PX', ttlMs).sadd(servers, serverId),
+      );
+    };
+    try {
+      await announce();
+    } catch (error) {
+      throw new Error(`Redis discovery: cannot register ${serverId}: ${messageOf(error)}`, {
+        cause: error,
+      });
+    }
+
+    let active = true;
+    let beating = false;
+    const heartbeat = () => {
+      if (beating || !active) return;
+      beating = true;
+      announce()
+        .catch((error: unknown) =>
+          onError(
+            new Error(`Redis discovery: heartbeat failed: ${messageOf(error)}`, { cause: error }),
+          ),
+        )
+        .finally(() => {
+          beating = false;
+        });
+    };
+    const timer = setInterval(heartbeat, heartbeatMs);
+    timer.unref();
+    let loadTimer: NodeJS.Timeout | null = null;
+    const stop = () => {
+      active = false;
+      clearInterval(timer);
+      if (loadTimer) clearTimeout(loadTimer);
+      registrations.delete(stop);
+    };
+    registrations.add(stop);
+
+    return {
+      loadChanged() {
+        if (!active || loadTimer) return;
+        loadTimer = setTimeout(() => {
+          loadTimer = null;
+          if (active) heartbeat();
+        }, LOAD_UPDATE_DELAY_MS);
+        loadTimer.unref();
+      },
+      async deregister() {
+        if (!active) return;
+        stop();
+        try {
+          // Queued behind any heartbeat already sent, so nothing re-adds the key afterwards.
+          await withdraw();
+        } catch (error) {
+          throw new Error(
+            `Redis discovery: cannot deregister ${serverId} (it goes stale within ${staleAfterMs} ms): ${messageOf(error)}`,
+            { cause: error },
+          );
+        }
+      },
+    };
   };
 
   return {
     async chatUrl(_requestHost, avoid) {
-      let records: string[];
-      try {
-        records = await commands.liveServers(servers, serverPrefix);
-      } catch (error) {
-        const detail = `Redis discovery: cannot list chat servers: ${messageOf(error)}`;
-        throw new UnavailableError('Chat server discovery', new Error(detail, { cause: error }));
-      }
-      const live = records.flatMap((raw) => parseRecord(raw) ?? []);
-      // A server the client just lost is only handed out again when it is the only one left: its
-      // registration outlives a crash by up to the time-to-live.
+      const listed = await listServers();
+      const fresh = listed.filter((server) => server.fresh);
+      const live = (fresh.length > 0 ? fresh : listed).map((server) => server.record);
+      // A server the client just lost is only handed out again when it is the only one left: it
+      // may still look fresh for a moment after a crash.
       const candidates = live.some((record) => record.publicUrl !== avoid)
         ? live.filter((record) => record.publicUrl !== avoid)
         : live;
@@ -216,7 +208,9 @@ export async function createRedisDiscovery(
       }
       return chosen.publicUrl;
     },
+    register,
     async close() {
+      for (const stop of [...registrations]) stop();
       try {
         await redis.quit();
       } catch {
@@ -224,6 +218,13 @@ export async function createRedisDiscovery(
       }
     },
   };
+}
+
+/** Runs a MULTI, failing when any of its commands failed. */
+async function exec(multi: ChainableCommander): Promise<void> {
+  const results = await multi.exec();
+  const failed = results?.find(([error]) => error);
+  if (failed?.[0]) throw failed[0];
 }
 
 function parseRecord(raw: string): ServerRecord | null {
@@ -234,6 +235,7 @@ function parseRecord(raw: string): ServerRecord | null {
       serverId: String(value.serverId),
       publicUrl: value.publicUrl,
       connections: value.connections,
+      ttlMs: typeof value.ttlMs === 'number' ? value.ttlMs : undefined,
     };
   } catch {
     return null;
@@ -242,13 +244,12 @@ function parseRecord(raw: string): ServerRecord | null {
 
 async function connect(
   url: string,
-  name: string,
   commandTimeoutMs: number | undefined,
   onError: (error: Error) => void,
 ): Promise<Redis> {
   const redis = new Redis(url, {
     lazyConnect: true,
-    connectionName: name,
+    connectionName: 'chathub-discovery',
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     commandTimeout: commandTimeoutMs ?? 5_000,

@@ -1,11 +1,11 @@
 import type { EventBus } from '../bus/eventBus.js';
 import type { HistoryPage, Message, PublicUser, VoteResult } from '../contract/models.js';
 import type { HistoryInput, SendInput, VoteInput } from '../contract/schemas.js';
-import type { LoggedEntry, Store } from '../storage/store.js';
+import { type LoggedEntry, RoomNotFoundError, type Store } from '../storage/store.js';
 import { DomainError } from './errors.js';
 import { ulid } from './ids.js';
 import type { RateLimiter } from './rateLimiter.js';
-import type { RoomService } from './rooms.js';
+import { type RoomService, roomNotFound } from './rooms.js';
 
 export interface ChatLimits {
   messages: RateLimiter;
@@ -39,7 +39,6 @@ export class ChatService {
     if (!this.limits.messages.tryTake(author.id)) {
       throw new DomainError('TOO_MANY_REQUESTS', 'You are sending messages too fast; slow down');
     }
-    await this.rooms.require(roomId);
     const message: Message = {
       id: ulid(),
       roomId,
@@ -49,7 +48,12 @@ export class ChatService {
       up: 0,
       down: 0,
     };
-    await this.announce(roomId, await this.store.messages.append(message));
+    // The room is checked by the append itself: one round trip less per message.
+    const entry = await this.store.messages.append(message).catch((error: unknown) => {
+      if (error instanceof RoomNotFoundError) throw roomNotFound(roomId);
+      throw error;
+    });
+    await this.announce(roomId, entry);
     return message;
   }
 

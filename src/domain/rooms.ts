@@ -78,7 +78,7 @@ export class RoomService {
 
   async require(roomId: string): Promise<RoomRecord> {
     const room = await this.store.rooms.get(roomId);
-    if (!room) throw new DomainError('NOT_FOUND', `There is no room "${roomId}"`);
+    if (!room) throw roomNotFound(roomId);
     return room;
   }
 
@@ -128,6 +128,10 @@ function keyOf(cursor: string): string {
     );
   }
   return key;
+}
+
+export function roomNotFound(roomId: string): DomainError {
+  return new DomainError('NOT_FOUND', `There is no room "${roomId}"`);
 }
 
 /** A readable URL-safe id ("Rust Fans" → "rust-fans"); names with no Latin letters get a ULID. */

@@ -1,11 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export interface HealthProbe {
-  /** Rejects when a dependency is unreachable or the process is draining. */
+  /** Why the process can no longer do its job and should be restarted, or null while it can. */
+  unhealthy(): string | null;
+  /** Rejects naming the dependency that does not answer (never its details), or that the process is draining. */
   checkReady(): Promise<void>;
 }
 
-/** `/healthz`: the process is alive. `/readyz`: it can serve (dependencies reachable). */
+/**
+ * `/healthz`: liveness, 503 once the process should be restarted (its storage has been
+ * unreachable too long). `/readyz`: it can serve now (dependencies reachable, not draining).
+ */
 export function handleHealth(
   req: IncomingMessage,
   res: ServerResponse,
@@ -13,7 +18,9 @@ export function handleHealth(
 ): boolean {
   const path = req.url?.split('?')[0];
   if (path === '/healthz') {
-    sendJson(res, 200, { status: 'ok' });
+    const reason = probe.unhealthy();
+    if (reason === null) sendJson(res, 200, { status: 'ok' });
+    else sendJson(res, 503, { status: 'unhealthy', reason });
     return true;
   }
   if (path === '/readyz') {

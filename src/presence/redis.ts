@@ -218,13 +218,13 @@ export async function createRedisPresence(
     async join(roomId, userId) {
       if (closed) throw new Error('Redis presence: closed');
       const subscriptions = localCount(roomId, userId);
+      // Local state changes even if Redis fails: the subscription exists either way, and the
+      // next heartbeat that reaches Redis adds the member.
       setLocal(roomId, userId, subscriptions + 1);
       try {
         if (subscriptions > 0) return { online: await countRoom(roomId), changed: false };
         return await change(roomId, userId, 'add');
       } catch (error) {
-        // The caller treats a failed join as never having happened.
-        setLocal(roomId, userId, localCount(roomId, userId) - 1);
         throw fail('join', roomId, error);
       }
     },

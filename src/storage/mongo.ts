@@ -1,16 +1,24 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type Collection,
-  MongoClient,
+  MongoBulkWriteError,
+  MongoClientClosedError,
   MongoNetworkError,
   MongoNotConnectedError,
+  MongoServerClosedError,
   MongoServerError,
   MongoServerSelectionError,
   MongoTopologyClosedError,
+  type WriteError,
 } from 'mongodb';
 import type { LoggedEvent, VoteEvent } from '../contract/events.js';
 import type { Message, MessageView, PublicUser, Room } from '../contract/models.js';
+import type { VoteValue } from '../contract/schemas.js';
 import { roomNameKey } from '../contract/text.js';
 import { UnavailableError } from '../domain/errors.js';
+import { groupCommit, MAX_BATCH, type QueuedWrite } from './groupCommit.js';
+import { connectMongo } from './mongoConnection.js';
 import { keysForExistingRooms, prefixEnd } from './roomKeys.js';
 import {
   DuplicateKeyError,
@@ -18,6 +26,7 @@ import {
   type MessageRepository,
   type NewRoom,
   type RoomListRequest,
+  RoomNotFoundError,
   type RoomRecord,
   type RoomRepository,
   type RoomSnapshot,
@@ -29,28 +38,49 @@ import {
 
 /*
  * MongoDB adapter. It must also run on FerretDB 1.24, so it uses no multi-document
- * transactions, collations, $lookup or aggregation: only single-document atomic operations.
+ * transactions, collations, $lookup or aggregation: only single-document atomic operations and
+ * ordered multi-document inserts (which stop at the first duplicate key).
  *
  * How a room stays consistent without transactions: the room's event log is the source of
  * truth, and everything else (messages, votes, counts, the room's `seq`) is state derived from it.
  *
- * - A write is COMMITTED by inserting its event at `seq = head + 1`, where `head` is the room's
- *   `seq` (every event up to it is applied, see below). The unique index on { roomId, seq } lets
- *   exactly one writer win each seq; a loser settles the room and retries. The event is computed
- *   from the state at `head` (a vote event carries the totals after the change), and since
- *   nothing after `head` can be applied before `head + 1` exists, a writer that wins read
- *   exactly that state.
+ * - A write is COMMITTED by inserting its event at `seq = head + 1`, where `head` is the last
+ *   entry of the log. The unique index on { roomId, seq } (and the entry's `_id`, which names the
+ *   room and seq) lets exactly one writer win each seq. The event is decided from the state at
+ *   `head` (a vote event carries the totals after the change); since an insert at head + 1 fails
+ *   when anything is logged past `head`, a writer whose insert succeeds decided from exactly the
+ *   log before its entry.
+ * - GROUP COMMIT: a process queues each room's writes and commits what queued while the previous
+ *   batch was in flight as one ordered insert of consecutive entries, applies them with one bulk
+ *   write per collection, and advances the room's `seq` once (`commitBatch`).
  * - A committed event is then APPLIED (message inserted, vote and counts set) and the room's
  *   `seq` advanced past it. Applying is idempotent and never moves state backwards (every
  *   derived document records the seq of the last event applied to it), so any process may apply
- *   any event, any number of times. `settle` applies whatever is committed but not yet applied:
- *   a writer that died between committing and applying is rolled forward by the next one.
+ *   any event, any number of times. A writer that died between committing and applying is
+ *   rolled forward by the next writer, whose insert meets its entries, or by `settle`.
  * - So `rooms.seq = h` means every event up to h is applied: a snapshot taken at h holds exactly
  *   the messages with seq <= h, and every vote event's totals are exact for its place in the log.
  *
- * Writes to one room are serialized by the log anyway; within one process they also queue per
- * room (`inRoomOrder`), so concurrent local writers do not spin on the unique index, and appends
- * made one after another get sequence numbers in the same order (and so in message id order).
+ * Racing writers read the room document, not the log. A writer that loses the race for
+ * head + 1 claims the room's next turn (a writer about to commit again yields to a claim) and
+ * waits, for CATCH_UP_WAIT_MS at most, until the winner has applied its entries and advanced the
+ * room's `seq`; then it decides again from there. `settle` (head, snapshot) looks one entry
+ * past the room's `seq` and, when there is one, waits the same way. Only a writer that is slow
+ * or dead has its insert read and applied by others (`rollForward`), so derived documents are
+ * written by one process at a time but after a crash: FerretDB's conditional updates read, then
+ * write, and two processes applying different entries to one document at once could leave the
+ * older one. An entry is found by its `_id` (`eventKey`): FerretDB 1.24 hands
+ * only an `_id` equality to SQLite and decodes every document of a collection to filter on
+ * anything else. Each entry records where the insert that wrote it ended (`batchEnd`), so the
+ * rest of that insert is one query on { roomId, seq }. On MongoDB these are index reads that
+ * start with the room, so they stay targeted when the log is sharded by room.
+ *
+ * Entries written before group commit have an ObjectId `_id` and no `batchEnd`. They need no
+ * migration: those up to the room's `seq` are applied and read only by `eventsAfter`, which
+ * queries { roomId, seq }; one past it (its writer died, or an older server is still writing
+ * during a rolling upgrade) makes the next insert fail on the { roomId, seq } index, and the
+ * writer then finds it by that index (`readInsertAt`). Derived documents keep their shapes, so
+ * older servers and this one can write the same room during a rolling upgrade.
  */
 
 /** Vote values as stored: 0 is a withdrawn vote, kept so its `seq` still guards against replays. */
@@ -101,9 +131,23 @@ interface VoteDoc {
 }
 
 interface EventDoc {
+  /**
+   * `eventKey(roomId, seq)`, so that finding an entry is a lookup by `_id` (the one filter
+   * FerretDB hands to its backend). Entries written before group commit have an ObjectId.
+   */
+  _id: string;
   roomId: string;
   seq: number;
   payload: LoggedEvent;
+  /** Seq of the last entry the same insert wrote (absent on entries written before group commit). */
+  batchEnd?: number;
+}
+
+/** A writer's claim on its room's next turn (see `claimTurn`). */
+interface ClaimDoc {
+  /** The room. */
+  _id: string;
+  writer: string;
 }
 
 interface Collections {
@@ -112,53 +156,61 @@ interface Collections {
   messages: Collection<MessageDoc>;
   votes: Collection<VoteDoc>;
   events: Collection<EventDoc>;
+  claims: Collection<ClaimDoc>;
 }
 
 export interface MongoStoreOptions {
   /** Overrides the database named in the URL path (default 'chathub'). */
   dbName?: string;
+  /** Replace the MongoClient once the database has been unreachable through it this long. */
+  reconnectAfterMs?: number;
+  onClientReplaced?(unreachableForMs: number): void;
+  onReconnectFailed?(error: unknown): void;
 }
 
 const DEFAULT_DB_NAME = 'chathub';
-/** Rounds a writer may lose to writers in other processes before giving up. */
-const MAX_COMMIT_ATTEMPTS = 100;
+const DEFAULT_RECONNECT_AFTER_MS = 5_000;
+/** Races a batch may lose to writers in other processes before giving up. */
+const MAX_COMMIT_ROUNDS = 100;
 /** Re-reads a snapshot that raced with a write at most this many times (see `snapshot`). */
 const MAX_SNAPSHOT_ATTEMPTS = 5;
-const SETTLE_BATCH = 100;
+/** How long a writer that lost a race waits for the winner to apply before applying its entries itself. */
+const CATCH_UP_WAIT_MS = 1_000;
+/** How long a writer waits for another's claim on the room's next turn before removing it. */
+const CLAIM_WAIT_MS = 500;
+/** Longest pause between two looks at the room while waiting for another writer. */
+const MAX_POLL_PAUSE_MS = 16;
+/** Digits of the zero-padded seq in an event's key: every seq a client can name (eventIdSchema). */
+const EVENT_KEY_DIGITS = 15;
 const DUPLICATE_KEY = 11000;
 
 /** Connects, creates the indexes (idempotent, safe from several processes at once) and returns the store. */
 export async function openMongoStore(url: string, options: MongoStoreOptions = {}): Promise<Store> {
-  const client = new MongoClient(url, {
-    appName: 'chathub',
-    // Fail a request fast when no server is reachable; the driver reconnects on its own.
-    serverSelectionTimeoutMS: 5_000,
-    connectTimeoutMS: 5_000,
+  const connection = await connectMongo(url, {
+    dbName: options.dbName ?? dbNameFromUrl(url) ?? DEFAULT_DB_NAME,
+    replaceAfterMs: options.reconnectAfterMs ?? DEFAULT_RECONNECT_AFTER_MS,
+    onReplaced: options.onClientReplaced,
+    onReplaceFailed: options.onReconnectFailed,
   });
   try {
-    await client.connect();
-    const db = client.db(options.dbName ?? dbNameFromUrl(url) ?? DEFAULT_DB_NAME);
     const collections: Collections = {
-      users: db.collection<UserDoc>('users'),
-      rooms: db.collection<RoomDoc>('rooms'),
-      messages: db.collection<MessageDoc>('messages'),
-      votes: db.collection<VoteDoc>('votes'),
-      events: db.collection<EventDoc>('events'),
+      users: connection.collection<UserDoc>('users'),
+      rooms: connection.collection<RoomDoc>('rooms'),
+      messages: connection.collection<MessageDoc>('messages'),
+      votes: connection.collection<VoteDoc>('votes'),
+      events: connection.collection<EventDoc>('events'),
+      claims: connection.collection<ClaimDoc>('claims'),
     };
     await createIndexes(collections);
     return {
       users: unavailableWhenUnreachable(userRepository(collections)),
       rooms: unavailableWhenUnreachable(roomRepository(collections)),
       messages: unavailableWhenUnreachable(messageRepository(collections)),
-      async ping() {
-        await db.command({ ping: 1 });
-      },
-      async close() {
-        await client.close();
-      },
+      ping: () => connection.ping(),
+      close: () => connection.close(),
     };
   } catch (error) {
-    await client.close().catch(() => {});
+    await connection.close().catch(() => {});
     throw error;
   }
 }
@@ -189,7 +241,10 @@ function isUnreachable(error: unknown): boolean {
     error instanceof MongoNetworkError ||
     error instanceof MongoServerSelectionError ||
     error instanceof MongoNotConnectedError ||
-    error instanceof MongoTopologyClosedError
+    error instanceof MongoTopologyClosedError ||
+    // What operations still in flight get when their client is closed (for example replaced).
+    error instanceof MongoClientClosedError ||
+    error instanceof MongoServerClosedError
   );
 }
 
@@ -361,61 +416,234 @@ function roomRepository({ rooms }: Collections): RoomRepository {
   };
 }
 
-/** What a writer decided after reading the state at the room's head. */
-type Plan<T> = { event: LoggedEvent; result: (entry: LoggedEntry) => T } | { done: T };
+/** What a queued write decided from the room's state: an event to log, or an answer without one. */
+type Decision = { event: LoggedEvent; committed(entry: LoggedEntry): void } | { answer(): void };
+
+/** A derived document a write decides from: a message's counts, and with `voterId` that voter's vote. */
+interface StateKey {
+  messageId: string;
+  voterId?: string;
+}
+
+/** A write waiting in its room's queue (see `groupCommit`). */
+interface RoomWrite extends QueuedWrite {
+  /** The derived documents `decide` reads. */
+  readonly reads: StateKey[];
+  /** Decides from the room's state at the head its event would follow; may be asked again. */
+  decide(state: RoomState): Decision;
+}
+
+/** What one log entry does to the derived documents: `apply` writes it, `RoomState` folds it in. */
+type Effect =
+  | { kind: 'message'; doc: MessageDoc }
+  | { kind: 'counts'; messageId: string; seq: number; up: number; down: number }
+  | { kind: 'vote'; messageId: string; voterId: string; seq: number; value: StoredVote };
+type CountsEffect = Extract<Effect, { kind: 'counts' }>;
+type VoteEffect = Extract<Effect, { kind: 'vote' }>;
+
+function effectsOf(roomId: string, { seq, event }: LoggedEntry): Effect[] {
+  switch (event.type) {
+    case 'message': {
+      const { message } = event;
+      const doc: MessageDoc = {
+        _id: message.id,
+        roomId,
+        seq,
+        author: { id: message.author.id, username: message.author.username },
+        body: message.body,
+        createdAt: message.createdAt,
+        up: message.up,
+        down: message.down,
+        countsSeq: seq,
+      };
+      return [{ kind: 'message', doc }];
+    }
+    case 'vote':
+      return [
+        { kind: 'counts', messageId: event.messageId, seq, up: event.up, down: event.down },
+        {
+          kind: 'vote',
+          messageId: event.messageId,
+          voterId: event.voterId,
+          seq,
+          value: storedVote(event.vote),
+        },
+      ];
+  }
+}
+
+function storedVote(value: VoteValue): StoredVote {
+  return value === 'up' ? 1 : value === 'down' ? -1 : 0;
+}
+
+const voteKey = (messageId: string, voterId: string) => `${messageId}/${voterId}`;
+
+interface CountsState {
+  exists: boolean;
+  up: number;
+  down: number;
+  /** Seq of the last event that set the counts (0 when none has). */
+  seq: number;
+}
+interface VoteState {
+  value: StoredVote;
+  seq: number;
+}
+const NO_MESSAGE: CountsState = { exists: false, up: 0, down: 0, seq: 0 };
+const NO_VOTE: VoteState = { value: 0, seq: 0 };
+
+/**
+ * The derived documents a batch decides from, read at the room's head (every entry up to it
+ * applied). Deciding folds each drafted entry in, so a later write of the batch sees the earlier
+ * ones: two votes of one user in one batch give what two calls in a row would. Each document
+ * carries the seq of the last event that set it, and an entry it already reflects is skipped.
+ */
+class RoomState {
+  private constructor(
+    private readonly messages: Map<string, CountsState>,
+    private readonly votes: Map<string, VoteState>,
+  ) {}
+
+  static async read(c: Collections, keys: StateKey[]): Promise<RoomState> {
+    const messageIds = [...new Set(keys.map((key) => key.messageId))];
+    const voters = keys.flatMap(({ messageId, voterId }) =>
+      voterId === undefined ? [] : [{ messageId, voterId }],
+    );
+    const [docs, voteDocs] = await Promise.all([
+      Promise.all(
+        messageIds.map((id) =>
+          c.messages.findOne({ _id: id }, { projection: { up: 1, down: 1, countsSeq: 1 } }),
+        ),
+      ),
+      voters.length === 0
+        ? []
+        : c.votes
+            .find({
+              messageId: { $in: [...new Set(voters.map((voter) => voter.messageId))] },
+              userId: { $in: [...new Set(voters.map((voter) => voter.voterId))] },
+            })
+            .toArray(),
+    ]);
+    const messages = new Map(
+      messageIds.map((id, index): [string, CountsState] => {
+        const doc = docs[index];
+        return [
+          id,
+          doc ? { exists: true, up: doc.up, down: doc.down, seq: doc.countsSeq } : NO_MESSAGE,
+        ];
+      }),
+    );
+    const votes = new Map(
+      voters.map(({ messageId, voterId }): [string, VoteState] => [
+        voteKey(messageId, voterId),
+        NO_VOTE,
+      ]),
+    );
+    for (const doc of voteDocs) {
+      const key = voteKey(doc.messageId, doc.userId);
+      if (votes.has(key)) votes.set(key, { value: doc.value, seq: doc.seq });
+    }
+    return new RoomState(messages, votes);
+  }
+
+  /** The message's counts, or null when the room has no such message. */
+  counts(messageId: string): { up: number; down: number } | null {
+    const state = this.messages.get(messageId);
+    if (!state) throw new Error(`message ${messageId} was not read`);
+    return state.exists ? { up: state.up, down: state.down } : null;
+  }
+
+  vote(messageId: string, voterId: string): StoredVote {
+    const state = this.votes.get(voteKey(messageId, voterId));
+    if (!state) throw new Error(`the vote of ${voterId} on ${messageId} was not read`);
+    return state.value;
+  }
+
+  /** Brings the documents read up to `entry`, the next one in the log. */
+  fold(roomId: string, entry: LoggedEntry): void {
+    for (const effect of effectsOf(roomId, entry)) {
+      switch (effect.kind) {
+        case 'message': {
+          const { doc } = effect;
+          if (this.messages.get(doc._id)?.exists === false) {
+            this.messages.set(doc._id, {
+              exists: true,
+              up: doc.up,
+              down: doc.down,
+              seq: doc.countsSeq,
+            });
+          }
+          break;
+        }
+        case 'counts': {
+          const state = this.messages.get(effect.messageId);
+          if (state && state.seq < effect.seq) {
+            this.messages.set(effect.messageId, { exists: true, ...effect });
+          }
+          break;
+        }
+        case 'vote': {
+          const key = voteKey(effect.messageId, effect.voterId);
+          const state = this.votes.get(key);
+          if (state && state.seq < effect.seq) this.votes.set(key, effect);
+          break;
+        }
+      }
+    }
+  }
+
+  clone(): RoomState {
+    return new RoomState(new Map(this.messages), new Map(this.votes));
+  }
+}
+
+/** A log entry's key: the room, then the seq zero-padded so that key order is log order. */
+export function eventKey(roomId: string, seq: number): string {
+  return `${roomId}/${String(seq).padStart(EVENT_KEY_DIGITS, '0')}`;
+}
+
+interface StoredEntry extends LoggedEntry {
+  /** Where the insert that wrote this entry ended. */
+  batchEnd: number;
+}
+
+function toEntry(doc: EventDoc): StoredEntry {
+  return { seq: doc.seq, event: doc.payload, batchEnd: doc.batchEnd ?? doc.seq };
+}
+
+function writeErrorsOf(error: unknown): WriteError[] {
+  return error instanceof MongoBulkWriteError ? [error.writeErrors].flat() : [];
+}
+
+/**
+ * What made a bulk write fail: a bulk write that failed as a whole (the server unreachable, say)
+ * carries the error in `errorResponse`, which is then what callers must see.
+ */
+function failureOf(error: unknown): unknown {
+  const whole = error instanceof MongoBulkWriteError && writeErrorsOf(error).length === 0;
+  return whole && error.errorResponse instanceof Error ? error.errorResponse : error;
+}
+
+/** Awaits a bulk write that may hit duplicate keys; returns the indexes of the operations that did. */
+async function duplicatesIn(write: Promise<unknown>): Promise<number[]> {
+  try {
+    await write;
+    return [];
+  } catch (error) {
+    const errors = writeErrorsOf(error);
+    if (errors.length === 0 || errors.some((each) => each.code !== DUPLICATE_KEY)) {
+      throw failureOf(error);
+    }
+    return errors.map((each) => each.index);
+  }
+}
 
 function messageRepository(c: Collections): MessageRepository {
-  const { rooms, messages, votes, events } = c;
-
-  /** Tail of each room's queue of local writers. */
-  const queues = new Map<string, Promise<unknown>>();
-  const inRoomOrder = <T>(roomId: string, task: () => Promise<T>): Promise<T> => {
-    const result = (queues.get(roomId) ?? Promise.resolve()).then(task);
-    const tail = result.catch(() => {});
-    queues.set(roomId, tail);
-    void tail.then(() => {
-      if (queues.get(roomId) === tail) queues.delete(roomId);
-    });
-    return result;
-  };
-
-  /** Makes the derived state reflect `entry`. Idempotent; never undoes a later event. */
-  const apply = async (roomId: string, { seq, event }: LoggedEntry): Promise<void> => {
-    if (event.type === 'message') {
-      const { message } = event;
-      await ignoringDuplicate(
-        messages.insertOne({
-          _id: message.id,
-          roomId,
-          seq,
-          author: { id: message.author.id, username: message.author.username },
-          body: message.body,
-          createdAt: message.createdAt,
-          up: message.up,
-          down: message.down,
-          countsSeq: seq,
-        }),
-      );
-    } else {
-      const value: StoredVote = event.vote === 'up' ? 1 : event.vote === 'down' ? -1 : 0;
-      await Promise.all([
-        // Matches only a vote older than this event; when a newer one exists the upsert's
-        // insert hits the unique index, and the newer vote rightly stays.
-        ignoringDuplicate(
-          votes.updateOne(
-            { messageId: event.messageId, userId: event.voterId, seq: { $lt: seq } },
-            { $set: { value, seq } },
-            { upsert: true },
-          ),
-        ),
-        messages.updateOne(
-          { _id: event.messageId, countsSeq: { $lt: seq } },
-          { $set: { up: event.up, down: event.down, countsSeq: seq } },
-        ),
-      ]);
-    }
-    await rooms.updateOne({ _id: roomId, seq: { $lt: seq } }, { $set: { seq } });
-  };
+  const { rooms, messages, votes, events, claims } = c;
+  /** Names this process's claims (see `claimTurn`). */
+  const writerId = randomUUID();
+  /** Per room, the last seq this process knows is logged and applied: where its next insert goes. */
+  const heads = new Map<string, number>();
 
   /** The room's `seq`: every event up to it is applied. Null when the room does not exist. */
   const appliedHead = async (roomId: string): Promise<number | null> => {
@@ -423,62 +651,313 @@ function messageRepository(c: Collections): MessageRepository {
     return room ? room.seq : null;
   };
 
+  const advance = async (roomId: string, head: number): Promise<void> => {
+    await rooms.updateOne({ _id: roomId }, { $max: { seq: head } });
+  };
+
+  /** Inserts consecutive entries in order; returns how many went in before a seq already taken. */
+  const insertEntries = async (roomId: string, entries: LoggedEntry[]): Promise<number> => {
+    const batchEnd = entries.at(-1)?.seq;
+    const docs = entries.map(({ seq, event }) => ({
+      _id: eventKey(roomId, seq),
+      roomId,
+      seq,
+      payload: event,
+      batchEnd,
+    }));
+    try {
+      await events.insertMany(docs, { ordered: true });
+      return entries.length;
+    } catch (error) {
+      const [first] = writeErrorsOf(error);
+      if (first?.code === DUPLICATE_KEY) return first.index;
+      throw failureOf(error);
+    }
+  };
+
+  const readEntry = async (roomId: string, seq: number): Promise<StoredEntry | null> => {
+    const doc = await events.findOne({ _id: eventKey(roomId, seq) });
+    return doc && toEntry(doc);
+  };
+
   /**
-   * Applies every committed event not yet applied (normally none: writers apply their own;
-   * these are in flight elsewhere, or their writer died) and returns the room's head, or null
-   * when the room does not exist. Afterwards, every event up to the head is applied.
+   * The entries logged from `seq` on by the insert that wrote `seq`, oldest first: [] when nothing
+   * is logged at `seq`. The first is looked up by key; its writer recorded where that insert
+   * ended, and any others are read with one query on { roomId, seq }. `taken`: an insert at `seq`
+   * just failed, so an entry is there, perhaps one written before entries had keys.
    */
-  const settle = async (roomId: string): Promise<number | null> => {
-    let head = await appliedHead(roomId);
-    if (head === null) return null;
-    for (;;) {
-      const pending = await events
-        .find({ roomId, seq: { $gt: head } })
-        .sort({ seq: 1 })
-        .limit(SETTLE_BATCH)
-        .toArray();
-      if (pending.length === 0) return head;
-      for (const { seq, payload } of pending) {
-        await apply(roomId, { seq, event: payload });
-        head = seq;
+  const readInsertAt = async (
+    roomId: string,
+    seq: number,
+    taken: boolean,
+  ): Promise<LoggedEntry[]> => {
+    let first = await readEntry(roomId, seq);
+    if (!first && taken) {
+      const unkeyed = await events.findOne({ roomId, seq });
+      if (!unkeyed) throw new Error(`room ${roomId}: entry ${seq} is taken but cannot be read`);
+      first = toEntry(unkeyed);
+    }
+    if (!first) return [];
+    const entries: LoggedEntry[] = [first];
+    const last = Math.min(first.batchEnd, seq + MAX_BATCH - 1);
+    if (last === seq) return entries;
+    const rest = await events
+      .find({ roomId, seq: { $gt: seq, $lte: last } })
+      .sort({ seq: 1 })
+      .toArray();
+    for (const doc of rest) {
+      // A writer that lost part of its insert to another leaves a shorter run than it recorded.
+      if (doc.seq !== seq + entries.length) break;
+      entries.push(toEntry(doc));
+    }
+    return entries;
+  };
+
+  /** Makes the derived documents reflect `entries` (in log order). Idempotent. */
+  const apply = async (roomId: string, entries: LoggedEntry[]): Promise<void> => {
+    const inserts = new Map<string, MessageDoc>();
+    const counts = new Map<string, CountsEffect>();
+    const voteChanges = new Map<string, VoteEffect>();
+    for (const entry of entries) {
+      for (const effect of effectsOf(roomId, entry)) {
+        switch (effect.kind) {
+          case 'message':
+            inserts.set(effect.doc._id, effect.doc);
+            break;
+          case 'counts': {
+            counts.set(effect.messageId, effect);
+            const doc = inserts.get(effect.messageId);
+            if (doc) {
+              inserts.set(doc._id, {
+                ...doc,
+                up: effect.up,
+                down: effect.down,
+                countsSeq: effect.seq,
+              });
+            }
+            break;
+          }
+          case 'vote':
+            voteChanges.set(voteKey(effect.messageId, effect.voterId), effect);
+            break;
+        }
       }
+    }
+    const fresh = [...inserts.values()];
+    const [existing] = await Promise.all([
+      fresh.length === 0
+        ? []
+        : duplicatesIn(messages.insertMany(fresh, { ordered: false })).then((indexes) =>
+            indexes.flatMap((index) => fresh[index]?._id ?? []),
+          ),
+      setCounts([...counts.values()].filter((effect) => !inserts.has(effect.messageId))),
+      setVotes([...voteChanges.values()]),
+    ]);
+    // A message another writer inserted first may hold counts older than these entries'.
+    await setCounts(existing.flatMap((id) => counts.get(id) ?? []));
+  };
+
+  /** Only a document older than the change is updated, so a replay never moves counts backwards. */
+  const setCounts = async (changes: CountsEffect[]): Promise<void> => {
+    if (changes.length === 0) return;
+    // No upsert, so no duplicate key: this only passes on what made the write fail.
+    await duplicatesIn(
+      messages.bulkWrite(
+        changes.map(({ messageId, seq, up, down }) => ({
+          updateOne: {
+            filter: { _id: messageId, countsSeq: { $lt: seq } },
+            update: { $set: { up, down, countsSeq: seq } },
+          },
+        })),
+        { ordered: false },
+      ),
+    );
+  };
+
+  /**
+   * Matches only a vote older than the change; when a newer one exists the upsert's insert hits
+   * the unique index, and the newer vote rightly stays.
+   */
+  const setVotes = async (changes: VoteEffect[]): Promise<void> => {
+    if (changes.length === 0) return;
+    await duplicatesIn(
+      votes.bulkWrite(
+        changes.map(({ messageId, voterId, seq, value }) => ({
+          updateOne: {
+            filter: { messageId, userId: voterId, seq: { $lt: seq } },
+            update: { $set: { value, seq } },
+            upsert: true,
+          },
+        })),
+        { ordered: false },
+      ),
+    );
+  };
+
+  /** Reads and applies the entries after `applied` through at least `seq`; returns the head reached. */
+  const rollForward = async (roomId: string, applied: number, seq: number): Promise<number> => {
+    const entries: LoggedEntry[] = [];
+    let head = applied;
+    while (head < seq) {
+      // Every seq up to `seq` is taken: the log has no gaps.
+      for (const entry of await readInsertAt(roomId, head + 1, true)) {
+        entries.push(entry);
+        head = entry.seq;
+      }
+    }
+    await apply(roomId, entries);
+    await advance(roomId, head);
+    return head;
+  };
+
+  /**
+   * After losing `seq` to another writer: the new head, with every entry up to it applied. The
+   * winner applies its entries and advances the room's `seq` a few round trips after its insert,
+   * so this waits for that, reading only the room; a winner that has not done it within
+   * CATCH_UP_WAIT_MS is slow or dead, and its entries are then read and applied here.
+   */
+  const catchUp = async (roomId: string, seq: number): Promise<number> => {
+    const deadline = Date.now() + CATCH_UP_WAIT_MS;
+    for (let pause = 1; ; pause = Math.min(pause * 2, MAX_POLL_PAUSE_MS)) {
+      const applied = await appliedHead(roomId);
+      if (applied === null) throw new RoomNotFoundError(roomId);
+      if (applied >= seq) return applied;
+      if (Date.now() >= deadline) return rollForward(roomId, applied, seq);
+      await sleep(pause);
     }
   };
 
   /**
-   * Lets `plan` decide from the state at the room's head and commits its event at head + 1.
-   * The state read is exact without scanning for pending events: if one existed at head + 1,
-   * the insert fails; then we settle (applying it) and plan again from the new head.
+   * The room's head, or null when the room does not exist; every entry up to it is applied, and
+   * it is at least every entry a writer has told its caller about (writers advance the room's
+   * `seq` before they reply). Something logged past the room's `seq` is normally being applied by
+   * its writer: this waits for that like a writer that lost a race (`catchUp`), so that only a
+   * writer that is gone has its entries applied by someone else.
    */
-  const commit = <T>(roomId: string, plan: (head: number) => Promise<Plan<T>>): Promise<T> =>
-    inRoomOrder(roomId, async () => {
-      let head = await appliedHead(roomId);
-      for (let attempt = 0; attempt < MAX_COMMIT_ATTEMPTS; attempt++) {
-        if (head === null) throw new Error(`room ${roomId} does not exist`);
-        const decision = await plan(head);
-        if ('done' in decision) return decision.done;
-        const entry: LoggedEntry = { seq: head + 1, event: decision.event };
-        try {
-          await events.insertOne({ roomId, seq: entry.seq, payload: entry.event });
-        } catch (error) {
-          if (!isDuplicateKey(error)) throw error;
-          head = await settle(roomId);
-          continue;
-        }
-        await apply(roomId, entry);
-        return decision.result(entry);
-      }
-      throw new Error(`room ${roomId}: gave up after ${MAX_COMMIT_ATTEMPTS} conflicting writes`);
-    });
-
-  /** The latest vote entry at or before `head` matching `filter`, or null. */
-  const latestVote = async (roomId: string, head: number, filter: Record<string, string>) => {
-    const entry = await events.findOne(
-      { roomId, seq: { $lte: head }, 'payload.type': 'vote', ...filter },
-      { sort: { seq: -1 } },
-    );
-    return entry?.payload.type === 'vote' ? entry.payload : null;
+  const settle = async (roomId: string): Promise<number | null> => {
+    const applied = await appliedHead(roomId);
+    if (applied === null) return null;
+    if (!(await readEntry(roomId, applied + 1))) return applied;
+    return catchUp(roomId, applied + 1);
   };
+
+  /**
+   * Fairness between processes. A writer that lost a race claims the room's next turn; a writer
+   * that has just committed looks for a claim by another and, while there is one, waits (at most
+   * CLAIM_WAIT_MS, then it removes the claim as stale) before it commits again. So a writer with
+   * a steady backlog cannot keep winning: a loser gets in within one batch of each other writer.
+   */
+  const claimTurn = (roomId: string) =>
+    ignoringDuplicate(claims.insertOne({ _id: roomId, writer: writerId }));
+  const releaseTurn = (roomId: string) => claims.deleteOne({ _id: roomId, writer: writerId });
+  const yieldTurn = async (roomId: string): Promise<void> => {
+    const deadline = Date.now() + CLAIM_WAIT_MS;
+    for (let pause = 1; ; pause = Math.min(pause * 2, MAX_POLL_PAUSE_MS)) {
+      const claim = await claims.findOne({ _id: roomId });
+      if (!claim || claim.writer === writerId) return;
+      if (Date.now() >= deadline) {
+        await claims.deleteOne({ _id: roomId, writer: claim.writer });
+        return;
+      }
+      await sleep(pause);
+    }
+  };
+
+  /**
+   * One batch of the room's queue: decides each write from the state at the head, logs the
+   * events in one ordered insert at head + 1…, applies them in one bulk write per collection,
+   * tells the writers (in log order), and advances the room's `seq`.
+   *
+   * Losing the race for head + 1 to another process: the entries inserted before the taken seq
+   * stand (each was decided from exactly the log before it); the rest claim the next turn, wait
+   * for the winner to apply (`catchUp`: reads of the room, bounded), and are decided again at
+   * the new head. Nothing reads the log's tail: a race costs a few reads of the room document.
+   */
+  const commitBatch = async (roomId: string, writes: RoomWrite[]): Promise<void> => {
+    let head = heads.get(roomId) ?? (await appliedHead(roomId));
+    if (head === null) throw new RoomNotFoundError(roomId);
+    let state = await RoomState.read(
+      c,
+      writes.flatMap((write) => write.reads),
+    );
+    /** Our entries logged so far, oldest first: what we apply. */
+    const logged: LoggedEntry[] = [];
+    /** How to tell each settled write its outcome, in log order. */
+    const replies: (() => void)[] = [];
+    let claimed = false;
+    try {
+      for (let pending = writes, round = 1; ; round++) {
+        const draft = state.clone();
+        const planned: { write: RoomWrite; entry: LoggedEntry | null; reply: () => void }[] = [];
+        let seq = head;
+        for (const write of pending) {
+          const decision = write.decide(draft);
+          if ('answer' in decision) {
+            planned.push({ write, entry: null, reply: decision.answer });
+            continue;
+          }
+          const entry: LoggedEntry = { seq: ++seq, event: decision.event };
+          draft.fold(roomId, entry);
+          planned.push({ write, entry, reply: () => decision.committed(entry) });
+        }
+        const entries = planned.flatMap(({ entry }) => (entry ? [entry] : []));
+        const inserted = entries.length === 0 ? 0 : await insertEntries(roomId, entries);
+        const lost = entries[inserted];
+        const cut = lost ? planned.findIndex(({ entry }) => entry === lost) : planned.length;
+        for (const { entry, reply } of planned.slice(0, cut)) {
+          if (entry) logged.push(entry);
+          replies.push(reply);
+        }
+        head += inserted;
+        pending = planned.slice(cut).map(({ write }) => write);
+        if (pending.length === 0) break;
+        if (round >= MAX_COMMIT_ROUNDS) {
+          throw new Error(`room ${roomId}: gave up after losing ${round} races to other writers`);
+        }
+        const claiming = claimed ? null : claimTurn(roomId);
+        claimed = true;
+        [head] = await Promise.all([catchUp(roomId, head + 1), claiming]);
+        state = await RoomState.read(
+          c,
+          pending.flatMap((write) => write.reads),
+        );
+      }
+      if (logged.length > 0) await apply(roomId, logged);
+    } finally {
+      // A claim left behind costs the other writers one CLAIM_WAIT_MS, then they remove it.
+      if (claimed) await releaseTurn(roomId).catch(() => {});
+    }
+    heads.set(roomId, head);
+    if (logged.length === 0) {
+      for (const reply of replies) reply();
+      return;
+    }
+    const yielding = yieldTurn(roomId);
+    // Advanced before anyone hears of the entries: what a reader learns of is within the room's `seq`.
+    await advance(roomId, head);
+    for (const reply of replies) reply();
+    await yielding;
+  };
+
+  const enqueue = groupCommit<RoomWrite>(
+    async (roomId, writes) => {
+      try {
+        await commitBatch(roomId, writes);
+      } catch (error) {
+        // Whatever went wrong, the next batch starts again from the room's `seq`.
+        heads.delete(roomId);
+        throw error;
+      }
+    },
+    { maxBatch: MAX_BATCH },
+  );
+
+  /** Queues a write in its room; resolves with what `write` hands its `resolve`. */
+  const submit = <T>(
+    roomId: string,
+    write: (resolve: (value: T) => void) => Omit<RoomWrite, 'fail'>,
+  ): Promise<T> =>
+    new Promise<T>((resolve, reject) => enqueue(roomId, { ...write(resolve), fail: reject }));
 
   /** The viewer's votes on `docs`, as MessageViews in the order given. */
   const withMyVotes = async (docs: MessageDoc[], viewerId: string) => {
@@ -509,9 +988,9 @@ function messageRepository(c: Collections): MessageRepository {
 
   return {
     append(message: Message) {
-      return commit(message.roomId, async () => ({
-        event: { type: 'message', message },
-        result: (entry) => entry,
+      return submit<LoggedEntry>(message.roomId, (resolve) => ({
+        reads: [],
+        decide: () => ({ event: { type: 'message', message }, committed: resolve }),
       }));
     },
 
@@ -519,34 +998,30 @@ function messageRepository(c: Collections): MessageRepository {
       const target = await messages.findOne({ _id: messageId }, { projection: { roomId: 1 } });
       if (!target) return null;
       const { roomId } = target;
-      return commit(roomId, async (head): Promise<Plan<VoteOutcome>> => {
-        // Decided from the log, which is insert-only: conditional updates of derived documents
-        // are not atomic across connections on every MongoDB-protocol server (FerretDB reads,
-        // then writes), but log entries never change once committed.
-        const [lastCounts, lastMine] = await Promise.all([
-          latestVote(roomId, head, { 'payload.messageId': messageId }),
-          latestVote(roomId, head, { 'payload.messageId': messageId, 'payload.voterId': userId }),
-        ]);
-        const counts = lastCounts ?? { up: 0, down: 0 };
-        const previous: StoredVote =
-          lastMine?.vote === 'up' ? 1 : lastMine?.vote === 'down' ? -1 : 0;
-        const next: StoredVote = value === 'up' ? 1 : value === 'down' ? -1 : 0;
-        if (previous === next) {
-          return { done: { roomId, up: counts.up, down: counts.down, entry: null } };
-        }
-        const event: VoteEvent = {
-          type: 'vote',
-          messageId,
-          up: counts.up + Number(next === 1) - Number(previous === 1),
-          down: counts.down + Number(next === -1) - Number(previous === -1),
-          voterId: userId,
-          vote: value,
-        };
-        return {
-          event,
-          result: (entry) => ({ roomId, up: event.up, down: event.down, entry }),
-        };
-      });
+      const next = storedVote(value);
+      return submit<VoteOutcome | null>(roomId, (resolve) => ({
+        reads: [{ messageId, voterId: userId }],
+        decide(state) {
+          const counts = state.counts(messageId);
+          if (!counts) return { answer: () => resolve(null) };
+          const previous = state.vote(messageId, userId);
+          if (previous === next) {
+            return { answer: () => resolve({ roomId, ...counts, entry: null }) };
+          }
+          const event: VoteEvent = {
+            type: 'vote',
+            messageId,
+            up: counts.up + Number(next === 1) - Number(previous === 1),
+            down: counts.down + Number(next === -1) - Number(previous === -1),
+            voterId: userId,
+            vote: value,
+          };
+          return {
+            event,
+            committed: (entry) => resolve({ roomId, up: event.up, down: event.down, entry }),
+          };
+        },
+      }));
     },
 
     async snapshot(roomId, limit, viewerId): Promise<RoomSnapshot> {

@@ -3,6 +3,7 @@ import type { LoggedEvent } from '../contract/events.js';
 import type { Message, MessageView, Room } from '../contract/models.js';
 import type { VoteValue } from '../contract/schemas.js';
 import { roomNameKey } from '../contract/text.js';
+import { groupCommit, MAX_BATCH, type QueuedWrite } from './groupCommit.js';
 import { keysForExistingRooms, prefixEnd } from './roomKeys.js';
 import {
   DuplicateKeyError,
@@ -10,6 +11,7 @@ import {
   type MessageRepository,
   type NewRoom,
   type RoomListRequest,
+  RoomNotFoundError,
   type RoomRecord,
   type RoomRepository,
   type RoomSnapshot,
@@ -18,6 +20,11 @@ import {
   type UserRepository,
   type VoteOutcome,
 } from './store.js';
+
+/** A queued write: runs inside its batch's transaction and returns how to tell its caller. */
+interface SqliteWrite extends QueuedWrite {
+  run(): () => void;
+}
 
 /** Applied in order, each in one transaction; `PRAGMA user_version` records how many have run. */
 const MIGRATIONS: (string | ((db: Database.Database) => void))[] = [
@@ -289,7 +296,7 @@ function messageRepository(db: Database.Database): MessageRepository {
 
   const log = (roomId: string, event: LoggedEvent): LoggedEntry => {
     const next = nextSeq.get(roomId);
-    if (!next) throw new Error(`room ${roomId} does not exist`);
+    if (!next) throw new RoomNotFoundError(roomId);
     insertEvent.run(roomId, next.seq, JSON.stringify(event));
     return { seq: next.seq, event };
   };
@@ -338,17 +345,49 @@ function messageRepository(db: Database.Database): MessageRepository {
     },
   );
 
+  /**
+   * Group commit: every write queued in one turn of the event loop, whatever its room, commits in
+   * one transaction (SQLite has one writer anyway), in arrival order. Each write runs in its own
+   * savepoint (`append` and `vote` are transactions, nested here), so one that throws is rolled
+   * back and fails alone.
+   */
+  const runBatch = db.transaction((batch: SqliteWrite[]) =>
+    batch.map((write) => {
+      try {
+        return write.run();
+      } catch (error) {
+        return () => write.fail(error);
+      }
+    }),
+  );
+  const enqueue = groupCommit<SqliteWrite>(
+    async (_anyRoom, batch) => {
+      for (const reply of runBatch(batch)) reply();
+    },
+    { maxBatch: MAX_BATCH, schedule: setImmediate },
+  );
+  const submit = <T>(run: () => T): Promise<T> =>
+    new Promise<T>((resolve, reject) =>
+      enqueue('', {
+        run: () => {
+          const outcome = run();
+          return () => resolve(outcome);
+        },
+        fail: reject,
+      }),
+    );
+
   const snapshot = db.transaction((roomId: string, limit: number, viewerId: string) => {
     const head = headSeq.get(roomId)?.seq ?? 0;
     return { head, ...toPage(newestFirst(roomId, viewerId, null, limit), limit) };
   });
 
   return {
-    async append(message) {
-      return append(message);
+    append(message) {
+      return submit(() => append(message));
     },
-    async vote(messageId, userId, value) {
-      return vote(messageId, userId, value);
+    vote(messageId, userId, value) {
+      return submit(() => vote(messageId, userId, value));
     },
     async snapshot(roomId, limit, viewerId): Promise<RoomSnapshot> {
       return snapshot(roomId, limit, viewerId);

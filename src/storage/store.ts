@@ -89,8 +89,17 @@ export interface RoomSnapshot {
   hasMore: boolean;
 }
 
+/**
+ * A room's appends and votes are committed in batches (group commit): what queues while one
+ * batch is being stored goes into the next, as if each write came one after another. Appends
+ * made through one repository are logged in the order they were made; a write that fails fails
+ * alone.
+ */
 export interface MessageRepository {
-  /** Stores the message and its log entry together; returns the entry. */
+  /**
+   * Stores the message and its log entry together; returns the entry. Throws
+   * {@link RoomNotFoundError} when the room does not exist.
+   */
   append(message: Message): Promise<LoggedEntry>;
   /** Sets `userId`'s vote on a message; null when the message does not exist. */
   vote(messageId: string, userId: string, vote: VoteValue): Promise<VoteOutcome | null>;
@@ -107,6 +116,13 @@ export interface MessageRepository {
   head(roomId: string): Promise<number>;
   /** Log entries after `seq`, oldest first, at most `limit`. */
   eventsAfter(roomId: string, seq: number, limit: number): Promise<LoggedEntry[]>;
+}
+
+export class RoomNotFoundError extends Error {
+  constructor(readonly roomId: string) {
+    super(`room ${roomId} does not exist`);
+    this.name = 'RoomNotFoundError';
+  }
 }
 
 export class DuplicateKeyError extends Error {

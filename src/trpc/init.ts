@@ -1,4 +1,4 @@
-import { initTRPC, TRPCError } from '@trpc/server';
+import { getTRPCErrorFromUnknown, initTRPC, TRPCError } from '@trpc/server';
 import { ZodError } from 'zod';
 import { DomainError } from '../domain/errors.js';
 import type { Context } from './context.js';
@@ -40,13 +40,24 @@ function fieldErrorsOf(error: ZodError): Record<string, string[]> {
   return fields;
 }
 
-/** Turns the domain's failures into tRPC errors with the same code and message. */
+/**
+ * The one translation from a failure to the tRPC error a caller sees, for procedures (through the
+ * middleware below) and for what fails after a subscription has started (the transport): a domain
+ * failure keeps its code and message, so a dependency outage reaches the client as
+ * SERVICE_UNAVAILABLE, which it may retry; anything else is an internal error.
+ */
+export function toTRPCError(cause: unknown): TRPCError {
+  const domain =
+    cause instanceof TRPCError && cause.cause instanceof DomainError ? cause.cause : cause;
+  if (domain instanceof DomainError) {
+    return new TRPCError({ code: domain.code, message: domain.message, cause: domain });
+  }
+  return getTRPCErrorFromUnknown(cause);
+}
+
 const domainErrors = t.middleware(async ({ next }) => {
   const result = await next();
-  if (!result.ok && result.error.cause instanceof DomainError) {
-    const { code, message } = result.error.cause;
-    throw new TRPCError({ code, message, cause: result.error.cause });
-  }
+  if (!result.ok && result.error.cause instanceof DomainError) throw toTRPCError(result.error);
   return result;
 });
 

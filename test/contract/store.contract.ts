@@ -9,6 +9,7 @@ import {
   type LoggedEntry,
   type RoomListPage,
   type RoomListRequest,
+  RoomNotFoundError,
   type RoomRecord,
   type Store,
 } from '../../src/storage/store.js';
@@ -320,17 +321,41 @@ export function describeStoreContract(
         await expect(store.messages.head(roomB)).resolves.toBe(2);
       });
 
-      it('gives concurrent appends distinct, gap-free sequence numbers', async () => {
+      it('logs concurrent appends in the order they were made, gap-free', async () => {
         const roomId = await newRoom();
         const entries = await Promise.all(
-          Array.from({ length: 50 }, (_, i) => store.messages.append(newMessage(roomId, `${i}`))),
+          Array.from({ length: 250 }, (_, i) => store.messages.append(newMessage(roomId, `${i}`))),
         );
-        expect(entries.map((e) => e.seq).sort((a, b) => a - b)).toEqual(
-          Array.from({ length: 50 }, (_, i) => i + 1),
+        expect(entries.map((e) => e.seq)).toEqual(Array.from({ length: 250 }, (_, i) => i + 1));
+        expect(
+          entries.map((e) => (e.event.type === 'message' ? e.event.message.body : '')),
+        ).toEqual(Array.from({ length: 250 }, (_, i) => `${i}`));
+        await expect(store.messages.head(roomId)).resolves.toBe(250);
+        const logged = await store.messages.eventsAfter(roomId, 0, 300);
+        expect(logged).toEqual(entries);
+        const snapshot = await store.messages.snapshot(roomId, 300, 'viewer');
+        expect(snapshot.messages.map((m) => m.body)).toEqual(
+          Array.from({ length: 250 }, (_, i) => `${i}`),
         );
-        await expect(store.messages.head(roomId)).resolves.toBe(50);
-        const logged = await store.messages.eventsAfter(roomId, 0, 100);
-        expect(logged.map((e) => e.seq)).toEqual(entries.map((e) => e.seq).sort((a, b) => a - b));
+      });
+
+      it('fails only the write that cannot be stored, not the others queued with it', async () => {
+        const roomId = await newRoom();
+        const results = await Promise.allSettled([
+          store.messages.append(newMessage(roomId, 'first')),
+          store.messages.append(newMessage(unique('no-such-room'), 'lost')),
+          store.messages.append(newMessage(roomId, 'second')),
+        ]);
+        expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+        expect(results[1]?.status === 'rejected' && results[1].reason).toBeInstanceOf(
+          RoomNotFoundError,
+        );
+        expect(results.map((r) => (r.status === 'fulfilled' ? r.value.seq : null))).toEqual([
+          1,
+          null,
+          2,
+        ]);
+        await expect(store.messages.head(roomId)).resolves.toBe(2);
       });
 
       it('snapshot returns the latest messages oldest first, with hasMore and head', async () => {
@@ -546,6 +571,82 @@ export function describeStoreContract(
           expect(page.messages).toEqual(messages);
           const older = await store.messages.page(roomId, second.id, 10, viewer);
           expect(older.messages).toEqual(messages.slice(0, 1));
+        }
+      });
+
+      it('decides votes cast together as if they came one after another', async () => {
+        const roomId = await newRoom();
+        const message = newMessage(roomId);
+        await store.messages.append(message);
+        // Several changes by the same voters, cast at once, so that they queue together.
+        const casts: [string, VoteValue][] = [
+          ['u1', 'up'],
+          ['u2', 'up'],
+          ['u1', 'down'],
+          ['u1', 'down'],
+          ['u3', 'none'],
+          ['u2', 'none'],
+          ['u3', 'down'],
+          ['u1', 'up'],
+          ['u2', 'up'],
+          ['u1', 'none'],
+          ['u4', 'up'],
+          ['u4', 'up'],
+        ];
+        const outcomes = await Promise.all(
+          casts.map(([voter, value]) => store.messages.vote(message.id, voter, value)),
+        );
+
+        // Replaying the log gives every state the message went through, in order; each entry
+        // is a real change and carries the totals of that state.
+        const log = await store.messages.eventsAfter(roomId, 1, 100);
+        const states = [{ votes: new Map<string, VoteValue>(), up: 0, down: 0 }];
+        for (const { event } of log) {
+          if (event.type !== 'vote') throw new Error(`unexpected ${event.type} entry`);
+          const votes = new Map(states.at(-1)?.votes);
+          expect(votes.get(event.voterId) ?? 'none').not.toBe(event.vote);
+          votes.set(event.voterId, event.vote);
+          const values = [...votes.values()];
+          const totals = {
+            up: values.filter((v) => v === 'up').length,
+            down: values.filter((v) => v === 'down').length,
+          };
+          expect({ up: event.up, down: event.down }).toEqual(totals);
+          states.push({ votes, ...totals });
+        }
+        // Every change is answered with its own entry; every cast that changed nothing is
+        // answered with a state in which the voter already had that vote.
+        const changed = outcomes.flatMap((outcome) => (outcome?.entry ? [outcome.entry] : []));
+        expect([...changed].sort((a, b) => a.seq - b.seq)).toEqual(log);
+        outcomes.forEach((outcome, index) => {
+          const [voter, value] = casts[index] as [string, VoteValue];
+          expect(outcome?.roomId).toBe(roomId);
+          if (outcome?.entry) {
+            expect(outcome.entry.event).toMatchObject({ voterId: voter, vote: value });
+            expect(outcome).toMatchObject(
+              outcome.entry.event.type === 'vote'
+                ? { up: outcome.entry.event.up, down: outcome.entry.event.down }
+                : {},
+            );
+          } else {
+            const seen = states.some(
+              (state) =>
+                (state.votes.get(voter) ?? 'none') === value &&
+                state.up === outcome?.up &&
+                state.down === outcome?.down,
+            );
+            expect(seen).toBe(true);
+          }
+        });
+        const final = states.at(-1);
+        for (const voter of ['u1', 'u2', 'u3', 'u4']) {
+          const snapshot = await store.messages.snapshot(roomId, 1, voter);
+          const mine = final?.votes.get(voter) ?? 'none';
+          expect(snapshot.messages[0]).toMatchObject({
+            up: final?.up,
+            down: final?.down,
+            myVote: mine === 'none' ? null : mine,
+          });
         }
       });
 

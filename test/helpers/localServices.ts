@@ -19,6 +19,17 @@ const FERRETDB = join(ROOT, '.tools/bin/ferretdb');
 /** How long stop() waits for a SIGTERMed server before it SIGKILLs it. */
 const STOP_GRACE_MS = 10_000;
 
+/** One server started by {@link LocalServices}, for tests that make it fail. */
+export interface LocalServer {
+  readonly url: string;
+  /** Sends a signal to the running server (SIGSTOP pauses it, SIGCONT resumes it). */
+  signal(signal: NodeJS.Signals): void;
+  /** SIGKILLs the server and resolves once it has exited. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port (FerretDB on the same files); resolves once it listens. */
+  restart(): Promise<void>;
+}
+
 /** The servers one owner started, and their scratch directories; stop() ends them all. */
 export class LocalServices {
   private readonly started: ChildProcess[] = [];
@@ -26,8 +37,18 @@ export class LocalServices {
 
   /** Starts a redis-server without persistence; resolves with its URL once it listens. */
   async redis(): Promise<string> {
+    return (await this.redisServer()).url;
+  }
+
+  /** Starts a FerretDB on SQLite files in a fresh temp directory; resolves with its URL. */
+  async ferretDb(): Promise<string> {
+    return (await this.ferretDbServer()).url;
+  }
+
+  /** A redis-server without persistence: a restart starts it empty. */
+  async redisServer(): Promise<LocalServer> {
     const port = await freePort();
-    const redis = this.launch('redis-server', [
+    return this.serve('redis-server', port, `redis://127.0.0.1:${port}`, [
       '--port',
       String(port),
       '--bind',
@@ -37,22 +58,18 @@ export class LocalServices {
       '--appendonly',
       'no',
     ]);
-    await waitForPort(port, 'redis-server', redis);
-    return `redis://127.0.0.1:${port}`;
   }
 
-  /** Starts a FerretDB on SQLite files in a fresh temp directory; resolves with its URL. */
-  async ferretDb(): Promise<string> {
+  /** A FerretDB on SQLite files in a fresh temp directory, which a restart keeps. */
+  async ferretDbServer(): Promise<LocalServer> {
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'chathub-ferretdb-'));
     this.scratch.push(dir);
-    const ferretdb = this.launch(FERRETDB, [
+    return this.serve(FERRETDB, port, `mongodb://127.0.0.1:${port}/`, [
       '--handler=sqlite',
       `--sqlite-url=file:${dir}/`,
       `--listen-addr=127.0.0.1:${port}`,
     ]);
-    await waitForPort(port, 'ferretdb', ferretdb);
-    return `mongodb://127.0.0.1:${port}/`;
   }
 
   /** Pids of the servers still running (e.g. to sample their CPU time). */
@@ -88,6 +105,33 @@ export class LocalServices {
     for (const dir of this.scratch.splice(0)) rmSync(dir, { recursive: true, force: true });
   }
 
+  private async serve(
+    command: string,
+    port: number,
+    url: string,
+    args: string[],
+  ): Promise<LocalServer> {
+    const start = async () => {
+      const launched = this.launch(command, args);
+      await waitForPort(port, command, launched);
+      return launched.child;
+    };
+    let child = await start();
+    return {
+      url,
+      signal: (signal) => child.kill(signal),
+      async kill() {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGKILL');
+        await exited;
+      },
+      async restart() {
+        child = await start();
+      },
+    };
+  }
+
   private launch(command: string, args: string[]): Launched {
     const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.started.push(child);
@@ -102,11 +146,12 @@ export class LocalServices {
     child.once('exit', (code) => {
       failure ??= `${command} exited with ${code}:\n${stderr}`;
     });
-    return { failure: () => failure };
+    return { child, failure: () => failure };
   }
 }
 
 interface Launched {
+  child: ChildProcess;
   /** Set when the process could not start or has exited: why, with the end of its stderr. */
   failure(): string | null;
 }

@@ -12,9 +12,17 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs `src/main.ts` as its own process, exactly as `npm start` runs the build, and waits until it listens. */
-export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+/**
+ * Runs `src/main.ts` as its own process, exactly as `npm start` runs the build, and waits until it
+ * listens. `preload` is a module (path from the repository root) loaded before it, for tests that
+ * provoke faults from inside the process.
+ */
+export async function spawnServer(
+  env: Record<string, string>,
+  options: { preload?: string } = {},
+): Promise<ServerProcess> {
+  const preload = options.preload ? ['--import', `./${options.preload}`] : [];
+  const child = spawn(process.execPath, ['--import', 'tsx', ...preload, 'src/main.ts'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],

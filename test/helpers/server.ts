@@ -79,13 +79,7 @@ export async function startTestServer(
     wsUrl: `ws://127.0.0.1:${running.port}/ws`,
     dataDir,
     async user(name) {
-      await createApiClient(apiUrl).auth.signUp.mutate({ username: name, password: PASSWORD });
-      const connection = await connect({
-        apiUrl,
-        username: name,
-        password: PASSWORD,
-        WebSocket: NodeWebSocket,
-      });
+      const connection = await signUpAndConnect(apiUrl, name);
       connections.push(connection);
       return connection;
     },
@@ -114,4 +108,13 @@ export async function startTestServer(
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Signs `username` up over HTTP with {@link PASSWORD} and connects both typed clients. */
+export async function signUpAndConnect(
+  apiUrl: string,
+  username: string,
+): Promise<ChatHubConnection> {
+  await createApiClient(apiUrl).auth.signUp.mutate({ username, password: PASSWORD });
+  return connect({ apiUrl, username, password: PASSWORD, WebSocket: NodeWebSocket });
 }

@@ -189,6 +189,9 @@ describe('chat over WebSocket with the stock tRPC client', () => {
       message: 'There is no room "no-such-room"',
     });
     expect(
+      await failure(alice.chat.send.mutate({ roomId: 'no-such-room', body: 'anyone?' })),
+    ).toEqual({ code: 'NOT_FOUND', message: 'There is no room "no-such-room"' });
+    expect(
       (
         await failure(
           alice.chat.vote.mutate({ messageId: '01ARZ3NDEKTSV4RRFFQ69G5FAV', vote: 'up' }),

@@ -114,23 +114,31 @@ describe('Redis presence across chat servers', () => {
     await expect(countOf(a, roomId)).resolves.toBe(1);
   });
 
-  it('fails join with a clear error while Redis is unreachable, and counts right afterwards', async () => {
+  it('reconciles after Redis was unreachable: a failed join is restored, a failed leave expires', async () => {
     const proxy = await startTcpProxy(redisUrl);
     proxies.push(proxy);
+    const observer = await open(fast);
     const presence = await open(fast, proxy.url);
-    const roomId = room();
+    const [joined, left] = [room(), room()];
+    await presence.join(left, 'bob');
     proxy.block();
-    await eventually(async () => {
-      await expect(presence.join(roomId, 'alice')).rejects.toMatchObject({
-        code: 'SERVICE_UNAVAILABLE',
-        message: 'Presence is unavailable right now; try again in a moment',
-        cause: { message: expect.stringContaining(`Redis presence: cannot join room ${roomId}`) },
-      });
+    await expect(presence.join(joined, 'alice')).rejects.toMatchObject({
+      code: 'SERVICE_UNAVAILABLE',
+      message: 'Presence is unavailable right now; try again in a moment',
+      cause: { message: expect.stringContaining(`Redis presence: cannot join room ${joined}`) },
     });
+    await expect(presence.leave(left, 'bob')).rejects.toMatchObject({
+      code: 'SERVICE_UNAVAILABLE',
+    });
+    // Nothing refreshes bob any more: he drops out within the TTL.
+    await eventually(async () => expect(await countOf(observer, left)).toBe(0));
+
     proxy.unblock();
-    await eventually(async () => {
-      await expect(presence.join(roomId, 'alice')).resolves.toEqual({ online: 1, changed: true });
-    });
+    // alice's subscription stood all along: the heartbeat puts her in Redis, with no new join.
+    await eventually(async () => expect(await countOf(observer, joined)).toBe(1));
+    await sleep(3 * fast.heartbeatMs);
+    await expect(countOf(observer, left)).resolves.toBe(0);
+    await expect(presence.leave(joined, 'alice')).resolves.toEqual({ online: 0, changed: true });
   });
 
   it('rejects a serverId that cannot be told apart in a member', async () => {

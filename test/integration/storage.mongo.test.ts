@@ -1,9 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { MongoClient } from 'mongodb';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { type Document, MongoClient } from 'mongodb';
+import { afterAll, afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import type { LoggedEvent } from '../../src/contract/events.js';
+import type { Message } from '../../src/contract/models.js';
 import type { VoteValue } from '../../src/contract/schemas.js';
 import { createUlidFactory } from '../../src/domain/ids.js';
-import { openMongoStore } from '../../src/storage/mongo.js';
+import { MAX_BATCH } from '../../src/storage/groupCommit.js';
+import { eventKey, openMongoStore } from '../../src/storage/mongo.js';
+import type { Store } from '../../src/storage/store.js';
 import { describeStoreContract } from '../contract/store.contract.js';
 
 // FerretDB from the global setup, or the server MONGO_URL names.
@@ -110,39 +114,185 @@ describe('MongoDB store', () => {
     }
   });
 
-  it('rolls forward an entry whose writer died before applying it', async () => {
-    const dbName = database('_recover');
-    const store = await openMongoStore(url, { dbName });
-    const client = new MongoClient(url, { serverSelectionTimeoutMS: 5_000 });
-    try {
-      const roomId = 'recover-room';
-      await store.rooms.create({ id: roomId, name: roomId, createdAt: 1 });
-      const message = {
-        id: createUlidFactory()(),
-        roomId,
-        author: { id: 'a', username: 'a' },
-        body: 'committed, never applied',
-        createdAt: 1,
-        up: 0,
-        down: 0,
-      };
-      // What a writer leaves behind when it dies right after committing its log entry.
-      await client
-        .db(dbName)
-        .collection('events')
-        .insertOne({ roomId, seq: 1, payload: { type: 'message', message } });
+  describe('the log on disk', () => {
+    const ulid = createUlidFactory();
+    const author = { id: 'a', username: 'a' };
+    const message = (roomId: string, body: string): Message => ({
+      id: ulid(),
+      roomId,
+      author,
+      body,
+      createdAt: 1,
+      up: 0,
+      down: 0,
+    });
+    const vote = (
+      target: Message,
+      voterId: string,
+      value: VoteValue,
+      up: number,
+      down: number,
+    ): LoggedEvent => ({ type: 'vote', messageId: target.id, up, down, voterId, vote: value });
 
-      await expect(store.messages.head(roomId)).resolves.toBe(1);
-      await expect(store.messages.snapshot(roomId, 10, 'viewer')).resolves.toEqual({
-        head: 1,
-        messages: [{ ...message, myVote: null }],
-        hasMore: false,
-      });
-      const next = await store.messages.vote(message.id, 'u1', 'up');
-      expect(next?.entry?.seq).toBe(2);
-    } finally {
+    let client: MongoClient;
+    let dbName: string;
+    let store: Store;
+    beforeEach(async () => {
+      dbName = database(`_disk${databases.length}`);
+      store = await openMongoStore(url, { dbName });
+      client = new MongoClient(url, { serverSelectionTimeoutMS: 5_000 });
+    });
+    afterEach(async () => {
       await client.close();
       await store.close();
-    }
+    });
+    /** Raw documents: string ids for keyed entries, rooms and claims; ObjectIds when left out. */
+    const collection = (name: string) =>
+      client.db(dbName).collection<Document & { _id?: string }>(name);
+    const newRoom = async (roomId: string) => {
+      await store.rooms.create({ id: roomId, name: roomId, createdAt: 1 });
+      return roomId;
+    };
+    /** What a writer leaves behind when it dies right after its insert, before applying it. */
+    const diedAfterInserting = (roomId: string, from: number, payloads: LoggedEvent[]) =>
+      collection('events').insertMany(
+        payloads.map((payload, index) => ({
+          _id: eventKey(roomId, from + index),
+          roomId,
+          seq: from + index,
+          payload,
+          batchEnd: from + payloads.length - 1,
+        })),
+      );
+
+    it('rolls forward an insert whose writer died before applying it, on the next read', async () => {
+      const roomId = await newRoom('died-before-applying');
+      const first = message(roomId, 'applied');
+      const second = message(roomId, 'logged, never applied');
+      await store.messages.append(first);
+      await diedAfterInserting(roomId, 2, [
+        vote(first, 'u1', 'up', 1, 0),
+        { type: 'message', message: second },
+        vote(second, 'u2', 'down', 0, 1),
+      ]);
+
+      await expect(store.messages.head(roomId)).resolves.toBe(4);
+      await expect(store.messages.snapshot(roomId, 10, 'u1')).resolves.toEqual({
+        head: 4,
+        messages: [
+          { ...first, up: 1, myVote: 'up' },
+          { ...second, down: 1, myVote: null },
+        ],
+        hasMore: false,
+      });
+      // The dead writer's vote counts as cast: repeating it changes nothing.
+      await expect(store.messages.vote(first.id, 'u1', 'up')).resolves.toEqual({
+        roomId,
+        up: 1,
+        down: 0,
+        entry: null,
+      });
+    });
+
+    it("a writer whose insert meets a dead writer's entries applies them, then decides after them", async () => {
+      const roomId = await newRoom('writer-meets-dead-insert');
+      const first = message(roomId, 'applied');
+      const second = message(roomId, 'logged, never applied');
+      await store.messages.append(first);
+      // A second process, which has not written this room yet.
+      const other = await openMongoStore(url, { dbName });
+      try {
+        await diedAfterInserting(roomId, 2, [
+          { type: 'message', message: second },
+          vote(first, 'u1', 'down', 0, 1),
+        ]);
+        // Decided at first from the applied state (u1 has no vote), then again after entry 3.
+        await expect(other.messages.vote(first.id, 'u1', 'up')).resolves.toEqual({
+          roomId,
+          up: 1,
+          down: 0,
+          entry: { seq: 4, event: vote(first, 'u1', 'up', 1, 0) },
+        });
+      } finally {
+        await other.close();
+      }
+      await expect(store.messages.snapshot(roomId, 10, 'u1')).resolves.toEqual({
+        head: 4,
+        messages: [
+          { ...first, up: 1, myVote: 'up' },
+          { ...second, myVote: null },
+        ],
+        hasMore: false,
+      });
+    });
+
+    it('reads entries written before entries had keys, without a migration', async () => {
+      const roomId = await newRoom('written-by-an-older-version');
+      const old = message(roomId, 'older version, applied');
+      const unapplied = message(roomId, 'older version, died before applying');
+      // What the previous version of this adapter wrote: ObjectId ids, no batchEnd.
+      await collection('events').insertMany([
+        { roomId, seq: 1, payload: { type: 'message', message: old } },
+        { roomId, seq: 2, payload: { type: 'message', message: unapplied } },
+      ]);
+      await collection('messages').insertOne({
+        _id: old.id,
+        roomId,
+        seq: 1,
+        author,
+        body: old.body,
+        createdAt: old.createdAt,
+        up: 0,
+        down: 0,
+        countsSeq: 1,
+      });
+      await collection('rooms').updateOne({ _id: roomId }, { $set: { seq: 1 } });
+
+      const next = message(roomId, 'this version');
+      await expect(store.messages.append(next)).resolves.toMatchObject({ seq: 3 });
+      const snapshot = await store.messages.snapshot(roomId, 10, 'viewer');
+      expect(snapshot.head).toBe(3);
+      expect(snapshot.messages.map((each) => each.body)).toEqual([
+        old.body,
+        unapplied.body,
+        next.body,
+      ]);
+      const log = await store.messages.eventsAfter(roomId, 0, 10);
+      expect(log.map((entry) => entry.seq)).toEqual([1, 2, 3]);
+    });
+
+    it(`logs at most ${MAX_BATCH} entries per insert`, async () => {
+      const roomId = await newRoom('batch-limit');
+      const count = 2 * MAX_BATCH + 50;
+      const entries = await Promise.all(
+        Array.from({ length: count }, (_, i) => store.messages.append(message(roomId, `${i}`))),
+      );
+      expect(entries.map((entry) => entry.seq)).toEqual(
+        Array.from({ length: count }, (_, i) => i + 1),
+      );
+      const docs = await collection('events').find({ roomId }).sort({ seq: 1 }).toArray();
+      const inserts = new Map<number, number[]>();
+      for (const doc of docs) {
+        inserts.set(doc.batchEnd, [...(inserts.get(doc.batchEnd) ?? []), doc.seq]);
+      }
+      expect(inserts.size).toBeGreaterThanOrEqual(3);
+      for (const [end, seqs] of inserts) {
+        expect(seqs.length).toBeLessThanOrEqual(MAX_BATCH);
+        expect(seqs.at(-1)).toBe(end);
+        expect(seqs).toEqual(seqs.map((_, i) => end - seqs.length + 1 + i));
+      }
+    });
+
+    it('removes a claim on the next turn whose writer is gone', async () => {
+      const roomId = await newRoom('stale-claim');
+      await collection('claims').insertOne({
+        _id: roomId,
+        writer: 'a process that died while waiting',
+      });
+      await store.messages.append(message(roomId, 'first'));
+      // The next batch starts only once the first has waited for the claim and given up on it.
+      await store.messages.append(message(roomId, 'second'));
+      await expect(collection('claims').findOne({ _id: roomId })).resolves.toBeNull();
+    });
   });
 });

@@ -22,6 +22,8 @@ describe('loadConfig', () => {
       HOST: '0.0.0.0',
       DATA_DIR: './data',
       JWT_TTL: 3600,
+      MONGO_RECONNECT_AFTER: 5,
+      STORAGE_UNHEALTHY_AFTER: 60,
       TRUST_PROXY: false,
       LOG_LEVEL: 'info',
       NODE_ENV: 'development',
@@ -53,6 +55,18 @@ describe('loadConfig', () => {
     expect(loadConfig({ JWT_TTL: '7d' }).JWT_TTL).toBe(604_800);
   });
 
+  it('parses the storage outage bounds into seconds', () => {
+    const config = loadConfig({ MONGO_RECONNECT_AFTER: '5s', STORAGE_UNHEALTHY_AFTER: '2m' });
+    expect(config).toMatchObject({ MONGO_RECONNECT_AFTER: 5, STORAGE_UNHEALTHY_AFTER: 120 });
+  });
+
+  it('refuses a liveness bound that would restart the server before it tries a new client', () => {
+    const error = configError({ MONGO_RECONNECT_AFTER: '30s', STORAGE_UNHEALTHY_AFTER: '30s' });
+    expect(error.message).toContain(
+      'STORAGE_UNHEALTHY_AFTER: must be longer than MONGO_RECONNECT_AFTER',
+    );
+  });
+
   it('accepts a long enough JWT_SECRET and other valid values', () => {
     const config = loadConfig({
       JWT_SECRET: SECRET,
@@ -75,6 +89,8 @@ describe('loadConfig', () => {
     ['JWT_TTL', { JWT_TTL: 'soon' }],
     ['JWT_TTL', { JWT_TTL: '30s' }],
     ['JWT_TTL', { JWT_TTL: '15 minutes' }],
+    ['MONGO_RECONNECT_AFTER', { MONGO_RECONNECT_AFTER: '0s' }],
+    ['STORAGE_UNHEALTHY_AFTER', { STORAGE_UNHEALTHY_AFTER: 'never' }],
     ['JWT_SECRET', { JWT_SECRET: 'x'.repeat(31) }],
     ['LOG_LEVEL', { LOG_LEVEL: 'verbose' }],
     ['PUBLIC_URL', { PUBLIC_URL: 'http://chat.example.com' }],

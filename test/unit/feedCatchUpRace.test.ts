@@ -67,8 +67,11 @@ async function setUp() {
     onError: (error) => {
       throw error;
     },
+    onPresenceError: (error) => {
+      throw error;
+    },
   });
-  return { chat, hub, presence };
+  return { chat, hub };
 }
 
 function recordingSink() {
@@ -90,9 +93,9 @@ describe('a feed catching up while messages keep arriving', () => {
     ['a first subscription (snapshot)', null],
     ['a resumed subscription (replay)', 0],
   ])('delivers each message exactly once, in order, for %s', async (_name, lastEventId) => {
-    const { chat, hub, presence } = await setUp();
+    const { chat, hub } = await setUp();
     const feed = new RoomFeed(
-      { store: withSlowReads(store, 30), hub, presence },
+      { store: withSlowReads(store, 30), hub },
       { roomId: 'general', viewer, lastEventId },
     );
     const { delivered, sink, messageIds } = recordingSink();

@@ -83,6 +83,7 @@ beforeEach(async () => {
     presence,
     log: store.messages,
     onError: (error) => hubErrors.push(error),
+    onPresenceError: (error) => hubErrors.push(error),
   });
   const rooms = new RoomService(store, presence, {
     creations: { perSecond: 1000, burst: 1000 },
@@ -120,7 +121,7 @@ async function subscribe(
   const controller = new AbortController();
   controllers.push(controller);
   const feed = new RoomFeed(
-    { store: deps.store ?? store, hub, presence },
+    { store: deps.store ?? store, hub },
     { roomId, viewer: deps.user ?? viewer, lastEventId },
   );
   const piped = feed.pipe(sink, controller.signal);
@@ -424,7 +425,7 @@ describe('RoomFeed', () => {
     const controller = new AbortController();
     controller.abort();
     const sink = new RecordingSink();
-    await new RoomFeed({ store, hub, presence }, { roomId, viewer, lastEventId: null }).pipe(
+    await new RoomFeed({ store, hub }, { roomId, viewer, lastEventId: null }).pipe(
       sink,
       controller.signal,
     );
@@ -453,7 +454,7 @@ describe('RoomFeed', () => {
   it('iterates as tracked envelopes and stops on return()', async () => {
     const roomId = await newRoom();
     await appendQuietly(roomId, 2);
-    const feed = new RoomFeed({ store, hub, presence }, { roomId, viewer, lastEventId: 1 });
+    const feed = new RoomFeed({ store, hub }, { roomId, viewer, lastEventId: 1 });
     const iterator = feed[Symbol.asyncIterator]();
     // tRPC's tracked() envelope is [id, data, marker].
     const envelope = async () => (await iterator.next()).value?.slice(0, 2);
@@ -486,6 +487,7 @@ describe('RoomHub', () => {
       presence,
       log: store.messages,
       onError: (error) => hubErrors.push(error),
+      onPresenceError: (error) => hubErrors.push(error),
     });
     const received: string[] = [];
     const member = (name: string) => ({
@@ -502,11 +504,11 @@ describe('RoomHub', () => {
     });
     expect(received).toEqual(['a:1', 'b:1']);
 
-    await leaveA();
-    await leaveA(); // idempotent
+    leaveA();
+    leaveA(); // idempotent
     expect(unsubscribed).toEqual([]);
-    expect(await online('room-x')).toBe(1);
-    await leaveB();
+    await vi.waitFor(async () => expect(await online('room-x')).toBe(1));
+    leaveB();
     await vi.waitFor(() => expect(unsubscribed).toEqual(['room-x']));
     expect(await online('room-x')).toBe(0);
     await countingHub.close();

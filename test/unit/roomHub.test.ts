@@ -45,6 +45,7 @@ async function setUp(logged: number) {
     presence: createMemoryPresence(),
     log,
     onError: (error) => errors.push(error),
+    onPresenceError: (error) => errors.push(error),
     gapWaitMs: 20,
   });
   const received: SharedEvent[] = [];
@@ -88,6 +89,24 @@ describe('RoomHub delivery order', () => {
     expect(room.seqs()).toEqual([]);
     await vi.waitFor(() => expect(room.seqs()).toEqual([2, 3, 4]));
     expect(room.errors).toEqual([]);
+  });
+
+  it('asks the log again when it cannot be read, instead of skipping entries it holds', async () => {
+    const room = await setUp(1);
+    const read = room.log.eventsAfter;
+    let failures = 2;
+    room.log.eventsAfter = async (...args) => {
+      if (failures-- > 0) throw new Error('database unreachable');
+      return read(...args);
+    };
+    room.log.append();
+    const three = room.log.append();
+    await room.publish(three);
+    await vi.waitFor(() => expect(room.seqs()).toEqual([2, 3]), { timeout: 5_000 });
+    expect(room.errors.map(String)).toEqual([
+      'Error: database unreachable',
+      'Error: database unreachable',
+    ]);
   });
 
   it('skips what the log cannot supply rather than stalling the room, and says so', async () => {

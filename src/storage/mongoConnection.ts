@@ -1,0 +1,126 @@
+import { type Collection, type Document, MongoClient, type MongoClientOptions } from 'mongodb';
+import { watchOutage } from '../outage.js';
+
+const CLIENT_OPTIONS: MongoClientOptions = {
+  appName: 'chathub',
+  // Fail a request fast when no server is reachable; the driver reconnects on its own.
+  serverSelectionTimeoutMS: 5_000,
+  connectTimeoutMS: 5_000,
+  // Notice a server that is back within two seconds (the driver's default is ten).
+  heartbeatFrequencyMS: 2_000,
+};
+
+/** How often the database is pinged through the current client. */
+const PROBE_MS = 1_000;
+/**
+ * A ping without an answer within this long has failed. Short, so that a client whose every
+ * operation waits out server selection is told apart within seconds.
+ */
+const PING_TIMEOUT_MS = 2_000;
+
+export interface MongoConnectionOptions {
+  dbName: string;
+  /** Replace the client once the database has been unreachable through it this long. */
+  replaceAfterMs: number;
+  /** A client was replaced, after the database had been unreachable through it this long. */
+  onReplaced?(unreachableForMs: number): void;
+  /** A fresh client could not reach the database either; the current one is kept. */
+  onReplaceFailed?(error: unknown): void;
+}
+
+export interface MongoConnection {
+  /** A handle that always acts on the current client, across replacements. */
+  collection<T extends Document>(name: string): Collection<T>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The store's MongoClient, kept healthy. The driver reconnects by itself after most outages, but
+ * a client whose server monitoring never recovers fails every operation for good, while a fresh
+ * client would reach the same database at once. So the database is pinged through the client,
+ * and once it has been unreachable for `replaceAfterMs` a fresh client is connected and, if it
+ * reaches the database, takes over (the old one is closed, failing what it still had in flight);
+ * if not, the current client stays and the next attempt comes `replaceAfterMs` later.
+ */
+export async function connectMongo(
+  url: string,
+  options: MongoConnectionOptions,
+): Promise<MongoConnection> {
+  let client = await open(url);
+  let lastAttempt = 0;
+  let replacing: Promise<void> | null = null;
+  let closed = false;
+
+  const replace = async (unreachableForMs: number) => {
+    let fresh: MongoClient;
+    try {
+      fresh = await open(url);
+    } catch (error) {
+      options.onReplaceFailed?.(error);
+      return;
+    }
+    if (closed) {
+      await fresh.close();
+      return;
+    }
+    const stale = client;
+    client = fresh;
+    options.onReplaced?.(unreachableForMs);
+    await stale.close().catch(() => {});
+  };
+
+  const database = () => client.db(options.dbName);
+  const watch = watchOutage(() => database().command({ ping: 1 }), {
+    what: 'MongoDB',
+    intervalMs: PROBE_MS,
+    timeoutMs: PING_TIMEOUT_MS,
+    onFailure(_error, downForMs) {
+      const now = Date.now();
+      if (closed || replacing || downForMs < options.replaceAfterMs) return;
+      if (now - lastAttempt < options.replaceAfterMs) return;
+      lastAttempt = now;
+      replacing = replace(downForMs).finally(() => {
+        replacing = null;
+      });
+    },
+  });
+
+  return {
+    collection<T extends Document>(name: string): Collection<T> {
+      let bound = { client, collection: database().collection<T>(name) };
+      const current = () => {
+        if (bound.client !== client) bound = { client, collection: database().collection<T>(name) };
+        return bound.collection;
+      };
+      return new Proxy(bound.collection, {
+        get(_target, property) {
+          const collection = current();
+          const value: unknown = Reflect.get(collection, property, collection);
+          return typeof value === 'function' ? value.bind(collection) : value;
+        },
+      });
+    },
+    async ping() {
+      await database().command({ ping: 1 });
+    },
+    async close() {
+      closed = true;
+      watch.stop();
+      await replacing;
+      await client.close();
+    },
+  };
+}
+
+/** A connected client; nothing is left open when it cannot connect. */
+async function open(url: string): Promise<MongoClient> {
+  const client = new MongoClient(url, CLIENT_OPTIONS);
+  try {
+    await client.connect();
+    return client;
+  } catch (error) {
+    await client.close().catch(() => {});
+    throw error;
+  }
+}
