@@ -5,7 +5,14 @@ export type RoomBroadcast =
   | { kind: 'logged'; seq: number; event: LoggedEvent }
   | { kind: 'presence'; online: number };
 
-export type RoomListener = (broadcast: RoomBroadcast) => void;
+/**
+ * What a listener hears: its room's broadcasts, and `resync` when the bus may have missed some
+ * (its subscription was lost, by a Redis failover, a slot move or a dropped connection, and is
+ * back): whatever was logged meanwhile is in the room's log.
+ */
+export type RoomSignal = RoomBroadcast | { kind: 'resync' };
+
+export type RoomListener = (signal: RoomSignal) => void;
 
 /**
  * Pub/sub port: one channel per room. Listeners of a room see its broadcasts in publish order.

@@ -1,4 +1,4 @@
-import type { EventBus, RoomBroadcast } from '../bus/eventBus.js';
+import type { EventBus, RoomBroadcast, RoomSignal } from '../bus/eventBus.js';
 import type { Presence, PresenceChange } from '../presence/presence.js';
 import type { LoggedEntry, MessageRepository } from '../storage/store.js';
 import { SharedEvent } from './sharedEvent.js';
@@ -58,6 +58,8 @@ const DEFAULT_GAP_WAIT_MS = 100;
 /** How soon the log is asked again for missing entries when it could not be read. */
 const GAP_RETRY_MS = 1_000;
 const DEFAULT_PRESENCE_REFRESH_MS = 4_000;
+/** Log entries read per query when the bus says it may have missed some. */
+const RESYNC_PAGE = 500;
 
 /**
  * The chat server's local fan-out: which members are in which room on this process. It holds
@@ -182,7 +184,11 @@ export class RoomHub {
     channel.ready.then((unsubscribe) => unsubscribe()).catch(this.options.onError);
   }
 
-  private receive(channel: ChannelState, broadcast: RoomBroadcast): void {
+  private receive(channel: ChannelState, broadcast: RoomSignal): void {
+    if (broadcast.kind === 'resync') {
+      this.resync(channel);
+      return;
+    }
     if (broadcast.kind === 'presence') {
       channel.online = broadcast.online;
       this.dispatch(
@@ -251,6 +257,31 @@ export class RoomHub {
       );
       channel.delivered = Math.min(...channel.early.keys()) - 1;
       this.deliverInOrder(channel);
+    }
+  }
+
+  /**
+   * The bus lost the room for a while (a Redis failover, a slot move) and is back: whatever was
+   * logged meanwhile never reached this subscription, so read it from the log (again later when
+   * the log cannot be read now: those entries are nowhere else).
+   */
+  private resync(channel: ChannelState): void {
+    this.readMissed(channel).catch((error: unknown) => {
+      this.options.onError(error);
+      setTimeout(() => {
+        if (this.channels.get(channel.roomId) === channel) this.resync(channel);
+      }, GAP_RETRY_MS).unref();
+    });
+  }
+
+  private async readMissed(channel: ChannelState): Promise<void> {
+    for (;;) {
+      const from = channel.delivered;
+      if (from === null) return; // Not positioned yet: it reads the head after subscribing.
+      const entries = await this.options.log.eventsAfter(channel.roomId, from, RESYNC_PAGE);
+      for (const entry of entries) channel.early.set(entry.seq, { kind: 'logged', ...entry });
+      this.deliverInOrder(channel);
+      if (entries.length < RESYNC_PAGE || channel.delivered === from) return;
     }
   }
 

@@ -1,5 +1,7 @@
-import { Redis } from 'ioredis';
+import type { Result } from 'ioredis';
 import { UnavailableError } from '../domain/errors.js';
+import { messageOf, RedisConnection, type RedisTarget } from '../redis/connection.js';
+import { roomKey } from '../redis/keys.js';
 import type { Presence, PresenceChange } from './presence.js';
 
 export interface RedisPresenceOptions {
@@ -9,7 +11,7 @@ export interface RedisPresenceOptions {
   ttlMs?: number;
   /** How often this server refreshes its members. Default 5000; must be below ttlMs. */
   heartbeatMs?: number;
-  /** Prefix of every key; rooms live at `<keyPrefix>presence:<roomId>`. Default `chathub:`. */
+  /** Prefix of every key; a room's is `<keyPrefix>{room:<roomId>}:presence`. Default `chathub:`. */
   keyPrefix?: string;
   /** Connection trouble and failed heartbeats. */
   onError?: (error: Error) => void;
@@ -80,27 +82,33 @@ expireAfterLatest()
 return #ARGV - 1
 `;
 
-interface PresenceCommands {
-  presenceChange(
-    key: string,
-    op: 'add' | 'rem',
-    ttlMs: number,
-    member: string,
-    userId: string,
-  ): Promise<[number, number]>;
-  presenceCount(key: string): Promise<number>;
-  presenceRefresh(key: string, ttlMs: number, ...members: string[]): Promise<number>;
+// The scripts below, as ioredis commands (defined through the `scripts` option), typed the way
+// ioredis documents for custom commands.
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    presenceChange(
+      key: string,
+      op: 'add' | 'rem',
+      ttlMs: number,
+      member: string,
+      userId: string,
+    ): Result<[number, number], Context>;
+    presenceCount(key: string): Result<number, Context>;
+    presenceRefresh(key: string, ttlMs: number, ...members: string[]): Result<number, Context>;
+  }
 }
 
 /** Members refreshed per script call, bounding one call's argument list. */
 const REFRESH_BATCH = 500;
 
 /**
- * Presence across every chat server, backed by Redis. Each process keeps its own per-room,
- * per-user subscription counts and only touches Redis when a user's local count crosses zero.
+ * Presence across every chat server, backed by Redis (one server or a cluster: each room is one
+ * key, so every script touches one slot). Each process keeps its own per-room, per-user
+ * subscription counts and only touches Redis when a user's local count crosses zero. Work on many
+ * rooms (counts, heartbeats) goes out as one pipeline per node.
  */
 export async function createRedisPresence(
-  url: string,
+  target: RedisTarget,
   options: RedisPresenceOptions,
 ): Promise<Presence> {
   const { serverId } = options;
@@ -114,32 +122,46 @@ export async function createRedisPresence(
   if (!(heartbeatMs > 0 && ttlMs > heartbeatMs)) {
     throw new Error(`Redis presence: need 0 < heartbeatMs (${heartbeatMs}) < ttlMs (${ttlMs})`);
   }
-  const keyOf = (roomId: string) => `${prefix}presence:${roomId}`;
+  const keyOf = (roomId: string) => roomKey(prefix, roomId, 'presence');
   const memberOf = (userId: string) => `${userId}|${serverId}`;
 
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    connectionName: `chathub-presence-${serverId}`,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    commandTimeout: options.commandTimeoutMs ?? 5_000,
-    retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
-    scripts: {
-      presenceChange: { lua: CHANGE, numberOfKeys: 1 },
-      presenceCount: { lua: COUNT, numberOfKeys: 1 },
-      presenceRefresh: { lua: REFRESH, numberOfKeys: 1 },
+  const connection = await RedisConnection.open(
+    target,
+    {
+      name: `chathub-presence-${serverId}`,
+      onError,
+      commandTimeoutMs: options.commandTimeoutMs,
+      scripts: {
+        presenceChange: { lua: CHANGE, numberOfKeys: 1 },
+        presenceCount: { lua: COUNT, numberOfKeys: 1 },
+        presenceRefresh: { lua: REFRESH, numberOfKeys: 1 },
+      },
     },
-  });
-  redis.on('error', (error: Error) => onError(error));
-  try {
-    await redis.connect();
-  } catch (error) {
-    redis.disconnect();
-    throw new Error(`Redis presence: cannot connect to Redis: ${messageOf(error)}`, {
-      cause: error,
-    });
-  }
-  const commands = redis as unknown as Redis & PresenceCommands;
+    'Redis presence',
+  );
+  const redis = connection.client;
+
+  /** Runs `add` for every item in one pipeline per node; rejects with the first failure. */
+  const perNode = async <T>(
+    items: readonly T[],
+    keyOfItem: (item: T) => string,
+    add: (pipeline: ReturnType<typeof redis.pipeline>, item: T) => void,
+  ): Promise<Map<T, unknown>> => {
+    const replies = new Map<T, unknown>();
+    await Promise.all(
+      connection.groupByNode(items, keyOfItem).map(async (group) => {
+        const pipeline = redis.pipeline();
+        for (const item of group) add(pipeline, item);
+        const results = (await pipeline.exec()) ?? [];
+        for (const [i, item] of group.entries()) {
+          const [error, reply] = results[i] ?? [new Error('no reply'), null];
+          if (error) throw error;
+          replies.set(item, reply);
+        }
+      }),
+    );
+    return replies;
+  };
 
   /** Local subscriptions: room → user → number of subscriptions on this server. */
   const rooms = new Map<string, Map<string, number>>();
@@ -160,7 +182,7 @@ export async function createRedisPresence(
     }
   };
 
-  const countRoom = async (roomId: string) => Number(await commands.presenceCount(keyOf(roomId)));
+  const countRoom = async (roomId: string) => Number(await redis.presenceCount(keyOf(roomId)));
 
   const fail = (what: string, roomId: string, error: unknown) =>
     new UnavailableError(
@@ -177,19 +199,18 @@ export async function createRedisPresence(
     if (beating || closed || rooms.size === 0) return;
     beating = true;
     try {
-      const pipeline = commands.pipeline() as unknown as {
-        presenceRefresh(key: string, ttlMs: number, ...members: string[]): void;
-        exec(): Promise<[Error | null, unknown][] | null>;
-      };
+      const batches: { roomId: string; members: string[] }[] = [];
       for (const [roomId, users] of rooms) {
         const members = [...users.keys()].map(memberOf);
         for (let i = 0; i < members.length; i += REFRESH_BATCH) {
-          pipeline.presenceRefresh(keyOf(roomId), ttlMs, ...members.slice(i, i + REFRESH_BATCH));
+          batches.push({ roomId, members: members.slice(i, i + REFRESH_BATCH) });
         }
       }
-      const results = (await pipeline.exec()) ?? [];
-      const failed = results.find(([error]) => error);
-      if (failed?.[0]) throw failed[0];
+      await perNode(
+        batches,
+        (batch) => keyOf(batch.roomId),
+        (pipeline, batch) => pipeline.presenceRefresh(keyOf(batch.roomId), ttlMs, ...batch.members),
+      );
     } catch (error) {
       onError(new Error(`Redis presence: heartbeat failed: ${messageOf(error)}`, { cause: error }));
     } finally {
@@ -204,7 +225,7 @@ export async function createRedisPresence(
     userId: string,
     op: 'add' | 'rem',
   ): Promise<PresenceChange> => {
-    const [before, after] = await commands.presenceChange(
+    const [before, after] = await redis.presenceChange(
       keyOf(roomId),
       op,
       ttlMs,
@@ -246,26 +267,16 @@ export async function createRedisPresence(
 
     async count(roomIds) {
       const unique = [...new Set(roomIds)];
-      const counts = new Map<string, number>();
-      if (unique.length === 0) return counts;
-      const pipeline = commands.pipeline() as unknown as {
-        presenceCount(key: string): void;
-        exec(): Promise<[Error | null, unknown][] | null>;
-      };
-      for (const roomId of unique) pipeline.presenceCount(keyOf(roomId));
-      let results: [Error | null, unknown][];
+      let replies: Map<string, unknown>;
       try {
-        results = (await pipeline.exec()) ?? [];
+        replies = await perNode(unique, keyOf, (pipeline, roomId) =>
+          pipeline.presenceCount(keyOf(roomId)),
+        );
       } catch (error) {
         const detail = `Redis presence: cannot count rooms: ${messageOf(error)}`;
         throw new UnavailableError('Presence', new Error(detail, { cause: error }));
       }
-      for (const [i, roomId] of unique.entries()) {
-        const [error, users] = results[i] ?? [new Error('no reply'), 0];
-        if (error) throw fail('count', roomId, error);
-        counts.set(roomId, Number(users));
-      }
-      return new Map(roomIds.map((roomId) => [roomId, counts.get(roomId) ?? 0]));
+      return new Map(roomIds.map((roomId) => [roomId, Number(replies.get(roomId) ?? 0)]));
     },
 
     async close() {
@@ -275,14 +286,13 @@ export async function createRedisPresence(
       const leaving = [...rooms];
       rooms.clear();
       try {
-        if (leaving.length > 0) {
-          const pipeline = redis.pipeline();
-          for (const [roomId, users] of leaving) {
-            pipeline.zrem(keyOf(roomId), ...[...users.keys()].map(memberOf));
-          }
-          await pipeline.exec();
-        }
-        await redis.quit();
+        await perNode(
+          leaving,
+          ([roomId]) => keyOf(roomId),
+          (pipeline, [roomId, users]) =>
+            pipeline.zrem(keyOf(roomId), ...[...users.keys()].map(memberOf)),
+        );
+        await connection.quit();
       } catch (error) {
         // Redis is unreachable: our members expire within ttlMs on their own.
         onError(new Error(`Redis presence: leaving on close failed: ${messageOf(error)}`));
@@ -290,8 +300,4 @@ export async function createRedisPresence(
       }
     },
   };
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { EventBus, RoomBroadcast } from '../../src/bus/eventBus.js';
+import type { EventBus, RoomBroadcast, RoomSignal } from '../../src/bus/eventBus.js';
 import type { Message } from '../../src/contract/models.js';
 
 /**
@@ -39,8 +39,8 @@ export function describeBusContract(name: string, create: () => Promise<EventBus
       event: { type: 'message', message: message(roomId, `#${seq}`) },
     });
     const recorder = () => {
-      const received: RoomBroadcast[] = [];
-      return { received, listener: (b: RoomBroadcast) => void received.push(b) };
+      const received: RoomSignal[] = [];
+      return { received, listener: (b: RoomSignal) => void received.push(b) };
     };
     const eventually = (assertion: () => void) =>
       vi.waitFor(assertion, { timeout: 5_000, interval: 5 });
