@@ -96,6 +96,15 @@ const schema = z
     MONGO_RECONNECT_AFTER: duration({ fallback: '5s', min: 1, example: 'like 5s or 1m' }),
     /** Storage unreachable this long: /healthz fails and a chat server leaves discovery. */
     STORAGE_UNHEALTHY_AFTER: duration({ fallback: '60s', min: 1, example: 'like 60s or 5m' }),
+    /** A port of its own for GET /metrics; unset, /metrics is not on a port of its own. */
+    METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+    /** Where METRICS_PORT listens: loopback unless the deployment opens it to its scraper. */
+    METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+    /** When set, GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`. */
+    METRICS_TOKEN: z
+      .string()
+      .min(32, 'must be at least 32 characters (try: openssl rand -hex 32)')
+      .optional(),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
     NODE_ENV: z.string().default('development'),
   })
@@ -106,7 +115,11 @@ const schema = z
   .transform(({ PORT, AUTH_ATTEMPTS_BURST: _, AUTH_ATTEMPTS_PER_MINUTE: __, ...env }) => ({
     ...env,
     PORT: PORT ?? (env.ROLE === 'chat' ? 8081 : 8080),
-  }));
+  }))
+  .refine((env) => !env.METRICS_PORT || env.METRICS_PORT !== env.PORT, {
+    path: ['METRICS_PORT'],
+    message: 'must differ from PORT: metrics get a port of their own',
+  });
 
 export type Config = z.infer<typeof schema>;
 

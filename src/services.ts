@@ -9,6 +9,7 @@ import { type RateLimit, RateLimiter } from './domain/rateLimiter.js';
 import { RoomService } from './domain/rooms.js';
 import { TokenIssuer } from './domain/tokens.js';
 import type { Logger } from './log.js';
+import type { ServerMetrics } from './metrics/serverMetrics.js';
 import { watchOutage, withTimeout } from './outage.js';
 import type { Presence } from './presence/presence.js';
 import { resolveJwtSecret } from './secrets.js';
@@ -23,6 +24,7 @@ export interface Services {
   feeds: { open(request: FeedRequest): RoomFeed };
   discovery: Discovery;
   hub: RoomHub;
+  metrics: ServerMetrics;
   /**
    * Resolves when every dependency answers; rejects naming the one that does not (its error is
    * logged, not returned: it can name internal hosts).
@@ -89,7 +91,8 @@ export async function createServices(
   config: Config,
   adapters: Adapters,
   log: Logger,
-  rateLimits: RateLimits = rateLimitsFor(config),
+  rateLimits: RateLimits,
+  metrics: ServerMetrics,
 ): Promise<Services> {
   const { store, bus, presence, discovery } = adapters;
   const secret = resolveJwtSecret(
@@ -107,9 +110,15 @@ export async function createServices(
     bus,
     presence,
     log: store.messages,
-    onError: (error) => log.error('room hub failure', { error }),
-    onPresenceError: (error) =>
-      log.warn('presence change deferred (reconciled when presence is back)', { error }),
+    metrics,
+    onError: (error) => {
+      metrics.roomHubFailed();
+      log.error('room hub failure', { error });
+    },
+    onPresenceError: (error) => {
+      metrics.dependencyFailed('presence');
+      log.warn('presence change deferred (reconciled when presence is back)', { error });
+    },
   });
   const chat = new ChatService(
     store,
@@ -119,7 +128,10 @@ export async function createServices(
       messages: new RateLimiter(rateLimits.messages),
       votes: new RateLimiter(rateLimits.votes),
     },
-    (error) => log.warn('stored, but not published (members get it from the log)', { error }),
+    (error) => {
+      metrics.dependencyFailed('bus');
+      log.warn('stored, but not published (members get it from the log)', { error });
+    },
   );
 
   const unhealthyAfterMs = config.STORAGE_UNHEALTHY_AFTER * 1_000;
@@ -129,6 +141,7 @@ export async function createServices(
     intervalMs: STORAGE_PROBE_MS,
     timeoutMs: PING_TIMEOUT_MS,
     onFailure(error, downForMs) {
+      metrics.dependencyFailed('store');
       if (toldUnhealthy || downForMs < unhealthyAfterMs) return;
       toldUnhealthy = true;
       log.error('storage unreachable too long: failing /healthz and leaving discovery', {
@@ -162,6 +175,7 @@ export async function createServices(
     feeds: { open: (request) => new RoomFeed({ store, hub }, request) },
     discovery,
     hub,
+    metrics,
     async checkReady() {
       await Promise.all([ping('storage', () => store.ping()), ping('pub/sub', () => bus.ping())]);
     },
