@@ -3,7 +3,8 @@ import type { FanoutMetrics, TransportMetrics } from '../chat/chatMetrics.js';
 import type { SharedEvent } from '../chat/sharedEvent.js';
 
 /** The dependencies whose errors are counted, one label value each. */
-export type Dependency = 'store' | 'bus' | 'presence' | 'discovery';
+const DEPENDENCIES = ['store', 'bus', 'presence', 'discovery'] as const;
+export type Dependency = (typeof DEPENDENCIES)[number];
 
 /**
  * What a chat server shows at scrape time, read from the parts that already know it (nothing is
@@ -55,7 +56,6 @@ export class ServerMetrics implements FanoutMetrics, TransportMetrics {
     labelNames: ['type'] as const,
     registers: [],
   });
-  private readonly deliveriesByType = new Map<string, Counter.Internal>();
   private readonly latency = new Histogram({
     name: 'chathub_message_delivery_latency_seconds',
     help: "Time from a message's creation (stamped by the server that accepted it, just before its commit) to its dispatch to this server's local members",
@@ -75,6 +75,8 @@ export class ServerMetrics implements FanoutMetrics, TransportMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    // Every dependency shows from the start, so that a rate or an alert has a series at zero.
+    for (const dependency of DEPENDENCIES) this.dependencyErrors.inc({ dependency }, 0);
   }
 
   /** A tRPC call ended: `result` is `ok` or the error code its caller got. */
@@ -91,13 +93,7 @@ export class ServerMetrics implements FanoutMetrics, TransportMetrics {
   }
 
   dispatched(event: SharedEvent, members: number): void {
-    const { type } = event.event;
-    let deliveries = this.deliveriesByType.get(type);
-    if (!deliveries) {
-      deliveries = this.deliveries.labels(type);
-      this.deliveriesByType.set(type, deliveries);
-    }
-    deliveries.inc(members);
+    this.deliveries.inc({ type: event.event.type }, members);
     if (event.event.type === 'message') {
       // Clocks of two servers may disagree by a little; a message is never delivered before it exists.
       this.latency.observe(Math.max(0, Date.now() - event.event.message.createdAt) / 1000);

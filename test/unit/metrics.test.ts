@@ -77,6 +77,9 @@ describe('ServerMetrics', () => {
   it('shows chat metrics only once it watches a chat server, read at each scrape', async () => {
     const metrics = new ServerMetrics();
     const before = new Scrape(await metrics.render());
+    for (const dependency of ['store', 'bus', 'presence', 'discovery']) {
+      expect(before.sample('chathub_dependency_errors_total', { dependency })).toBe(0);
+    }
     expect(before.families.has('chathub_ws_connections')).toBe(false);
     expect(before.families.has('chathub_deliveries_total')).toBe(false);
     metrics.watchChatServer(gauges);
