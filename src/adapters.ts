@@ -21,8 +21,9 @@ export function newServerId(): string {
 
 /**
  * The storage and messaging for this process: MongoDB when MONGO_URL is set (else the embedded
- * SQLite file), Redis for pub/sub, presence and discovery when REDIS_URL is set (else in-process,
- * which is only correct for a single process).
+ * SQLite file), Redis for pub/sub, presence and discovery when REDIS_URL (one Redis) or
+ * REDIS_CLUSTER_NODES (a Redis Cluster) is set (else in-process, which is only correct for a
+ * single process).
  */
 export async function adaptersFor(
   config: Config,
@@ -47,7 +48,7 @@ export async function adaptersFor(
         },
       })
     : openEmbeddedStore(config.DATA_DIR);
-  if (!config.REDIS_URL) {
+  if (!config.redis) {
     return {
       store,
       bus: createMemoryBus(),
@@ -58,19 +59,19 @@ export async function adaptersFor(
       ),
     };
   }
-  const url = config.REDIS_URL;
+  const redis = config.redis;
   return {
     store,
-    bus: await createRedisBus(url, { onError: onError('redis bus', 'bus') }),
+    bus: await createRedisBus(redis, { onError: onError('redis bus', 'bus') }),
     // Nine seconds of life (three missed heartbeats) plus the hub's four-second recount keep a
     // dead server's users in the counts members see for under fifteen seconds.
-    presence: await createRedisPresence(url, {
+    presence: await createRedisPresence(redis, {
       serverId,
       ttlMs: 9_000,
       heartbeatMs: 3_000,
       onError: onError('redis presence', 'presence'),
     }),
-    discovery: await createRedisDiscovery(url, {
+    discovery: await createRedisDiscovery(redis, {
       onError: onError('redis discovery', 'discovery'),
     }),
   };

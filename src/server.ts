@@ -70,9 +70,9 @@ export async function startServer(
     },
   };
 
-  if (config.ROLE === 'api' && !config.CHAT_URL && !config.REDIS_URL) {
+  if (config.ROLE === 'api' && !config.CHAT_URL && !config.redis) {
     log.warn(
-      'ROLE=api without CHAT_URL or REDIS_URL: sign-in will point clients at this host for chat',
+      'ROLE=api without CHAT_URL, REDIS_URL or REDIS_CLUSTER_NODES: sign-in will point clients at this host for chat',
     );
   }
   const serveApi = config.ROLE !== 'chat';

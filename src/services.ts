@@ -3,11 +3,14 @@ import { type FeedRequest, RoomFeed } from './chat/roomFeed.js';
 import { RoomHub } from './chat/roomHub.js';
 import type { Config } from './config.js';
 import type { Discovery } from './discovery/discovery.js';
+import { Announcer } from './domain/announcer.js';
 import { AuthService } from './domain/auth.js';
 import { ChatService } from './domain/chat.js';
+import { ModerationService } from './domain/moderation.js';
 import { type RateLimit, RateLimiter } from './domain/rateLimiter.js';
 import { RoomService } from './domain/rooms.js';
 import { TokenIssuer } from './domain/tokens.js';
+import { TypingService } from './domain/typing.js';
 import type { Logger } from './log.js';
 import type { ServerMetrics } from './metrics/serverMetrics.js';
 import { watchOutage, withTimeout } from './outage.js';
@@ -21,6 +24,8 @@ export interface Services {
   auth: AuthService;
   rooms: RoomService;
   chat: ChatService;
+  moderation: ModerationService;
+  typing: TypingService;
   feeds: { open(request: FeedRequest): RoomFeed };
   discovery: Discovery;
   hub: RoomHub;
@@ -104,6 +109,7 @@ export async function createServices(
   const rooms = new RoomService(store, presence, {
     creations: rateLimits.roomCreations,
     ownedMax: config.ROOMS_PER_USER_MAX,
+    admin: config.ADMIN_USERNAME,
   });
   await rooms.ensureDefault();
   const hub = new RoomHub({
@@ -120,18 +126,24 @@ export async function createServices(
       log.warn('presence change deferred (reconciled when presence is back)', { error });
     },
   });
+  const onPublishError = (error: unknown) => {
+    metrics.dependencyFailed('bus');
+    log.warn('stored, but not published (members get it from the log)', { error });
+  };
+  // Sends, edits, removals, pins and answers share one bucket per user.
+  const messageTokens = new RateLimiter(rateLimits.messages);
   const chat = new ChatService(
     store,
     bus,
     rooms,
-    {
-      messages: new RateLimiter(rateLimits.messages),
-      votes: new RateLimiter(rateLimits.votes),
-    },
-    (error) => {
-      metrics.dependencyFailed('bus');
-      log.warn('stored, but not published (members get it from the log)', { error });
-    },
+    { messages: messageTokens, votes: new RateLimiter(rateLimits.votes) },
+    onPublishError,
+  );
+  const moderation = new ModerationService(
+    store,
+    rooms,
+    messageTokens,
+    new Announcer(bus, onPublishError),
   );
 
   const unhealthyAfterMs = config.STORAGE_UNHEALTHY_AFTER * 1_000;
@@ -172,6 +184,8 @@ export async function createServices(
     }),
     rooms,
     chat,
+    moderation,
+    typing: new TypingService(bus, rooms),
     feeds: { open: (request) => new RoomFeed({ store, hub }, request) },
     discovery,
     hub,

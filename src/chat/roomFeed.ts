@@ -53,6 +53,7 @@ export class RoomFeed implements Pipeable, AsyncIterable<TrackedEnvelope<ChatEve
     };
     const member: RoomMember = {
       userId: viewer.id,
+      username: viewer.username,
       receive: (event) => (pending ? pending.push(event) : deliver(event)),
     };
 
@@ -61,9 +62,11 @@ export class RoomFeed implements Pipeable, AsyncIterable<TrackedEnvelope<ChatEve
     signal.addEventListener('abort', leave, { once: true });
     try {
       lastSent = await this.catchUp(sink);
-      // Without a count now (presence unreachable), the hub announces one once it has it.
-      const online = await this.deps.hub.online(roomId);
-      if (online !== null) sink.own(String(lastSent), { type: 'presence', online });
+      // Without presence now (unreachable), the hub announces it once it has it.
+      const online = await this.deps.hub.whoIsOnline(roomId);
+      if (online) sink.own(String(lastSent), { type: 'presence', ...online });
+      const typing = this.deps.hub.typingIn(roomId);
+      if (typing.length > 0) sink.own(String(lastSent), { type: 'typing', users: typing });
       const caughtUp: SharedEvent[] = pending;
       pending = null;
       for (const event of caughtUp) deliver(event);
@@ -108,6 +111,7 @@ export class RoomFeed implements Pipeable, AsyncIterable<TrackedEnvelope<ChatEve
       type: 'snapshot',
       messages: snapshot.messages,
       hasMore: snapshot.hasMore,
+      pinned: snapshot.pinned,
     });
     return snapshot.head;
   }

@@ -54,8 +54,20 @@ const gauges: ChatServerGauges = {
 };
 
 function message(createdAt: number): SharedEvent {
-  const author = { id: 'u1', username: 'ada' };
-  const body: Message = { id: 'm1', roomId: 'r', author, body: 'hi', createdAt, up: 0, down: 0 };
+  const body: Message = {
+    id: 'm1',
+    roomId: 'r',
+    author: { id: 'u1', username: 'ada' },
+    body: 'hi',
+    createdAt,
+    up: 0,
+    down: 0,
+    editedAt: null,
+    removed: false,
+    pinned: false,
+    answered: false,
+    clientMessageId: null,
+  };
   return new SharedEvent(1, { type: 'message', message: body }, true);
 }
 
@@ -97,7 +109,10 @@ describe('ServerMetrics', () => {
     const metrics = new ServerMetrics();
     metrics.watchChatServer(gauges);
     metrics.dispatched(message(Date.now() - 30), 1_000);
-    metrics.dispatched(new SharedEvent(1, { type: 'presence', online: 7 }, false), 1_000);
+    metrics.dispatched(
+      new SharedEvent(1, { type: 'presence', online: 7, users: [] }, false),
+      1_000,
+    );
     // A sender's clock a little ahead of this server's is not a negative latency.
     metrics.dispatched(message(Date.now() + 60_000), 10);
     const scrape = new Scrape(await metrics.render());

@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { cleanup, render, screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { MessageView } from '../../src/contract/models.js';
+import { AS_SENT, type MessageView } from '../../src/contract/models.js';
 import { MessageList } from '../../src/web/chat/MessageList.js';
 
 afterEach(cleanup);
@@ -9,6 +9,7 @@ afterEach(cleanup);
 const message = (id: string, authorId: string, body: string): MessageView => ({
   id,
   roomId: 'general',
+  ...AS_SENT,
   author: { id: authorId, username: authorId },
   body,
   createdAt: Date.UTC(2026, 0, 1, 12, 30),

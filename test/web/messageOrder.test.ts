@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { MessageView } from '../../src/contract/models.js';
+import { AS_SENT, type MessageView } from '../../src/contract/models.js';
 import { topMessages } from '../../src/web/chat/messageOrder.js';
 
 const view = (id: string, up = 0, down = 0, createdAt = 0): MessageView => ({
   id,
   roomId: 'general',
+  ...AS_SENT,
   author: { id: 'a', username: 'a' },
   body: id,
   createdAt,
