@@ -62,3 +62,21 @@ export async function scrape(url: string, token?: string): Promise<Scrape> {
   }
   return new Scrape(response.body);
 }
+
+/** Scrapes `url` until `holds` is true of a scrape (then returns it), or fails after `timeoutMs`. */
+export async function scrapeUntil(
+  url: string,
+  token: string | undefined,
+  holds: (scrape: Scrape) => boolean,
+  timeoutMs = 10_000,
+): Promise<Scrape> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const latest = await scrape(url, token);
+    if (holds(latest)) return latest;
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting on ${url}; last scrape:\n${latest.text}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

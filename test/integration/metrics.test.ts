@@ -1,18 +1,24 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { createMemoryBus } from '../../src/bus/memory.js';
 import { CLOSE_TOO_SLOW } from '../../src/chat/wsTransport.js';
 import { type ChatHubConnection, createApiClient } from '../../src/client/index.js';
 import { LIMITS } from '../../src/contract/limits.js';
+import { createStaticDiscovery } from '../../src/discovery/static.js';
 import type { Logger } from '../../src/log.js';
+import { createMemoryPresence } from '../../src/presence/memory.js';
 import type { StartOptions } from '../../src/server.js';
+import { openSqliteStore } from '../../src/storage/sqlite.js';
+import type { Store } from '../../src/storage/store.js';
 import { failure } from '../helpers/errors.js';
 import { EventLog } from '../helpers/events.js';
-import { getMetrics, type Scrape, scrape } from '../helpers/metrics.js';
+import { getMetrics, type Scrape, scrape, scrapeUntil } from '../helpers/metrics.js';
 import { RawSocket } from '../helpers/rawSocket.js';
 import { PASSWORD, startTestServer, type TestServer, uniqueName } from '../helpers/server.js';
+import { startTcpProxy } from '../helpers/tcpProxy.js';
 import { pollUntil } from '../helpers/wait.js';
 
 /**
@@ -213,6 +219,69 @@ describe('a slow consumer', () => {
 
     const metrics = await scrape(`${server.apiUrl}/metrics`, TOKEN);
     expect(metrics.count('chathub_slow_consumers_dropped_total')).toBe(1);
+  });
+});
+
+describe('dependency errors', () => {
+  const errors = (s: Scrape, dependency: string) =>
+    s.count('chathub_dependency_errors_total', { dependency });
+
+  it('counts Redis trouble: failed heartbeats, and a message stored but not published', async () => {
+    const redis = await startTcpProxy(inject('redisUrl'));
+    const server = await startTestServer({ REDIS_URL: redis.url, METRICS_TOKEN: TOKEN });
+    const url = `${server.apiUrl}/metrics`;
+    try {
+      const { user } = await server.fastUser(uniqueName('author'));
+      const roomId = (await server.running.services.rooms.create(uniqueName('outage'))).id;
+      const before = await scrape(url, TOKEN);
+      redis.block();
+      // Discovery announces this server every second: its heartbeat fails first.
+      await scrapeUntil(url, TOKEN, (s) => errors(s, 'discovery') > errors(before, 'discovery'));
+      const stored = await server.running.services.chat.send(user, { roomId, body: 'kept' });
+      expect(stored.body).toBe('kept');
+      const after = await scrape(url, TOKEN);
+      expect(errors(after, 'bus')).toBeGreaterThan(errors(before, 'bus'));
+      expect(errors(after, 'store')).toBe(errors(before, 'store'));
+    } finally {
+      redis.unblock();
+      await server.stop();
+      await redis.close();
+    }
+  });
+
+  it('counts failed storage probes', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'chathub-metrics-store-'));
+    const inner = openSqliteStore(join(dataDir, 'chathub.db'));
+    let reachable = true;
+    const store: Store = {
+      users: inner.users,
+      rooms: inner.rooms,
+      messages: inner.messages,
+      ping: () => (reachable ? inner.ping() : Promise.reject(new Error('the database is down'))),
+      close: () => inner.close(),
+    };
+    const server = await startTestServer(
+      { METRICS_TOKEN: TOKEN },
+      {
+        adapters: {
+          store,
+          bus: createMemoryBus(),
+          presence: createMemoryPresence(),
+          discovery: createStaticDiscovery(undefined, 'localhost'),
+        },
+      },
+    );
+    try {
+      const url = `${server.apiUrl}/metrics`;
+      expect(errors(await scrape(url, TOKEN), 'store')).toBe(0);
+      reachable = false;
+      // Storage is probed every two seconds.
+      await scrapeUntil(url, TOKEN, (s) => errors(s, 'store') >= 1);
+    } finally {
+      reachable = true;
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 
