@@ -1,17 +1,18 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  DEFAULT_SYSTEMS,
-  SCENARIOS,
-  type ScenarioName,
-  SYSTEMS,
-  type SystemName,
-} from './protocol.js';
+import { MESSAGES_PER_SENDER, SCENARIO_NAMES, type ScenarioName } from './scenarios.js';
+import { SYSTEM_NAMES, SYSTEMS, type SystemName } from './systems.js';
+
+export interface RoomLayout {
+  rooms: number;
+  members: number;
+}
 
 export interface BenchOptions {
   scenarios: ScenarioName[];
-  systems: SystemName[];
+  /** --systems, or null for each scenario's own list. */
+  systems: SystemName[] | null;
   repeat: number;
   burstClients: number;
   burstMessages: number;
@@ -21,6 +22,14 @@ export interface BenchOptions {
   scaleoutClients: number;
   scaleoutPerSecond: number;
   scaleoutSeconds: number;
+  twoprocClients: number;
+  twoprocMessages: number;
+  roomLayouts: RoomLayout[];
+  roomsMessages: number;
+  roomsWarmup: number;
+  memoryClients: number;
+  memoryRooms: number;
+  memoryIdleSeconds: number;
   warmupMessages: number;
   clientProcesses: number;
   connectBatch: number;
@@ -29,50 +38,86 @@ export interface BenchOptions {
   profile: SystemName | null;
   cpuProf: SystemName | null;
   profileDir: string;
+  centrifugoBinary: string | null;
   hardTimeoutMs: number;
 }
 
+const systemList = SYSTEM_NAMES.map((name) => `    ${name.padEnd(22)} ${SYSTEMS[name].label}`).join(
+  '\n',
+);
+
 export const USAGE = `Usage: npm run bench -- [options]
 
-  --scenario NAME              burst, rate, scaleout, both (= burst and rate) or all
-                               (= burst, rate and scaleout) (default: all)
-  --systems a,b,c              subset of chathub,ws,socketio,trpc-stock,chathub-mongo
-                               (default: the first four); chathub-mongo is ChatHub as one
-                               process on Redis and MongoDB (REDIS_URL, MONGO_URL, a database
-                               per run), started as for scaleout below
+  --scenario a,b               any of ${SCENARIO_NAMES.join(', ')}; "both" = burst,rate;
+                               "all" = every one (default: all)
+  --systems a,b                run these systems in every scenario that supports them, instead
+                               of each scenario's own list (below)
   --repeat N                   repetitions per scenario; medians are reported (default: 1)
-  --burst-clients N            room members in the burst scenario (default: 1000)
-  --burst-messages M           messages sent back to back in the burst scenario (default: 200)
-  --rate-clients N             room members in the rate scenario (default: 2000)
-  --rate R                     messages per second in the rate scenario (default: 20)
-  --duration S                 seconds of sending in the rate scenario (default: 10)
-  --scaleout-clients N         room members in the scaleout scenario, alternating between
-                               the two chat servers (default: 1000)
-  --scaleout-rate R            messages per second in the scaleout scenario (default: 20)
-  --scaleout-duration S        seconds of sending in the scaleout scenario (default: 10);
-                               messages = rate × duration
-  --warmup M                   unmeasured warm-up messages before each measurement (default: 20)
+
+  burst     one room, messages back to back. Default systems: chathub, chathub-trpc-client,
+            chathub-redis-sqlite, chathub-redis-mongo, centrifugo, centrifugo-2core, ws,
+            socketio, trpc-stock. About 2.5 min at the defaults.
+  --burst-clients N            room members (default: 1000)
+  --burst-messages M           messages (default: 200)
+
+  rate      one room at a steady rate. Default systems: chathub, chathub-trpc-client,
+            centrifugo, ws, socketio, trpc-stock. About 2.5 min.
+  --rate-clients N             room members (default: 2000)
+  --rate R                     messages per second (default: 20)
+  --duration S                 seconds of sending (default: 10)
+
+  scaleout  chathub-2proc-mongo: two ROLE=chat processes on Redis + MongoDB, receivers
+            alternating, senders on the first; local vs remote latency. About 30 s.
+  --scaleout-clients N         room members (default: 1000)
+  --scaleout-rate R            messages per second (default: 20)
+  --scaleout-duration S        seconds of sending (default: 10)
+
+  twoproc   one room split across two chat processes over Redis (chathub-2proc: one SQLite
+            file, only the senders' process writes) against one process on the same Redis +
+            SQLite (chathub-redis-sqlite), burst. About 30 s.
+  --twoproc-clients N          room members (default: 1000)
+  --twoproc-messages M         messages (default: 200)
+
+  rooms     many rooms, one sender per ${MESSAGES_PER_SENDER} messages in every room, all back to back, every
+            room the same count. Default systems: chathub, centrifugo, ws, socketio.
+            About 3 min per layout.
+  --rooms RxM,RxM              layouts: R rooms of M members (default: 1000x10,100x100)
+  --rooms-messages M           messages per room (default: 20)
+  --rooms-warmup M             warm-up messages per room (default: 1)
+
+  memory    idle, authenticated, subscribed connections on one process; RSS (and, for node
+            servers, V8 heap after a full GC) before and after, total and per connection.
+            Default systems: chathub, centrifugo, ws. About 2 min.
+  --memory-clients N           connections (default: 10000)
+  --memory-rooms N             rooms they are spread over (default: 1)
+  --memory-idle S              seconds they sit idle before memory is sampled (default: 5)
+
+  --warmup M                   unmeasured warm-up messages before each single-room
+                               measurement (default: 20)
   --client-procs 1|2           client processes; receivers are split across them (default: 1)
   --batch N                    connections opened concurrently per client process (default: 100)
   --drain-timeout S            how long to wait for deliveries after the last send (default: 10)
-  --keep-up-ms MS              rate scenario: "kept up" = everything delivered within MS of the
+  --keep-up-ms MS              rate scenarios: "kept up" = everything delivered within MS of the
                                last send (default: 1000)
-  --profile SYSTEM             CPU-profile that system's server during the measured phase only
-  --cpu-prof SYSTEM            run that system's server under node --cpu-prof (whole process)
+  --profile SYSTEM             CPU-profile that node server (the first process) during the
+                               measured phase only, and print its top items
+  --cpu-prof SYSTEM            run that system's node servers under node --cpu-prof (whole process)
   --profile-dir DIR            where .cpuprofile files go (default: $TMPDIR/chathub-bench-profiles)
-  --timeout MIN                hard limit for the whole run, in minutes (default: 25)
+  --centrifugo-bin PATH        the Centrifugo binary (default: .tools/bin/centrifugo, built with
+                               go install when missing; a build failure skips its systems)
+  --timeout MIN                hard limit for the whole run, in minutes (default: 30 × repeat;
+                               every scenario at its defaults takes about 14 min)
   --help
 
-Scenario scaleout (part of the default run; about 25 s per repetition at the defaults):
-ChatHub only, as two ROLE=chat server processes sharing Redis (pub/sub, presence, discovery)
-and a MongoDB-protocol store (ROLE=chat, REDIS_URL, MONGO_URL). A redis-server and a FerretDB
-(.tools/bin/ferretdb, see scripts/provision.sh) start for the run on free loopback ports, unless
-REDIS_URL / MONGO_URL name servers to use; every run gets its own MongoDB database, dropped
-afterwards. Receivers alternate between the servers, every sender is on server 1, so each
-delivery is "local" (receiver on the sender's server) or "remote" (on the other server); both
-are reported, and remote − local is what crossing servers adds. --systems does not apply
-(leaving chathub out skips it). If Redis or FerretDB cannot be had, the scenario is reported
-as skipped and the others still run; --scenario both leaves it out.
+Systems:
+${systemList}
+
+Every system's receivers are bare ws clients in a separate process that count deliveries from
+frame text the same way (chathub-trpc-client excepted: it uses the stock @trpc/client). Redis and
+FerretDB start on free loopback ports when a system needs them, unless REDIS_URL / MONGO_URL
+name servers to use; every run on MongoDB gets its own database, dropped afterwards. KB per
+connection = (server RSS once the clients are connected − before) / connections. The bench raises
+its open-files limit to what a scenario needs, or says what to raise.
 `;
 
 function positiveInt(name: string, value: string | undefined, fallback: number): number {
@@ -85,10 +130,35 @@ function positiveInt(name: string, value: string | undefined, fallback: number):
 
 function system(name: string, value: string | undefined): SystemName | null {
   if (value === undefined) return null;
-  if (!(SYSTEMS as readonly string[]).includes(value)) {
-    throw new Error(`--${name} must be one of ${SYSTEMS.join(', ')}`);
+  if (!(SYSTEM_NAMES as readonly string[]).includes(value)) {
+    throw new Error(`--${name} must be one of ${SYSTEM_NAMES.join(', ')}`);
   }
   return value as SystemName;
+}
+
+function scenarios(value: string | undefined): ScenarioName[] {
+  const names = (value ?? 'all').split(',').map((name) => name.trim());
+  const expanded = names.flatMap((name) =>
+    name === 'all' ? [...SCENARIO_NAMES] : name === 'both' ? ['burst', 'rate'] : [name],
+  );
+  for (const name of expanded) {
+    if (!(SCENARIO_NAMES as readonly string[]).includes(name)) {
+      throw new Error(`--scenario must name ${SCENARIO_NAMES.join(', ')}, both or all`);
+    }
+  }
+  return [...new Set(expanded)] as ScenarioName[];
+}
+
+function roomLayouts(value: string | undefined): RoomLayout[] {
+  return (value ?? '1000x10,100x100').split(',').map((layout) => {
+    const match = /^(\d+)x(\d+)$/.exec(layout.trim());
+    const rooms = Number(match?.[1]);
+    const members = Number(match?.[2]);
+    if (!match || rooms < 1 || members < 1) {
+      throw new Error('--rooms must be layouts like 1000x10,100x100 (rooms x members)');
+    }
+    return { rooms, members };
+  });
 }
 
 export function parseOptions(argv: string[]): BenchOptions | null {
@@ -106,6 +176,14 @@ export function parseOptions(argv: string[]): BenchOptions | null {
       'scaleout-clients': { type: 'string' },
       'scaleout-rate': { type: 'string' },
       'scaleout-duration': { type: 'string' },
+      'twoproc-clients': { type: 'string' },
+      'twoproc-messages': { type: 'string' },
+      rooms: { type: 'string' },
+      'rooms-messages': { type: 'string' },
+      'rooms-warmup': { type: 'string' },
+      'memory-clients': { type: 'string' },
+      'memory-rooms': { type: 'string' },
+      'memory-idle': { type: 'string' },
       warmup: { type: 'string' },
       'client-procs': { type: 'string' },
       batch: { type: 'string' },
@@ -114,6 +192,7 @@ export function parseOptions(argv: string[]): BenchOptions | null {
       profile: { type: 'string' },
       'cpu-prof': { type: 'string' },
       'profile-dir': { type: 'string' },
+      'centrifugo-bin': { type: 'string' },
       timeout: { type: 'string' },
       help: { type: 'boolean' },
     },
@@ -121,30 +200,32 @@ export function parseOptions(argv: string[]): BenchOptions | null {
   });
   if (values.help) return null;
 
-  const scenario = values.scenario ?? 'all';
-  if (
-    scenario !== 'both' &&
-    scenario !== 'all' &&
-    !(SCENARIOS as readonly string[]).includes(scenario)
-  ) {
-    throw new Error('--scenario must be burst, rate, both, scaleout or all');
-  }
-  const systems = (values.systems ?? DEFAULT_SYSTEMS.join(','))
-    .split(',')
-    .map((name) => system('systems', name.trim()) as SystemName);
   const clientProcesses = positiveInt('client-procs', values['client-procs'], 1);
   if (clientProcesses > 2)
     throw new Error('--client-procs must be 1 or 2 (the machine has 2 cores)');
+  const repeat = positiveInt('repeat', values.repeat, 1);
+  const memoryClients = positiveInt('memory-clients', values['memory-clients'], 10_000);
+  const memoryRooms = positiveInt('memory-rooms', values['memory-rooms'], 1);
+  if (memoryRooms > memoryClients)
+    throw new Error('--memory-rooms must not exceed --memory-clients');
+
+  const profile = system('profile', values.profile);
+  const cpuProf = system('cpu-prof', values['cpu-prof']);
+  for (const [flag, name] of [
+    ['profile', profile],
+    ['cpu-prof', cpuProf],
+  ] as const) {
+    if (name && SYSTEMS[name].server === 'centrifugo') {
+      throw new Error(`--${flag} profiles node servers only; ${name} is a Go binary`);
+    }
+  }
 
   return {
-    scenarios:
-      scenario === 'both'
-        ? ['burst', 'rate']
-        : scenario === 'all'
-          ? [...SCENARIOS]
-          : [scenario as ScenarioName],
-    systems,
-    repeat: positiveInt('repeat', values.repeat, 1),
+    scenarios: scenarios(values.scenario),
+    systems: values.systems
+      ? values.systems.split(',').map((name) => system('systems', name.trim()) as SystemName)
+      : null,
+    repeat,
     burstClients: positiveInt('burst-clients', values['burst-clients'], 1000),
     burstMessages: positiveInt('burst-messages', values['burst-messages'], 200),
     rateClients: positiveInt('rate-clients', values['rate-clients'], 2000),
@@ -153,14 +234,23 @@ export function parseOptions(argv: string[]): BenchOptions | null {
     scaleoutClients: positiveInt('scaleout-clients', values['scaleout-clients'], 1000),
     scaleoutPerSecond: positiveInt('scaleout-rate', values['scaleout-rate'], 20),
     scaleoutSeconds: positiveInt('scaleout-duration', values['scaleout-duration'], 10),
+    twoprocClients: positiveInt('twoproc-clients', values['twoproc-clients'], 1000),
+    twoprocMessages: positiveInt('twoproc-messages', values['twoproc-messages'], 200),
+    roomLayouts: roomLayouts(values.rooms),
+    roomsMessages: positiveInt('rooms-messages', values['rooms-messages'], 20),
+    roomsWarmup: positiveInt('rooms-warmup', values['rooms-warmup'], 1),
+    memoryClients,
+    memoryRooms,
+    memoryIdleSeconds: positiveInt('memory-idle', values['memory-idle'], 5),
     warmupMessages: positiveInt('warmup', values.warmup, 20),
     clientProcesses,
     connectBatch: positiveInt('batch', values.batch, 100),
     drainTimeoutMs: positiveInt('drain-timeout', values['drain-timeout'], 10) * 1000,
     keepUpMs: positiveInt('keep-up-ms', values['keep-up-ms'], 1000),
-    profile: system('profile', values.profile),
-    cpuProf: system('cpu-prof', values['cpu-prof']),
+    profile,
+    cpuProf,
     profileDir: values['profile-dir'] ?? join(tmpdir(), 'chathub-bench-profiles'),
-    hardTimeoutMs: positiveInt('timeout', values.timeout, 25) * 60_000,
+    centrifugoBinary: values['centrifugo-bin'] ?? null,
+    hardTimeoutMs: positiveInt('timeout', values.timeout, 30 * repeat) * 60_000,
   };
 }

@@ -2,7 +2,9 @@
  * Client child process: holds the room members (and, in process 0, the senders) of one system,
  * and measures send-to-receive latency of every delivery from the timestamp in the body.
  */
+import { centrifugoClient } from './clients/centrifugo.js';
 import { chatHubClient } from './clients/chathub.js';
+import { chatHubTrpcClient } from './clients/chathubTrpc.js';
 import { socketIoClient } from './clients/socketio.js';
 import type { Closable, Sender, SystemClient } from './clients/types.js';
 import { wsClient } from './clients/ws.js';
@@ -11,20 +13,19 @@ import { decodeBody, encodeBody, now } from './payload.js';
 import type {
   ArmPlan,
   ClientApi,
+  ClientKind,
   CollectResult,
   ConnectPlan,
   SendPlan,
   SendResult,
-  SystemName,
 } from './protocol.js';
 
-const CLIENTS: Record<SystemName, SystemClient> = {
-  chathub: chatHubClient,
+const CLIENTS: Record<ClientKind, SystemClient> = {
+  chathub: chatHubClient({ format: 'single' }),
+  'chathub-trpc-client': chatHubTrpcClient,
   ws: wsClient,
   socketio: socketIoClient,
-  // Same router, same wire protocol: only the server-side transport differs.
-  'trpc-stock': chatHubClient,
-  'chathub-mongo': chatHubClient,
+  centrifugo: centrifugoClient,
 };
 
 const CLOSE_BATCH = 250;
@@ -128,29 +129,29 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 }
 
 async function connect(plan: ConnectPlan) {
-  const client = CLIENTS[plan.system];
+  const client = CLIENTS[plan.client];
   const started = now();
   const deadline = started + plan.timeoutMs;
   const remaining = () => Math.max(1, deadline - now());
-  const credentials = plan.receiverCredentials;
-  const urlOf = (index: number) => plan.receiverUrls?.[index] ?? plan.url;
   const offsetInAll = receivers.length;
-  const remote = new Uint8Array(offsetInAll + credentials.length);
+  const remote = new Uint8Array(offsetInAll + plan.receivers.length);
   remote.set(receiverRemote.subarray(0, offsetInAll));
-  for (let index = 0; index < credentials.length; index++) {
-    remote[offsetInAll + index] = urlOf(index) === plan.url ? 0 : 1;
-  }
+  plan.receivers.forEach((receiver, index) => {
+    remote[offsetInAll + index] = receiver.url === plan.url ? 0 : 1;
+  });
   receiverRemote = remote;
-  for (let first = 0; first < credentials.length; first += plan.batchSize) {
-    const batch = credentials.slice(first, first + plan.batchSize).map((credential, offset) => {
-      const index = offsetInAll + first + offset;
-      return client.receiver(urlOf(first + offset), credential, {
-        onBody: (body) => {
-          if (collector) collector.record(index, body);
-        },
-        onError: (error) => collector?.error(error),
+  for (let first = 0; first < plan.receivers.length; first += plan.batchSize) {
+    const batch = plan.receivers
+      .slice(first, first + plan.batchSize)
+      .map(({ url, credential, roomId }, offset) => {
+        const index = offsetInAll + first + offset;
+        return client.receiver(url, credential, roomId, {
+          onBody: (body) => {
+            if (collector) collector.record(index, body);
+          },
+          onError: (error) => collector?.error(error),
+        });
       });
-    });
     const connected = await withTimeout(
       Promise.all(batch),
       remaining(),
@@ -158,11 +159,12 @@ async function connect(plan: ConnectPlan) {
     );
     receivers.push(...connected);
   }
-  senders = await withTimeout(
-    Promise.all(plan.senderCredentials.map((credential) => client.sender(plan.url, credential))),
-    remaining(),
-    'connecting senders',
-  );
+  for (let first = 0; first < plan.senders.length; first += plan.batchSize) {
+    const batch = plan.senders
+      .slice(first, first + plan.batchSize)
+      .map(({ credential, roomId }) => client.sender(plan.url, credential, roomId));
+    senders.push(...(await withTimeout(Promise.all(batch), remaining(), 'connecting senders')));
+  }
   return { receivers: receivers.length, senders: senders.length, ms: now() - started };
 }
 

@@ -1,35 +1,45 @@
 /** Types shared by the orchestrator and its child processes (sent over IPC, advanced serialization). */
 
 /**
- * `trpc-stock` is ChatHub's router and services behind tRPC's stock `applyWSSHandler`;
- * `chathub-mongo` is ChatHub as one process on Redis and MongoDB (its production adapters).
+ * What a server child runs. `trpc-stock` is ChatHub's router and services behind tRPC's stock
+ * `applyWSSHandler`; `centrifugo` is the Centrifugo binary, spawned and watched by the child.
  */
-export const SYSTEMS = ['chathub', 'ws', 'socketio', 'trpc-stock', 'chathub-mongo'] as const;
-export type SystemName = (typeof SYSTEMS)[number];
-/** What `--systems` defaults to: `chathub-mongo` needs Redis and MongoDB, so it is asked for by name. */
-export const DEFAULT_SYSTEMS: readonly SystemName[] = ['chathub', 'ws', 'socketio', 'trpc-stock'];
+export type ServerKind = 'chathub' | 'ws' | 'socketio' | 'trpc-stock' | 'centrifugo';
 
-export const SCENARIOS = ['burst', 'rate', 'scaleout'] as const;
-export type ScenarioName = (typeof SCENARIOS)[number];
+/**
+ * How a client child talks to a server. Every receiver is a bare `ws` client that counts
+ * deliveries from frame text, except `chathub-trpc-client`, which uses the stock `@trpc/client`
+ * to show what that library costs.
+ */
+export type ClientKind = 'chathub' | 'chathub-trpc-client' | 'ws' | 'socketio' | 'centrifugo';
 
+/** The one room of the single-room scenarios: ChatHub's default room. */
 export const ROOM_ID = 'general';
+
+/** Shared services a ChatHub server process runs on; empty = embedded (SQLite, in-process bus). */
+export interface BackendUrls {
+  redisUrl?: string;
+  /** Including the database name, unique to the run. */
+  mongoUrl?: string;
+}
 
 /** What a server child must provide: room members plus sender identities for every phase. */
 export interface ServerSetup {
-  system: SystemName;
+  kind: ServerKind;
+  /** Rooms that must exist (ChatHub creates them; the others need nothing). */
+  roomIds: string[];
   receivers: number;
   senders: number;
-  /** ChatHub only: run as one chat server of several sharing this Redis and MongoDB database. */
-  scaleOut?: ScaleOutSetup;
+  backend: BackendUrls;
+  /** ChatHub: DATA_DIR shared by every process of one system (SQLite); a temp dir if absent. */
+  dataDir?: string;
+  /** Centrifugo: GOMAXPROCS; absent = Go's default (every core). */
+  maxProcs?: number;
+  /** Centrifugo: the binary to run. */
+  binary?: string;
 }
 
-export interface ScaleOutSetup {
-  redisUrl: string;
-  /** Including the database name, unique to the run. */
-  mongoUrl: string;
-}
-
-/** Where clients connect and with which identities (JWTs for ChatHub, user ids for baselines). */
+/** Where clients connect and with which identities (JWTs, or user ids for the bare baselines). */
 export interface Endpoint {
   url: string;
   receiverCredentials: string[];
@@ -37,25 +47,40 @@ export interface Endpoint {
 }
 
 export interface CpuSample {
-  /** user + system CPU time, microseconds */
+  /** user + system CPU time of the system under test, microseconds */
   cpuMicros: number;
   /** wall clock, epoch ms */
   at: number;
 }
 
-export interface ConnectPlan {
-  system: SystemName;
+export interface MemorySample {
+  /** Resident set size of the system under test, bytes. */
+  rss: number;
+  /** Node servers: V8 heap in use after a full GC, bytes; null for others. */
+  heapUsed: number | null;
+}
+
+export interface ReceiverSpec {
+  credential: string;
+  roomId: string;
+  /** The server this receiver connects to (several chat processes: alternating). */
   url: string;
-  receiverCredentials: string[];
-  senderCredentials: string[];
+}
+
+export interface SenderSpec {
+  credential: string;
+  roomId: string;
+}
+
+export interface ConnectPlan {
+  client: ClientKind;
+  /** The senders' server; a delivery to a receiver on another URL is labelled remote. */
+  url: string;
+  receivers: ReceiverSpec[];
+  senders: SenderSpec[];
   /** Connections opened concurrently; the next batch starts when this one is live. */
   batchSize: number;
   timeoutMs: number;
-  /**
-   * Scale-out: receiver i connects to receiverUrls[i] instead of `url` (senders always use `url`).
-   * A delivery to a receiver whose URL differs from `url` is labelled remote.
-   */
-  receiverUrls?: string[];
 }
 
 export interface ConnectResult {
@@ -64,7 +89,7 @@ export interface ConnectResult {
   ms: number;
 }
 
-/** Arms a collection phase: receivers expect `messages` messages tagged with `phase`. */
+/** Arms a collection phase: every receiver expects `messages` messages tagged with `phase`. */
 export interface ArmPlan {
   phase: number;
   messages: number;
@@ -97,11 +122,15 @@ export interface CollectResult {
 
 export type SendMode = { kind: 'burst' } | { kind: 'rate'; perSecond: number };
 
+/**
+ * Message m goes to sender firstSender + (m mod senderCount), into that sender's room. Sender
+ * k's room is k mod rooms and senderCount is a multiple of the room count, so messages go round
+ * robin over the rooms and every room gets the same number.
+ */
 export interface SendPlan {
   phase: number;
   messages: number;
   mode: SendMode;
-  /** Which of the connected senders to use (round-robin over [first, first + count)). */
   firstSender: number;
   senderCount: number;
   timeoutMs: number;
@@ -121,6 +150,7 @@ export interface SendResult {
 export interface ServerApi {
   start: { req: ServerSetup; res: Endpoint };
   cpu: { req: null; res: CpuSample };
+  memory: { req: null; res: MemorySample };
   /** CPU profile of the measured phase only (inspector), written as a .cpuprofile file. */
   profileStart: { req: null; res: null };
   profileStop: { req: { file: string }; res: string };

@@ -1,94 +1,78 @@
-import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MongoClient } from 'mongodb';
+import type { Backends } from './backends.js';
 import type { BenchOptions } from './cli.js';
 import { ChildLink } from './ipc.js';
+import { machineBusyMicros } from './procStats.js';
 import type {
   ClientApi,
   CollectResult,
-  ScaleOutSetup,
-  ScenarioName,
+  Endpoint,
+  MemorySample,
+  ReceiverSpec,
+  SenderSpec,
   SendMode,
   SendResult,
   ServerApi,
-  SystemName,
+  ServerSetup,
 } from './protocol.js';
+import { roomIds, type Scenario, SETTLE_MS, sendersPerRoom } from './scenarios.js';
 import { type LatencySummary, summarizeLatencies } from './stats.js';
-
-/** Shared Redis and MongoDB server of a scale-out run (the database name is added per run). */
-export interface ScaleOutBackend {
-  redisUrl: string;
-  mongoUrl: string;
-}
-
-/** Chat servers in a scale-out run; receivers alternate between them, senders use the first. */
-export const SCALE_OUT_SERVERS = 2;
-
-/**
- * ChatHub allows a user 10 messages/s with a burst of 20. Every phase therefore uses its own
- * sender identities, each sending at most this many messages, so no send is ever throttled and
- * every message still takes the production path (validated, stored in SQLite, published).
- * The baselines use exactly the same sender layout.
- */
-export const MESSAGES_PER_SENDER = 20;
+import { SYSTEMS, type SystemName } from './systems.js';
 
 const SERVER_LIFETIME_MS = 10 * 60_000;
 const CONNECT_TIMEOUT_MS = 180_000;
 const CALL_TIMEOUT_MS = 10_000;
-/** Lets ChatHub's throttled presence broadcasts (every 250 ms while members join) die down. */
-const SETTLE_MS = 750;
+const START_TIMEOUT_MS = 60_000;
 
 const WARMUP_PHASE = 1;
 const MEASURED_PHASE = 2;
 
-export interface Scenario {
-  name: ScenarioName;
-  clients: number;
-  messages: number;
-  mode: SendMode;
-  /** How long sending is planned to take. */
-  sendMs: number;
+/** The system could not be started (its services, its binary, its server): a "skipped" row. */
+export class StartError extends Error {
+  override name = 'StartError';
 }
 
-export function scenarioOf(name: ScenarioName, options: BenchOptions): Scenario {
-  if (name === 'scaleout') {
-    return {
-      name,
-      clients: options.scaleoutClients,
-      messages: options.scaleoutPerSecond * options.scaleoutSeconds,
-      mode: { kind: 'rate', perSecond: options.scaleoutPerSecond },
-      sendMs: options.scaleoutSeconds * 1000,
-    };
+async function starting<T>(what: string, step: Promise<T>): Promise<T> {
+  try {
+    return await step;
+  } catch (error) {
+    throw new StartError(
+      `${what}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+    );
   }
-  if (name === 'burst') {
-    return {
-      name,
-      clients: options.burstClients,
-      messages: options.burstMessages,
-      mode: { kind: 'burst' },
-      sendMs: 0,
-    };
-  }
-  return {
-    name,
-    clients: options.rateClients,
-    messages: options.ratePerSecond * options.rateSeconds,
-    mode: { kind: 'rate', perSecond: options.ratePerSecond },
-    sendMs: options.rateSeconds * 1000,
-  };
 }
 
-export interface Measurement extends LatencySummary {
-  system: SystemName;
-  scenario: ScenarioName;
-  repetition: number;
-  clients: number;
+/** What a run needs beyond the system and the scenario. */
+export interface RunContext {
+  backends: Backends;
+  centrifugoBinary: string | null;
+}
+
+/** Server memory: summed over the system's processes. */
+export interface MemoryFigures {
+  rssBefore: number;
+  rssAfter: number;
+  /** Node servers only (V8 heap after a full GC). */
+  heapBefore: number | null;
+  heapAfter: number | null;
+  /** (after − before) / connections, KB. */
+  kbPerConnection: number;
+  heapKbPerConnection: number;
+}
+
+export interface SplitSummary extends LatencySummary {
+  delivered: number;
+}
+
+export interface Traffic extends LatencySummary {
   messages: number;
   expected: number;
   delivered: number;
   /** Every receiver got every message. */
   complete: boolean;
-  /** Complete, and (rate scenario) the last delivery came within keepUpMs of the last send. */
+  /** Complete, and (rate mode) the last delivery came within keepUpMs of the last send. */
   keptUp: boolean;
   /** First send → last delivery, ms. */
   durationMs: number;
@@ -98,59 +82,88 @@ export interface Measurement extends LatencySummary {
   sendFailed: number;
   receiverErrors: number;
   firstError: string | null;
-  connectMs: number;
-  /** Server CPU over the measured window, % of one core, and CPU µs per delivery. */
+  /** Server CPU over the measured window (all processes), % of one core, and µs per delivery. */
   serverCpuPercent: number;
   serverMicrosPerDelivery: number;
-  /** Client processes' CPU over the measured window, % of one core (summed), and µs per delivery. */
+  /** Each server process's CPU, % of one core. */
+  serverCpuPercents: number[];
+  /** Client processes' CPU over the measured window, % of one core (summed), µs per delivery. */
   clientCpuPercent: number;
   clientMicrosPerDelivery: number;
   /** First send → last acknowledgement, ms. */
   sendMs: number;
-  profile: string | null;
-  /** Scale-out: CPU of each chat server (% of one core); the server figures above are summed. */
-  serverCpuPercents: number[];
-  /** Scale-out: deliveries to receivers on the senders' server vs on the other one. */
+  /**
+   * Everything else the machine ran over the window (other agents' work, the shared Redis /
+   * FerretDB, the orchestrator), % of one core: how noisy the run was.
+   */
+  otherCpuPercent: number;
+  /** Several processes: deliveries to receivers on the senders' server vs on another one. */
   split: { local: SplitSummary; remote: SplitSummary } | null;
 }
 
-export interface SplitSummary extends LatencySummary {
-  delivered: number;
+export interface Measurement {
+  system: SystemName;
+  scenario: Scenario;
+  repetition: number;
+  receivers: number;
+  /** Receivers + senders. */
+  connections: number;
+  connectMs: number;
+  memory: MemoryFigures;
+  /** Null for a scenario without messages (memory). */
+  traffic: Traffic | null;
+  profile: string | null;
 }
-
-const sendersFor = (messages: number) => Math.ceil(messages / MESSAGES_PER_SENDER);
 
 function splitEvenly<T>(items: T[], parts: number): T[][] {
   const size = Math.ceil(items.length / parts);
   return Array.from({ length: parts }, (_, part) => items.slice(part * size, (part + 1) * size));
 }
 
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Sender identities: the warm-up's first, then the measured phase's; sender k is in room k mod rooms. */
+function senderLayout(scenario: Scenario) {
+  const warmup = scenario.rooms * sendersPerRoom(scenario.warmupPerRoom);
+  const measured = scenario.rooms * sendersPerRoom(scenario.messagesPerRoom);
+  return { warmup, measured, total: warmup + measured };
+}
+
 interface PhaseOutcome {
   send: SendResult;
   collected: CollectResult[];
-  /** Per server. */
+  /** Per server process. */
   serverCpuMicros: number[];
   serverWallMs: number;
+  /** The whole machine's CPU time over the same window. */
+  machineCpuMicros: number;
+}
+
+interface Phase {
+  phase: number;
+  perRoom: number;
+  mode: SendMode;
+  sendMs: number;
+  firstSender: number;
 }
 
 async function runPhase(
   servers: ChildLink<ServerApi>[],
   clients: ChildLink<ClientApi>[],
-  phase: number,
-  messages: number,
-  mode: SendMode,
-  sendMs: number,
-  firstSender: number,
+  scenario: Scenario,
+  { phase, perRoom, mode, sendMs, firstSender }: Phase,
   options: BenchOptions,
 ): Promise<PhaseOutcome> {
-  const sendTimeoutMs = sendMs + options.drainTimeoutMs + 20_000;
   const deadlineMs = sendMs + options.drainTimeoutMs + 20_000;
   await Promise.all(
-    clients.map((client) => client.call('arm', { phase, messages, deadlineMs }, CALL_TIMEOUT_MS)),
+    clients.map((client) =>
+      client.call('arm', { phase, messages: perRoom, deadlineMs }, CALL_TIMEOUT_MS),
+    ),
   );
   const cpuBefore = await Promise.all(
     servers.map((server) => server.call('cpu', null, CALL_TIMEOUT_MS)),
   );
+  const machineBefore = machineBusyMicros();
   const collecting = clients.map((client) =>
     client.call('collect', null, deadlineMs + CALL_TIMEOUT_MS),
   );
@@ -160,15 +173,16 @@ async function runPhase(
     'send',
     {
       phase,
-      messages,
+      messages: perRoom * scenario.rooms,
       mode,
       firstSender,
-      senderCount: sendersFor(messages),
-      timeoutMs: sendTimeoutMs,
+      senderCount: scenario.rooms * sendersPerRoom(perRoom),
+      timeoutMs: deadlineMs,
     },
-    sendTimeoutMs + CALL_TIMEOUT_MS,
+    deadlineMs + CALL_TIMEOUT_MS,
   );
   const collected = await Promise.all(collecting);
+  const machineAfter = machineBusyMicros();
   const cpuAfter = await Promise.all(
     servers.map((server) => server.call('cpu', null, CALL_TIMEOUT_MS)),
   );
@@ -181,180 +195,240 @@ async function runPhase(
       (sample, index) => sample.cpuMicros - (cpuBefore[index]?.cpuMicros ?? sample.cpuMicros),
     ),
     serverWallMs: after && before ? after.at - before.at : 0,
+    machineCpuMicros: machineAfter - machineBefore,
+  };
+}
+
+function forkServers(
+  system: SystemName,
+  scenario: Scenario,
+  repetition: number,
+  options: BenchOptions,
+) {
+  const { processes } = SYSTEMS[system];
+  const profileName = `${system}-${scenario.id.replace(/\W+/g, '-')}-${repetition}`;
+  return Array.from({ length: processes }, (_, index) => {
+    const suffix = processes > 1 ? `-server${index + 1}` : '';
+    const cpuProf =
+      options.cpuProf === system
+        ? [
+            '--cpu-prof',
+            `--cpu-prof-dir=${options.profileDir}`,
+            `--cpu-prof-name=${profileName}${suffix}-whole.cpuprofile`,
+          ]
+        : [];
+    return ChildLink.fork<ServerApi>(
+      `${system} server${processes > 1 ? ` ${index + 1}` : ''}`,
+      new URL('./serverProcess.ts', import.meta.url),
+      { lifetimeMs: SERVER_LIFETIME_MS, nodeArgs: ['--expose-gc', ...cpuProf] },
+    );
+  });
+}
+
+/** Starts the first server with every identity, then the others (same store, no identities). */
+async function startServers(
+  servers: ChildLink<ServerApi>[],
+  setup: ServerSetup,
+): Promise<{ endpoint: Endpoint; urls: string[] }> {
+  const [first, ...others] = servers;
+  if (!first) throw new Error('no server process');
+  const endpoint = await first.call('start', setup, START_TIMEOUT_MS);
+  const urls = [endpoint.url];
+  for (const other of others) {
+    const more = await other.call(
+      'start',
+      { ...setup, roomIds: [], receivers: 0, senders: 0 },
+      START_TIMEOUT_MS,
+    );
+    urls.push(more.url);
+  }
+  return { endpoint, urls };
+}
+
+function sumMemory(samples: MemorySample[]): { rss: number; heap: number | null } {
+  const heaps = samples.map((sample) => sample.heapUsed);
+  return {
+    rss: samples.reduce((sum, sample) => sum + sample.rss, 0),
+    heap: heaps.every((heap) => heap !== null) ? heaps.reduce((sum, heap) => sum + heap, 0) : null,
+  };
+}
+
+function memoryFigures(
+  before: MemorySample[],
+  after: MemorySample[],
+  connections: number,
+): MemoryFigures {
+  const was = sumMemory(before);
+  const is = sumMemory(after);
+  const perConnection = (delta: number) =>
+    connections > 0 ? delta / 1024 / connections : Number.NaN;
+  return {
+    rssBefore: was.rss,
+    rssAfter: is.rss,
+    heapBefore: was.heap,
+    heapAfter: is.heap,
+    kbPerConnection: perConnection(is.rss - was.rss),
+    heapKbPerConnection:
+      was.heap !== null && is.heap !== null ? perConnection(is.heap - was.heap) : Number.NaN,
   };
 }
 
 /**
- * One system, one scenario, fresh processes: connect, warm up, measure, tear down. With a
- * scale-out backend (ChatHub only), two chat server processes share its Redis and a fresh
- * MongoDB database (dropped afterwards); receivers alternate between the servers and every
- * sender is on the first one, so each delivery is either local or remote to its sender.
+ * One system, one scenario, fresh processes: start the server(s), connect every member and
+ * sender, sample memory, warm up, measure, tear down. Receivers alternate between the servers of
+ * a multi-process system; every sender is on the first, so each delivery is local or remote.
  */
 export async function measure(
   system: SystemName,
   scenario: Scenario,
   repetition: number,
   options: BenchOptions,
-  backend: ScaleOutBackend | null = null,
+  context: RunContext,
 ): Promise<Measurement> {
-  if (backend && system !== 'chathub' && system !== 'chathub-mongo') {
-    throw new Error(`${system} runs on no Redis or MongoDB`);
-  }
-  if (!backend && system === 'chathub-mongo') throw new Error(`${system} needs Redis and MongoDB`);
-  const profileName = `${system}-${scenario.name}-${repetition}`;
-  const database = backend ? `chathub_bench_${randomBytes(4).toString('hex')}` : null;
-  const scaleOut: ScaleOutSetup | undefined =
-    backend && database
-      ? { redisUrl: backend.redisUrl, mongoUrl: withDatabase(backend.mongoUrl, database) }
-      : undefined;
-  const serverCount = scaleOut && scenario.name === 'scaleout' ? SCALE_OUT_SERVERS : 1;
-  const servers = Array.from({ length: serverCount }, (_, index) => {
-    const suffix = serverCount > 1 ? `-server${index + 1}` : '';
-    return ChildLink.fork<ServerApi>(
-      `${system} server${serverCount > 1 ? ` ${index + 1}` : ''}`,
-      new URL('./serverProcess.ts', import.meta.url),
-      {
-        lifetimeMs: SERVER_LIFETIME_MS,
-        nodeArgs:
-          options.cpuProf === system
-            ? [
-                '--cpu-prof',
-                `--cpu-prof-dir=${options.profileDir}`,
-                `--cpu-prof-name=${profileName}${suffix}-whole.cpuprofile`,
-              ]
-            : [],
-      },
-    );
-  });
-  const [server] = servers;
-  if (!server) throw new Error('no server process');
+  const spec = SYSTEMS[system];
+  const backend = await starting(
+    `no ${spec.backend} services`,
+    context.backends.forRun(spec.backend),
+  );
+  const dataDir = spec.sharedDataDir ? mkdtempSync(join(tmpdir(), 'chathub-bench-')) : undefined;
+  const servers = forkServers(system, scenario, repetition, options);
   const clients = Array.from({ length: options.clientProcesses }, (_, index) =>
     ChildLink.fork<ClientApi>(`clients#${index}`, new URL('./clients.ts', import.meta.url), {
       lifetimeMs: SERVER_LIFETIME_MS,
     }),
   );
+  const rooms = roomIds(scenario);
+  const receiverCount = scenario.rooms * scenario.membersPerRoom;
+  const senders = senderLayout(scenario);
   try {
-    const warmupSenders = sendersFor(options.warmupMessages);
-    // One after another: the first server creates the database's indexes and the room.
-    const endpoint = await server.call(
-      'start',
-      {
-        system,
-        receivers: scenario.clients,
-        senders: warmupSenders + sendersFor(scenario.messages),
-        ...(scaleOut ? { scaleOut } : {}),
-      },
-      60_000,
+    const { endpoint, urls } = await starting(
+      'could not start',
+      startServers(servers, {
+        kind: spec.server,
+        roomIds: rooms,
+        receivers: receiverCount,
+        senders: senders.total,
+        backend: backend.urls,
+        ...(dataDir ? { dataDir } : {}),
+        ...(spec.maxProcs ? { maxProcs: spec.maxProcs } : {}),
+        ...(context.centrifugoBinary ? { binary: context.centrifugoBinary } : {}),
+      }),
     );
-    const serverUrls = [endpoint.url];
-    for (const other of servers.slice(1)) {
-      const more = await other.call(
-        'start',
-        { system, receivers: 0, senders: 0, scaleOut },
-        60_000,
-      );
-      serverUrls.push(more.url);
-    }
-    // Receiver i on server i mod n: every client process and connect batch holds both kinds.
-    const receiverUrls = endpoint.receiverCredentials.map(
-      (_, index) => serverUrls[index % serverUrls.length] ?? endpoint.url,
+    const memoryBefore = await Promise.all(
+      servers.map((server) => server.call('memory', null, CALL_TIMEOUT_MS)),
     );
-    const receiverShares = splitEvenly(endpoint.receiverCredentials, clients.length);
-    const urlShares = splitEvenly(receiverUrls, clients.length);
+
+    const receivers: ReceiverSpec[] = endpoint.receiverCredentials.map((credential, index) => ({
+      credential,
+      roomId: rooms[Math.floor(index / scenario.membersPerRoom)] ?? rooms[0] ?? '',
+      url: urls[index % urls.length] ?? endpoint.url,
+    }));
+    const senderSpecs: SenderSpec[] = endpoint.senderCredentials.map((credential, index) => ({
+      credential,
+      roomId: rooms[index % rooms.length] ?? '',
+    }));
+    const shares = splitEvenly(receivers, clients.length);
     const connected = await Promise.all(
       clients.map((client, index) =>
         client.call(
           'connect',
           {
-            system,
+            client: spec.client,
             url: endpoint.url,
-            receiverCredentials: receiverShares[index] ?? [],
-            senderCredentials: index === 0 ? endpoint.senderCredentials : [],
+            receivers: shares[index] ?? [],
+            senders: index === 0 ? senderSpecs : [],
             batchSize: options.connectBatch,
             timeoutMs: CONNECT_TIMEOUT_MS,
-            ...(serverCount > 1 ? { receiverUrls: urlShares[index] ?? [] } : {}),
           },
           CONNECT_TIMEOUT_MS + CALL_TIMEOUT_MS,
         ),
       ),
     );
     const connectMs = Math.max(...connected.map((result) => result.ms));
-    await sleep(SETTLE_MS);
-
-    const warmup = await runPhase(
-      servers,
-      clients,
-      WARMUP_PHASE,
-      options.warmupMessages,
-      { kind: 'burst' },
-      0,
-      0,
-      options,
+    await sleep(scenario.idleMs);
+    const memoryAfter = await Promise.all(
+      servers.map((server) => server.call('memory', null, CALL_TIMEOUT_MS)),
     );
-    const warmupDelivered = warmup.collected.reduce((sum, part) => sum + part.delivered, 0);
-    if (warmupDelivered < scenario.clients * options.warmupMessages) {
-      throw new Error(
-        `warm-up incomplete: ${warmupDelivered}/${scenario.clients * options.warmupMessages} delivered` +
-          ` (${warmup.send.firstError ?? warmup.collected.find((c) => c.firstError)?.firstError ?? 'no error'})`,
-      );
-    }
-    await sleep(SETTLE_MS);
-
-    // Scale-out: the first server (the senders' one) is the one profiled.
-    const profiling = options.profile === system;
-    if (profiling) await server.call('profileStart', null, CALL_TIMEOUT_MS);
-    const outcome = await runPhase(
-      servers,
-      clients,
-      MEASURED_PHASE,
-      scenario.messages,
-      scenario.mode,
-      scenario.sendMs,
-      warmupSenders,
-      options,
-    );
-    const profile = profiling
-      ? await server.call(
-          'profileStop',
-          { file: join(options.profileDir, `${profileName}.cpuprofile`) },
-          60_000,
-        )
-      : null;
-    return summarize(
+    const connections = receiverCount + senders.total;
+    const base = {
       system,
       scenario,
       repetition,
-      outcome,
+      receivers: receiverCount,
+      connections,
       connectMs,
-      profile,
+      memory: memoryFigures(memoryBefore, memoryAfter, connections),
+    };
+    if (scenario.messagesPerRoom === 0) return { ...base, traffic: null, profile: null };
+
+    if (scenario.warmupPerRoom > 0) {
+      const warmup = await runPhase(
+        servers,
+        clients,
+        scenario,
+        {
+          phase: WARMUP_PHASE,
+          perRoom: scenario.warmupPerRoom,
+          mode: { kind: 'burst' },
+          sendMs: 0,
+          firstSender: 0,
+        },
+        options,
+      );
+      assertComplete(warmup, receiverCount * scenario.warmupPerRoom);
+      await sleep(SETTLE_MS);
+    }
+
+    // Several processes: the first (the senders' one) is the one profiled.
+    const [profiled] = servers;
+    const profiling = options.profile === system && profiled;
+    if (profiling) await profiled.call('profileStart', null, CALL_TIMEOUT_MS);
+    const outcome = await runPhase(
+      servers,
+      clients,
+      scenario,
+      {
+        phase: MEASURED_PHASE,
+        perRoom: scenario.messagesPerRoom,
+        mode: scenario.mode,
+        sendMs: scenario.sendMs,
+        firstSender: senders.warmup,
+      },
       options,
-      serverCount > 1,
     );
+    const profile = profiling
+      ? await profiled.call(
+          'profileStop',
+          {
+            file: join(
+              options.profileDir,
+              `${system}-${scenario.id.replace(/\W+/g, '-')}-${repetition}.cpuprofile`,
+            ),
+          },
+          60_000,
+        )
+      : null;
+    return {
+      ...base,
+      traffic: traffic(scenario, receiverCount, outcome, options, spec.processes > 1),
+      profile,
+    };
   } finally {
     await Promise.all(clients.map((client) => client.shutdown('close', 30_000)));
     await Promise.all(servers.map((each) => each.shutdown('stop', 30_000)));
-    if (scaleOut && database) await dropDatabase(scaleOut.mongoUrl, database);
+    await backend.release();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
-function withDatabase(mongoUrl: string, database: string): string {
-  const url = new URL(mongoUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
-}
-
-async function dropDatabase(mongoUrl: string, database: string): Promise<void> {
-  const client = new MongoClient(mongoUrl, {
-    serverSelectionTimeoutMS: 5_000,
-    connectTimeoutMS: 5_000,
-  });
-  try {
-    await client.connect();
-    await client.db(database).dropDatabase({ timeoutMS: 30_000 });
-  } catch (error) {
-    console.error(`  ! could not drop MongoDB database ${database}: ${String(error)}`);
-  } finally {
-    await client.close().catch(() => {});
+function assertComplete(warmup: PhaseOutcome, expected: number): void {
+  const delivered = warmup.collected.reduce((sum, part) => sum + part.delivered, 0);
+  if (delivered < expected) {
+    const error =
+      warmup.send.firstError ??
+      warmup.collected.find((part) => part.firstError)?.firstError ??
+      'no error';
+    throw new Error(`warm-up incomplete: ${delivered}/${expected} delivered (${error})`);
   }
 }
 
@@ -383,17 +457,14 @@ function splitLatencies(collected: CollectResult[]): { local: SplitSummary; remo
   return { local: summary(local), remote: summary(remote) };
 }
 
-function summarize(
-  system: SystemName,
+function traffic(
   scenario: Scenario,
-  repetition: number,
-  { send, collected, serverCpuMicros, serverWallMs }: PhaseOutcome,
-  connectMs: number,
-  profile: string | null,
+  receivers: number,
+  { send, collected, serverCpuMicros, serverWallMs, machineCpuMicros }: PhaseOutcome,
   options: BenchOptions,
-  scaleOut: boolean,
-): Measurement {
-  const expected = scenario.clients * scenario.messages;
+  split: boolean,
+): Traffic {
+  const expected = receivers * scenario.messagesPerRoom;
   const delivered = collected.reduce((sum, part) => sum + part.delivered, 0);
   const lastReceiveAt = Math.max(...collected.map((part) => part.lastReceiveAt));
   const durationMs = lastReceiveAt - send.firstSendAt;
@@ -407,11 +478,7 @@ function summarize(
   const totalServerCpuMicros = serverCpuMicros.reduce((sum, micros) => sum + micros, 0);
   const cpuPercent = (micros: number) => (serverWallMs > 0 ? micros / 10 / serverWallMs : 0);
   return {
-    system,
-    scenario: scenario.name,
-    repetition,
-    clients: scenario.clients,
-    messages: scenario.messages,
+    messages: scenario.messagesPerRoom * scenario.rooms,
     expected,
     delivered,
     complete,
@@ -422,19 +489,17 @@ function summarize(
     sendFailed: send.failed,
     receiverErrors: collected.reduce((sum, part) => sum + part.errors, 0),
     firstError: send.firstError ?? collected.find((part) => part.firstError)?.firstError ?? null,
-    connectMs,
     serverCpuPercent: cpuPercent(totalServerCpuMicros),
     serverMicrosPerDelivery: delivered > 0 ? totalServerCpuMicros / delivered : Number.NaN,
+    serverCpuPercents: serverCpuMicros.map(cpuPercent),
     clientCpuPercent: clientWallMs > 0 ? clientCpuMicros / 10 / clientWallMs : 0,
     clientMicrosPerDelivery: delivered > 0 ? clientCpuMicros / delivered : Number.NaN,
     sendMs: send.lastAckAt - send.firstSendAt,
-    profile,
-    serverCpuPercents: serverCpuMicros.map(cpuPercent),
-    split: scaleOut ? splitLatencies(collected) : null,
+    otherCpuPercent: Math.max(
+      0,
+      cpuPercent(machineCpuMicros - totalServerCpuMicros - clientCpuMicros),
+    ),
+    split: split ? splitLatencies(collected) : null,
     ...summarizeLatencies(collected.map((part) => part.latencies)),
   };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,13 +1,48 @@
 import { io, type Socket } from 'socket.io-client';
-import { ROOM_ID } from '../protocol.js';
+import { messageBodyOf } from '../payload.js';
 import type {
   SocketIoAuth,
   SocketIoClientEvents,
   SocketIoServerEvents,
 } from '../servers/socketio.js';
-import type { Closable, ReceiverEvents, Sender, SystemClient } from './types.js';
+import { bareReceiver, type Reading, type Wire } from './bare.js';
+import type { Sender, SystemClient } from './types.js';
 
 type ClientSocket = Socket<SocketIoServerEvents, SocketIoClientEvents>;
+
+/**
+ * Socket.IO 4's wire (Engine.IO 4 over WebSocket, one packet per frame) read by hand: the
+ * receiver answers the open packet with a namespace CONNECT carrying its auth, then emits `join`
+ * with ack id 0, and is live when that ack arrives. `42["message",{…}]` packets carry the
+ * events; `2` is the server's ping. Packets are text, so the "split" keeps the frame whole.
+ */
+const PING = new Map([['2', '3']]);
+const JOIN_ACK = '430';
+
+function receiverAddress(url: string): string {
+  const base = new URL(url);
+  base.protocol = base.protocol === 'https:' ? 'wss:' : 'ws:';
+  base.pathname = '/socket.io/';
+  base.search = '?EIO=4&transport=websocket';
+  return base.toString();
+}
+
+function packetReading(packet: string, user: string, roomId: string): Reading | null {
+  if (packet.startsWith('42')) {
+    const [name, event] = JSON.parse(packet.slice(2)) as [unknown, unknown];
+    const body = name === 'message' ? messageBodyOf(event) : null;
+    return body === null ? null : { kind: 'body', body };
+  }
+  if (packet.startsWith(JOIN_ACK)) return { kind: 'live' };
+  const auth: SocketIoAuth = { user };
+  if (packet.startsWith('0')) return { kind: 'reply', frame: `40${JSON.stringify(auth)}` };
+  if (packet.startsWith('40')) {
+    return { kind: 'reply', frame: `420${JSON.stringify(['join', roomId])}` };
+  }
+  if (packet.startsWith('44')) return { kind: 'error', error: `connect refused: ${packet}` };
+  if (packet.startsWith('41')) return { kind: 'error', error: 'disconnected by the server' };
+  return null;
+}
 
 function open(url: string, user: string): Promise<ClientSocket> {
   const auth: SocketIoAuth = { user };
@@ -23,30 +58,29 @@ function open(url: string, user: string): Promise<ClientSocket> {
   });
 }
 
-function closeSocket(socket: ClientSocket): Promise<void> {
-  socket.disconnect();
-  return Promise.resolve();
+export function socketIoReceiverWire(user: string, roomId: string): Wire {
+  return {
+    hello: [],
+    control: PING,
+    split: (text) => [text],
+    read: (packet) => (typeof packet === 'string' ? packetReading(packet, user, roomId) : null),
+  };
 }
 
-/** Socket.IO 4 client, WebSocket transport only, one Manager (connection) per client. */
+/** Receivers: bare. Senders: the stock socket.io-client, one Manager (connection) each. */
 export const socketIoClient: SystemClient = {
-  async receiver(url, user, events: ReceiverEvents): Promise<Closable> {
-    const socket = await open(url, user);
-    socket.on('message', (event) => events.onBody(event.message.body));
-    socket.on('disconnect', (reason) => {
-      if (reason !== 'io client disconnect') events.onError(new Error(`disconnected: ${reason}`));
-    });
-    await new Promise<void>((resolve) => socket.emit('join', ROOM_ID, resolve));
-    return { close: () => closeSocket(socket) };
-  },
+  receiver: (url, user, roomId, events) =>
+    bareReceiver(receiverAddress(url), socketIoReceiverWire(user, roomId), events),
 
-  async sender(url, user): Promise<Sender> {
+  async sender(url, user, roomId): Promise<Sender> {
     const socket = await open(url, user);
     return {
       async send(body) {
-        await socket.emitWithAck('send', { roomId: ROOM_ID, body });
+        await socket.emitWithAck('send', { roomId, body });
       },
-      close: () => closeSocket(socket),
+      close: async () => {
+        socket.disconnect();
+      },
     };
   },
 };

@@ -8,14 +8,19 @@ export interface Sender extends Closable {
 }
 
 export interface ReceiverEvents {
-  /** The body of a `message` event, as soon as the client library hands it over. */
+  /** The body of a `message` event, as soon as it is read from the frame. */
   onBody(body: string): void;
-  /** Anything that went wrong after the receiver was live. */
+  /** Anything that went wrong after the receiver was live, a disconnect included. */
   onError(error: unknown): void;
 }
 
 /** The client side of one system: a room member, and a sender. Both resolve once usable. */
 export interface SystemClient {
-  receiver(url: string, credential: string, events: ReceiverEvents): Promise<Closable>;
-  sender(url: string, credential: string): Promise<Sender>;
+  receiver(
+    url: string,
+    credential: string,
+    roomId: string,
+    events: ReceiverEvents,
+  ): Promise<Closable>;
+  sender(url: string, credential: string, roomId: string): Promise<Sender>;
 }

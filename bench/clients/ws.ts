@@ -1,70 +1,47 @@
-import { type RawData, WebSocket } from 'ws';
 import { messageBodyOf } from '../payload.js';
 import type { WsClientFrame } from '../servers/ws.js';
-import type { Closable, ReceiverEvents, Sender, SystemClient } from './types.js';
+import {
+  bareReceiver,
+  bareSender,
+  fields,
+  type Reading,
+  type SenderWire,
+  SPLITTERS,
+  type Wire,
+} from './bare.js';
+import type { SystemClient } from './types.js';
 
-function open(url: string, user: string): Promise<WebSocket> {
-  const ws = new WebSocket(`${url}?user=${encodeURIComponent(user)}`, { perMessageDeflate: false });
-  return new Promise((resolve, reject) => {
-    ws.once('open', () => resolve(ws));
-    ws.once('error', reject);
-  });
+const address = (url: string, user: string) => `${url}?user=${encodeURIComponent(user)}`;
+const frame = (value: WsClientFrame) => JSON.stringify(value);
+
+export function wsReceiverWire(roomId: string): Wire {
+  return {
+    hello: [frame({ type: 'join', roomId })],
+    split: SPLITTERS.single,
+    read(message): Reading | null {
+      const body = messageBodyOf(message);
+      if (body !== null) return { kind: 'body', body };
+      return fields(message).type === 'joined' ? { kind: 'live' } : null;
+    },
+  };
 }
 
-function parse(data: RawData): unknown {
-  return JSON.parse(data.toString());
-}
-
-function closeSocket(ws: WebSocket): Promise<void> {
-  if (ws.readyState === WebSocket.CLOSED) return Promise.resolve();
-  return new Promise((resolve) => {
-    ws.once('close', () => resolve());
-    ws.close();
-  });
-}
-
-function write(ws: WebSocket, frame: WsClientFrame): void {
-  ws.send(JSON.stringify(frame));
+export function wsSenderWire(roomId: string): SenderWire {
+  return {
+    hello: [],
+    liveOnOpen: true,
+    split: SPLITTERS.single,
+    read(message) {
+      const { type, id } = fields(message);
+      return type === 'ack' && typeof id === 'number' ? { kind: 'ack', id } : null;
+    },
+    request: (id, body) => frame({ type: 'send', id, roomId, body }),
+  };
 }
 
 /** The bare `ws` baseline's client: JSON frames, nothing else. */
 export const wsClient: SystemClient = {
-  async receiver(url, user, events: ReceiverEvents): Promise<Closable> {
-    const ws = await open(url, user);
-    await new Promise<void>((resolve, reject) => {
-      ws.once('error', reject);
-      ws.on('message', (data) => {
-        const frame = parse(data);
-        const body = messageBodyOf(frame);
-        if (body !== null) events.onBody(body);
-        else if ((frame as { type?: unknown }).type === 'joined') resolve();
-      });
-      write(ws, { type: 'join' });
-    });
-    ws.on('error', (error) => events.onError(error));
-    return { close: () => closeSocket(ws) };
-  },
-
-  async sender(url, user): Promise<Sender> {
-    const ws = await open(url, user);
-    const acks = new Map<number, () => void>();
-    let nextId = 0;
-    ws.on('message', (data) => {
-      const frame = parse(data) as { type?: unknown; id?: unknown };
-      if (frame.type !== 'ack' || typeof frame.id !== 'number') return;
-      acks.get(frame.id)?.();
-      acks.delete(frame.id);
-    });
-    return {
-      send(body) {
-        nextId += 1;
-        const id = nextId;
-        return new Promise<void>((resolve) => {
-          acks.set(id, resolve);
-          write(ws, { type: 'send', id, body });
-        });
-      },
-      close: () => closeSocket(ws),
-    };
-  },
+  receiver: (url, user, roomId, events) =>
+    bareReceiver(address(url, user), wsReceiverWire(roomId), events),
+  sender: (url, user, roomId) => bareSender(address(url, user), wsSenderWire(roomId)),
 };

@@ -11,7 +11,7 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { startServer } from '../../src/server.js';
 import { createContext } from '../../src/trpc/context.js';
-import { JWT_SECRET } from './chathub.js';
+import { createRooms, JWT_SECRET } from './chathub.js';
 import { identities, type StartSystem } from './types.js';
 
 /** Same cap as ChatHub's own socket server, so only the protocol handling differs. */
@@ -25,7 +25,7 @@ const MAX_PAYLOAD = 1024 * 1024;
  * itself; the stock adapter gets its own HTTP server. Clients are ChatHub's, unchanged: the
  * wire protocol (connection params first, then JSON-RPC) is the same.
  */
-export const startTrpcStock: StartSystem = async ({ receivers, senders }) => {
+export const startTrpcStock: StartSystem = async ({ receivers, senders, roomIds }) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'chathub-bench-'));
   const config = loadConfig({
     ROLE: 'api',
@@ -38,6 +38,7 @@ export const startTrpcStock: StartSystem = async ({ receivers, senders }) => {
   });
   const running = await startServer(config, createLogger('silent'));
   const { services } = running;
+  await createRooms(services, roomIds);
 
   const server = createServer((_req, res) => {
     res.writeHead(404).end();

@@ -1,8 +1,10 @@
 import type { Endpoint, ServerSetup } from '../protocol.js';
 
-/** One system under test, running in the server child process. */
+/** One system under test, running in (or, for `pid`, spawned by) the server child process. */
 export interface SystemServer {
   endpoint: Endpoint;
+  /** The process that does the work when it is not the server child itself. */
+  pid?: number;
   close(): Promise<void>;
 }
 

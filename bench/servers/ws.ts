@@ -2,11 +2,12 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { roomMessageEvent } from '../payload.js';
-import { ROOM_ID } from '../protocol.js';
 import { identities, type StartSystem } from './types.js';
 
-/** What a baseline client sends: join the room, or post a message (acknowledged by id). */
-export type WsClientFrame = { type: 'join' } | { type: 'send'; id: number; body: string };
+/** What a baseline client sends: join a room, or post a message to one (acknowledged by id). */
+export type WsClientFrame =
+  | { type: 'join'; roomId: string }
+  | { type: 'send'; id: number; roomId: string; body: string };
 
 export type WsServerFrame = { type: 'joined' } | { type: 'ack'; id: number };
 
@@ -14,10 +15,11 @@ function parseClientFrame(data: RawData): WsClientFrame | null {
   try {
     const frame: unknown = JSON.parse(data.toString());
     if (typeof frame !== 'object' || frame === null) return null;
-    const { type, id, body } = frame as { type?: unknown; id?: unknown; body?: unknown };
-    if (type === 'join') return { type };
+    const { type, id, roomId, body } = frame as Record<string, unknown>;
+    if (typeof roomId !== 'string') return null;
+    if (type === 'join') return { type, roomId };
     if (type === 'send' && typeof id === 'number' && typeof body === 'string') {
-      return { type, id, body };
+      return { type, id, roomId, body };
     }
   } catch {
     // not JSON: ignored
@@ -27,12 +29,12 @@ function parseClientFrame(data: RawData): WsClientFrame | null {
 
 /**
  * The floor: a bare `ws` server. Each message is stringified once, turned into one Buffer, and
- * that Buffer is written to every member. No storage, no auth, no protocol envelope.
+ * that Buffer is written to every member of its room. No storage, no auth, no protocol envelope.
  */
 export const startWsBaseline: StartSystem = async ({ receivers, senders }) => {
   const server = createServer();
   const wss = new WebSocketServer({ server, perMessageDeflate: false });
-  const members = new Set<WebSocket>();
+  const rooms = new Map<string, Set<WebSocket>>();
   let seq = 0;
 
   wss.on('connection', (ws, req) => {
@@ -42,20 +44,22 @@ export const startWsBaseline: StartSystem = async ({ receivers, senders }) => {
     ws.on('message', (data) => {
       const frame = parseClientFrame(data);
       if (frame?.type === 'join') {
+        const members = rooms.get(frame.roomId) ?? new Set();
+        rooms.set(frame.roomId, members);
         members.add(ws);
+        ws.once('close', () => members.delete(ws));
         reply({ type: 'joined' });
       } else if (frame?.type === 'send') {
         seq += 1;
         const bytes = Buffer.from(
-          JSON.stringify(roomMessageEvent(seq, ROOM_ID, author, frame.body)),
+          JSON.stringify(roomMessageEvent(seq, frame.roomId, author, frame.body)),
         );
-        for (const member of members) {
+        for (const member of rooms.get(frame.roomId) ?? []) {
           if (member.readyState === WebSocket.OPEN) member.send(bytes, { binary: false });
         }
         reply({ type: 'ack', id: frame.id });
       }
     });
-    ws.once('close', () => members.delete(ws));
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -21,9 +21,8 @@ export interface RedisPresenceOptions {
 
 /*
  * Per room, a sorted set of `<userId>|<serverId>|<username>` members scored by their expiry time
- * (ms, Redis clock, so chat servers' clocks do not matter); members written before names were
- * kept are `<userId>|<serverId>`, listed by id. A member exists while its server has at least
- * one local subscription of that user to the room and keeps heartbeating. Every script first
+ * (ms, Redis clock, so chat servers' clocks do not matter). A member exists while its server has
+ * at least one local subscription of that user to the room and keeps heartbeating. Every script first
  * drops expired members, then counts distinct users; the key itself expires after its latest
  * member, so rooms of dead servers leave nothing behind.
  */

@@ -105,21 +105,6 @@ describe('Redis presence across chat servers', () => {
     });
   });
 
-  it('lists members a server wrote before names were kept by their id', async () => {
-    const presence = await open();
-    const roomId = room();
-    await presence.join(roomId, 'u-new', 'newer');
-    // What a server of the previous version writes: `<userId>|<serverId>`, no name.
-    await admin.zadd(`${keyPrefix}presence:${roomId}`, Date.now() + 60_000, 'u-old|old-server');
-    await expect(presence.users(roomId, 50)).resolves.toEqual({
-      online: 2,
-      users: [
-        { id: 'u-new', username: 'newer' },
-        { id: 'u-old', username: 'u-old' },
-      ],
-    });
-  });
-
   it('drops the users of a server that dies without leaving, within the TTL', async () => {
     const proxy = await startTcpProxy(redisUrl);
     proxies.push(proxy);
