@@ -9,10 +9,11 @@ import type { BackendUrls } from './protocol.js';
  * REDIS_URL / MONGO_URL name servers to use. Every run on MongoDB gets a database of its own,
  * dropped afterwards.
  *
- * Adding a backend (issue 13's Redis Cluster, one shard vs three) means: a kind here, a case in
- * `urls` that starts it (test/helpers/localServices.ts will know how) and returns its seed nodes
- * in a new BackendUrls field, the matching variable in servers/chathub.ts, and a system per
- * topology in systems.ts; the scenario (scenarios.ts) then lists those systems.
+ * Adding a backend (issue 13's Redis Cluster, one shard vs three) means: a kind here (say
+ * 'cluster-1' / 'cluster-3'), a case in `forRun` that starts it once per run with
+ * `LocalServices.redisCluster({ masters })` and returns its `seeds` in a new BackendUrls field,
+ * REDIS_CLUSTER_NODES from that field in servers/chathub.ts, and a system per topology in
+ * systems.ts (processes: one per core); the scenario (scenarios.ts) then lists those systems.
  */
 export type BackendKind = 'embedded' | 'redis' | 'redis+mongo';
 

@@ -209,6 +209,17 @@ export function parseOptions(argv: string[]): BenchOptions | null {
   if (memoryRooms > memoryClients)
     throw new Error('--memory-rooms must not exceed --memory-clients');
 
+  const profile = system('profile', values.profile);
+  const cpuProf = system('cpu-prof', values['cpu-prof']);
+  for (const [flag, name] of [
+    ['profile', profile],
+    ['cpu-prof', cpuProf],
+  ] as const) {
+    if (name && SYSTEMS[name].server === 'centrifugo') {
+      throw new Error(`--${flag} profiles node servers only; ${name} is a Go binary`);
+    }
+  }
+
   return {
     scenarios: scenarios(values.scenario),
     systems: values.systems
@@ -236,8 +247,8 @@ export function parseOptions(argv: string[]): BenchOptions | null {
     connectBatch: positiveInt('batch', values.batch, 100),
     drainTimeoutMs: positiveInt('drain-timeout', values['drain-timeout'], 10) * 1000,
     keepUpMs: positiveInt('keep-up-ms', values['keep-up-ms'], 1000),
-    profile: system('profile', values.profile),
-    cpuProf: system('cpu-prof', values['cpu-prof']),
+    profile,
+    cpuProf,
     profileDir: values['profile-dir'] ?? join(tmpdir(), 'chathub-bench-profiles'),
     centrifugoBinary: values['centrifugo-bin'] ?? null,
     hardTimeoutMs: positiveInt('timeout', values.timeout, 30 * repeat) * 60_000,

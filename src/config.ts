@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_LIMITS } from './chat/transportLimits.js';
+import type { RedisNode, RedisTarget } from './redis/connection.js';
 
 const DURATION = /^(\d+)\s*(s|m|h|d)?$/;
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
@@ -43,6 +44,27 @@ const wsUrl = z
   .url({ protocol: /^wss?$/, error: 'must be a ws:// or wss:// URL' })
   .transform((url) => url.replace(/\/$/, ''));
 
+const HOST_PORT = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/;
+
+/** "redis-0:6379,redis-1:6379" → seed nodes of a Redis Cluster. */
+const clusterNodes = z.string().transform((value, ctx) => {
+  const nodes: RedisNode[] = [];
+  for (const entry of value.split(',').map((part) => part.trim())) {
+    const match = HOST_PORT.exec(entry);
+    const port = Number(match?.[3]);
+    const host = match?.[1] ?? match?.[2];
+    if (!host || !(port >= 1 && port <= 65_535)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be a comma-separated list of host:port seed nodes, like redis-0:6379,redis-1:6379 (got ${JSON.stringify(entry)})`,
+      });
+      return z.NEVER;
+    }
+    nodes.push({ host, port });
+  }
+  return nodes;
+});
+
 const schema = z
   .object({
     ROLE: z.enum(['api', 'chat', 'all']).default('all'),
@@ -58,6 +80,7 @@ const schema = z
     CHAT_URL: wsUrl.optional(),
     MONGO_URL: z.string().optional(),
     REDIS_URL: z.string().optional(),
+    REDIS_CLUSTER_NODES: clusterNodes.optional(),
     /** Chat socket bounds (see the transport's limits). */
     WS_AUTH_TIMEOUT: duration({
       fallback: `${DEFAULT_LIMITS.authTimeoutMs / 1000}s`,
@@ -90,12 +113,23 @@ const schema = z
     ROOM_CREATES_PER_MINUTE: perMinute(1),
     /** Rooms one user may own in all. */
     ROOMS_PER_USER_MAX: z.coerce.number().int().min(0).default(100),
+    /** The user who looks after `general` (removes messages, pins, marks answers); none by default. */
+    ADMIN_USERNAME: z.string().trim().min(1).optional(),
     AUTH_ATTEMPTS_BURST: replaced('SIGNUPS_PER_ADDRESS_* and SIGNIN_FAILURES_PER_*'),
     AUTH_ATTEMPTS_PER_MINUTE: replaced('SIGNUPS_PER_ADDRESS_* and SIGNIN_FAILURES_PER_*'),
     /** MongoDB unreachable this long through the store's client: the client is replaced. */
     MONGO_RECONNECT_AFTER: duration({ fallback: '5s', min: 1, example: 'like 5s or 1m' }),
     /** Storage unreachable this long: /healthz fails and a chat server leaves discovery. */
     STORAGE_UNHEALTHY_AFTER: duration({ fallback: '60s', min: 1, example: 'like 60s or 5m' }),
+    /** A port of its own for GET /metrics; unset, /metrics is not on a port of its own. */
+    METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+    /** Where METRICS_PORT listens: loopback unless the deployment opens it to its scraper. */
+    METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+    /** When set, GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`. */
+    METRICS_TOKEN: z
+      .string()
+      .min(32, 'must be at least 32 characters (try: openssl rand -hex 32)')
+      .optional(),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
     NODE_ENV: z.string().default('development'),
   })
@@ -103,10 +137,32 @@ const schema = z
     path: ['STORAGE_UNHEALTHY_AFTER'],
     message: 'must be longer than MONGO_RECONNECT_AFTER, so a new client is tried first',
   })
+  .superRefine((env, ctx) => {
+    if (env.REDIS_URL && env.REDIS_CLUSTER_NODES) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REDIS_CLUSTER_NODES'],
+        message:
+          'set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both: they name where pub/sub, presence and discovery live',
+      });
+    }
+  })
   .transform(({ PORT, AUTH_ATTEMPTS_BURST: _, AUTH_ATTEMPTS_PER_MINUTE: __, ...env }) => ({
     ...env,
     PORT: PORT ?? (env.ROLE === 'chat' ? 8081 : 8080),
-  }));
+    /** Where pub/sub, presence and discovery live; null keeps them in this process. */
+    redis: redisTarget(env.REDIS_URL, env.REDIS_CLUSTER_NODES),
+  }))
+  .refine((env) => !env.METRICS_PORT || env.METRICS_PORT !== env.PORT, {
+    path: ['METRICS_PORT'],
+    message: 'must differ from PORT: metrics get a port of their own',
+  });
+
+function redisTarget(url?: string, clusterNodes?: RedisNode[]): RedisTarget | null {
+  if (clusterNodes) return { kind: 'cluster', nodes: clusterNodes };
+  if (url) return { kind: 'single', url };
+  return null;
+}
 
 export type Config = z.infer<typeof schema>;
 

@@ -3,12 +3,16 @@ import { type FeedRequest, RoomFeed } from './chat/roomFeed.js';
 import { RoomHub } from './chat/roomHub.js';
 import type { Config } from './config.js';
 import type { Discovery } from './discovery/discovery.js';
+import { Announcer } from './domain/announcer.js';
 import { AuthService } from './domain/auth.js';
 import { ChatService } from './domain/chat.js';
+import { ModerationService } from './domain/moderation.js';
 import { type RateLimit, RateLimiter } from './domain/rateLimiter.js';
 import { RoomService } from './domain/rooms.js';
 import { TokenIssuer } from './domain/tokens.js';
+import { TypingService } from './domain/typing.js';
 import type { Logger } from './log.js';
+import type { ServerMetrics } from './metrics/serverMetrics.js';
 import { watchOutage, withTimeout } from './outage.js';
 import type { Presence } from './presence/presence.js';
 import { resolveJwtSecret } from './secrets.js';
@@ -20,9 +24,12 @@ export interface Services {
   auth: AuthService;
   rooms: RoomService;
   chat: ChatService;
+  moderation: ModerationService;
+  typing: TypingService;
   feeds: { open(request: FeedRequest): RoomFeed };
   discovery: Discovery;
   hub: RoomHub;
+  metrics: ServerMetrics;
   /**
    * Resolves when every dependency answers; rejects naming the one that does not (its error is
    * logged, not returned: it can name internal hosts).
@@ -89,7 +96,8 @@ export async function createServices(
   config: Config,
   adapters: Adapters,
   log: Logger,
-  rateLimits: RateLimits = rateLimitsFor(config),
+  rateLimits: RateLimits,
+  metrics: ServerMetrics,
 ): Promise<Services> {
   const { store, bus, presence, discovery } = adapters;
   const secret = resolveJwtSecret(
@@ -101,25 +109,41 @@ export async function createServices(
   const rooms = new RoomService(store, presence, {
     creations: rateLimits.roomCreations,
     ownedMax: config.ROOMS_PER_USER_MAX,
+    admin: config.ADMIN_USERNAME,
   });
   await rooms.ensureDefault();
   const hub = new RoomHub({
     bus,
     presence,
     log: store.messages,
-    onError: (error) => log.error('room hub failure', { error }),
-    onPresenceError: (error) =>
-      log.warn('presence change deferred (reconciled when presence is back)', { error }),
+    metrics,
+    onError: (error) => {
+      metrics.roomHubFailed();
+      log.error('room hub failure', { error });
+    },
+    onPresenceError: (error) => {
+      metrics.dependencyFailed('presence');
+      log.warn('presence change deferred (reconciled when presence is back)', { error });
+    },
   });
+  const onPublishError = (error: unknown) => {
+    metrics.dependencyFailed('bus');
+    log.warn('stored, but not published (members get it from the log)', { error });
+  };
+  // Sends, edits, removals, pins and answers share one bucket per user.
+  const messageTokens = new RateLimiter(rateLimits.messages);
   const chat = new ChatService(
     store,
     bus,
     rooms,
-    {
-      messages: new RateLimiter(rateLimits.messages),
-      votes: new RateLimiter(rateLimits.votes),
-    },
-    (error) => log.warn('stored, but not published (members get it from the log)', { error }),
+    { messages: messageTokens, votes: new RateLimiter(rateLimits.votes) },
+    onPublishError,
+  );
+  const moderation = new ModerationService(
+    store,
+    rooms,
+    messageTokens,
+    new Announcer(bus, onPublishError),
   );
 
   const unhealthyAfterMs = config.STORAGE_UNHEALTHY_AFTER * 1_000;
@@ -129,6 +153,7 @@ export async function createServices(
     intervalMs: STORAGE_PROBE_MS,
     timeoutMs: PING_TIMEOUT_MS,
     onFailure(error, downForMs) {
+      metrics.dependencyFailed('store');
       if (toldUnhealthy || downForMs < unhealthyAfterMs) return;
       toldUnhealthy = true;
       log.error('storage unreachable too long: failing /healthz and leaving discovery', {
@@ -159,9 +184,12 @@ export async function createServices(
     }),
     rooms,
     chat,
+    moderation,
+    typing: new TypingService(bus, rooms),
     feeds: { open: (request) => new RoomFeed({ store, hub }, request) },
     discovery,
     hub,
+    metrics,
     async checkReady() {
       await Promise.all([ping('storage', () => store.ping()), ping('pub/sub', () => bus.ping())]);
     },

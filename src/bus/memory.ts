@@ -1,6 +1,6 @@
 import type { EventBus, RoomBroadcast, RoomListener } from './eventBus.js';
 
-/** In-process bus for a single server (ROLE=all without REDIS_URL). */
+/** In-process bus for a single server (ROLE=all without REDIS_URL or REDIS_CLUSTER_NODES). */
 export function createMemoryBus(): EventBus {
   const rooms = new Map<string, Set<RoomListener>>();
   return {

@@ -36,15 +36,17 @@ export class RoomFeed implements Pipeable, AsyncIterable<TrackedEnvelope<ChatEve
 
   async pipe(sink: FeedSink, signal: StopSignal): Promise<void> {
     const { roomId, viewer } = this.request;
-    const member = new FeedMember(viewer.id, sink);
+    const member = new FeedMember(viewer, sink);
     const leave = await this.deps.hub.join(roomId, member);
     if (signal.aborted) return leave();
     signal.addEventListener('abort', leave, { once: true });
     try {
       const lastSent = await this.catchUp(sink);
-      // Without a count now (presence unreachable), the hub announces one once it has it.
-      const online = await this.deps.hub.online(roomId);
-      if (online !== null) sink.own(String(lastSent), { type: 'presence', online });
+      // Without presence now (unreachable), the hub announces it once it has it.
+      const online = await this.deps.hub.whoIsOnline(roomId);
+      if (online) sink.own(String(lastSent), { type: 'presence', ...online });
+      const typing = this.deps.hub.typingIn(roomId);
+      if (typing.length > 0) sink.own(String(lastSent), { type: 'typing', users: typing });
       member.caughtUp(lastSent);
     } catch (error) {
       leave();
@@ -87,6 +89,7 @@ export class RoomFeed implements Pipeable, AsyncIterable<TrackedEnvelope<ChatEve
       type: 'snapshot',
       messages: snapshot.messages,
       hasMore: snapshot.hasMore,
+      pinned: snapshot.pinned,
     });
     return snapshot.head;
   }
@@ -103,10 +106,16 @@ class FeedMember implements RoomMember {
   /** The last log entry sent: the client's resume point. */
   private lastSent = 0;
 
+  readonly userId: string;
+  readonly username: string;
+
   constructor(
-    readonly userId: string,
+    viewer: PublicUser,
     private readonly sink: FeedSink,
-  ) {}
+  ) {
+    this.userId = viewer.id;
+    this.username = viewer.username;
+  }
 
   receive(event: SharedEvent): void {
     if (!this.catchingUp) this.deliver(event);

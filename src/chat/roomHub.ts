@@ -1,10 +1,16 @@
-import type { EventBus, RoomBroadcast } from '../bus/eventBus.js';
-import type { Presence, PresenceChange } from '../presence/presence.js';
+import type { EventBus, RoomBroadcast, RoomSignal } from '../bus/eventBus.js';
+import { LIMITS } from '../contract/limits.js';
+import type { PublicUser } from '../contract/models.js';
+import type { Presence, PresenceChange, RoomUsers } from '../presence/presence.js';
 import type { LoggedEntry, MessageRepository } from '../storage/store.js';
+import type { FanoutMetrics } from './chatMetrics.js';
 import { SharedEvent } from './sharedEvent.js';
+import { TypingRoster } from './typingRoster.js';
 
 export interface RoomMember {
   readonly userId: string;
+  /** How the room's list of who is online names them. */
+  readonly username?: string;
   receive(event: SharedEvent): void;
 }
 
@@ -24,6 +30,7 @@ interface ChannelState {
   gapTimer: NodeJS.Timeout | 'reading' | null;
   /** The online count members last heard, to notice changes nobody announced. */
   online: number | null;
+  readonly typing: TypingRoster;
   /** A presence change or count failed: members may hold a wrong count until it is announced. */
   presenceStale: boolean;
 }
@@ -37,6 +44,7 @@ export interface RoomHubOptions {
   bus: EventBus;
   presence: Presence;
   log: Pick<MessageRepository, 'head' | 'eventsAfter'>;
+  metrics?: FanoutMetrics;
   onError(error: unknown): void;
   /**
    * Presence could not be changed or counted (its store is unreachable). Not a failure of the
@@ -50,6 +58,8 @@ export interface RoomHubOptions {
    * server that died, its users expiring from presence) still reach members. 0 turns it off.
    */
   presenceRefreshMs?: number;
+  /** How long a typing signal shows. Default `LIMITS.typingTtlMs`. */
+  typingTtlMs?: number;
 }
 
 /** Presence changes are published at most this often per room, coalescing join storms. */
@@ -64,6 +74,8 @@ const DEFAULT_GAP_WAIT_MS = 100;
 /** How soon the log is asked again for missing entries when it could not be read. */
 const GAP_RETRY_MS = 1_000;
 const DEFAULT_PRESENCE_REFRESH_MS = 4_000;
+/** Log entries read per query when the bus says it may have missed some. */
+const RESYNC_PAGE = 500;
 
 /**
  * The chat server's local fan-out: which members are in which room on this process. It holds
@@ -105,7 +117,9 @@ export class RoomHub {
       this.removeMember(channel, member);
       throw error;
     }
-    await this.changePresence(channel, () => this.options.presence.join(roomId, member.userId));
+    await this.changePresence(channel, () =>
+      this.options.presence.join(roomId, member.userId, member.username),
+    );
     let joined = true;
     return () => {
       if (!joined) return;
@@ -118,14 +132,27 @@ export class RoomHub {
     };
   }
 
-  /** The room's online count, or null when presence cannot say right now (announced later). */
-  async online(roomId: string): Promise<number | null> {
+  /** Who is typing in the room now, for a member who has just caught up. */
+  typingIn(roomId: string): PublicUser[] {
+    return this.channels.get(roomId)?.typing.users() ?? [];
+  }
+
+  /**
+   * Who is online in the room (how many, and the first names), or null when presence cannot say
+   * right now (announced later).
+   */
+  async whoIsOnline(roomId: string): Promise<RoomUsers | null> {
     try {
-      return (await this.options.presence.count([roomId])).get(roomId) ?? 0;
+      return await this.options.presence.users(roomId, LIMITS.presenceNamesMax);
     } catch (error) {
       this.presenceFailed(roomId, error);
       return null;
     }
+  }
+
+  /** Rooms with members here (each holds one bus subscription). */
+  localRooms(): number {
+    return this.channels.size;
   }
 
   localMembers(): number {
@@ -141,7 +168,10 @@ export class RoomHub {
     this.presenceTimers.clear();
     const channels = [...this.channels.values()];
     this.channels.clear();
-    for (const channel of channels) this.stopGapTimer(channel);
+    for (const channel of channels) {
+      this.stopGapTimer(channel);
+      channel.typing.close();
+    }
     await Promise.allSettled(channels.map(async (channel) => (await channel.ready)()));
   }
 
@@ -153,6 +183,9 @@ export class RoomHub {
       early: new Map(),
       gapTimer: null,
       online: null,
+      typing: new TypingRoster(this.options.typingTtlMs ?? LIMITS.typingTtlMs, () =>
+        this.announceTyping(state),
+      ),
       presenceStale: false,
     };
     // One object: the subscription mutates the same state the hub reads.
@@ -185,20 +218,30 @@ export class RoomHub {
     if (channel.members.size > 0 || this.channels.get(channel.roomId) !== channel) return;
     this.channels.delete(channel.roomId);
     this.stopGapTimer(channel);
+    channel.typing.close();
     channel.ready.then((unsubscribe) => unsubscribe()).catch(this.options.onError);
   }
 
-  private receive(channel: ChannelState, broadcast: RoomBroadcast): void {
+  private receive(channel: ChannelState, broadcast: RoomSignal): void {
+    if (broadcast.kind === 'resync') {
+      this.resync(channel);
+      return;
+    }
     if (broadcast.kind === 'presence') {
       channel.online = broadcast.online;
       this.dispatch(
         channel,
         new SharedEvent(
           channel.delivered ?? 0,
-          { type: 'presence', online: broadcast.online },
+          { type: 'presence', online: broadcast.online, users: broadcast.users ?? [] },
           false,
         ),
       );
+      return;
+    }
+    if (broadcast.kind === 'typing') {
+      channel.typing.typed(broadcast.user);
+      this.announceTyping(channel);
       return;
     }
     if (channel.delivered !== null && broadcast.seq <= channel.delivered) return;
@@ -260,14 +303,47 @@ export class RoomHub {
     }
   }
 
+  /**
+   * The bus lost the room for a while (a Redis failover, a slot move) and is back: whatever was
+   * logged meanwhile never reached this subscription, so read it from the log (again later when
+   * the log cannot be read now: those entries are nowhere else).
+   */
+  private resync(channel: ChannelState): void {
+    this.readMissed(channel).catch((error: unknown) => {
+      this.options.onError(error);
+      setTimeout(() => {
+        if (this.channels.get(channel.roomId) === channel) this.resync(channel);
+      }, GAP_RETRY_MS).unref();
+    });
+  }
+
+  private async readMissed(channel: ChannelState): Promise<void> {
+    for (;;) {
+      const from = channel.delivered;
+      if (from === null) return; // Not positioned yet: it reads the head after subscribing.
+      const entries = await this.options.log.eventsAfter(channel.roomId, from, RESYNC_PAGE);
+      for (const entry of entries) channel.early.set(entry.seq, { kind: 'logged', ...entry });
+      this.deliverInOrder(channel);
+      if (entries.length < RESYNC_PAGE || channel.delivered === from) return;
+    }
+  }
+
   private deliver(channel: ChannelState, entry: LoggedBroadcast): void {
     channel.delivered = entry.seq;
+    // Members drop the author from who is typing when the message arrives; so does the roster.
+    if (entry.event.type === 'message') channel.typing.stopped(entry.event.message.author.id);
     this.dispatch(channel, new SharedEvent(entry.seq, entry.event, true));
   }
 
   /** The hot path: one event, every local member of the room. */
   private dispatch(channel: ChannelState, event: SharedEvent): void {
+    this.options.metrics?.dispatched(event, channel.members.size);
     for (const member of channel.members) member.receive(event);
+  }
+
+  private announceTyping(channel: ChannelState): void {
+    const event = { type: 'typing' as const, users: channel.typing.users() };
+    this.dispatch(channel, new SharedEvent(channel.delivered ?? 0, event, false));
   }
 
   private stopGapTimer(channel: ChannelState): void {
@@ -328,7 +404,7 @@ export class RoomHub {
   }
 
   private async publishPresence(roomId: string): Promise<void> {
-    const online = (await this.options.presence.count([roomId])).get(roomId) ?? 0;
-    await this.options.bus.publish(roomId, { kind: 'presence', online });
+    const { online, users } = await this.options.presence.users(roomId, LIMITS.presenceNamesMax);
+    await this.options.bus.publish(roomId, { kind: 'presence', online, users });
   }
 }

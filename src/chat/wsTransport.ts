@@ -14,6 +14,7 @@ import { type JSONRPC2, parseTRPCMessage, type TRPCResponseMessage } from '@trpc
 import { WebSocket } from 'ws';
 import { BATCH_PROTOCOL, MAX_BATCH_FRAME_BYTES } from '../contract/wire.js';
 import { toTRPCError } from '../trpc/init.js';
+import type { TransportMetrics } from './chatMetrics.js';
 import {
   CLOSE_BAD_CONNECTION_PARAMS,
   CLOSE_INVALID_FRAME,
@@ -83,6 +84,7 @@ export interface WsTransportOptions<TRouter extends AnyTRPCRouter, TRequest> {
   /** Called whenever the number of authenticated connections (this server's load) changes. */
   onConnectionsChanged?(): void;
   limits?: Partial<TransportLimits>;
+  metrics?: TransportMetrics;
 }
 
 export interface WsTransport {
@@ -332,6 +334,7 @@ class Connection<TRouter extends AnyTRPCRouter, TRequest> implements Outlet, Sle
     if (!this.isOpen()) return false;
     if (this.backlog() <= this.transport.limits.maxBufferedBytes) return true;
     this.closeWith(CLOSE_TOO_SLOW, 'too slow: reconnect and resume');
+    this.transport.options.metrics?.slowConsumerDropped();
     this.stopSubscriptions();
     return false;
   }
@@ -360,6 +363,7 @@ class Connection<TRouter extends AnyTRPCRouter, TRequest> implements Outlet, Sle
     if (!this.isOpen() || this.backlog() > this.transport.limits.maxBufferedBytes) return;
     this.transport.writer.queue(this, RECONNECT_FRAME);
     this.transport.writer.flush(this);
+    this.transport.options.metrics?.reconnectAsked();
   }
 
   /** Closes with `code` once what is queued is out; a client that does not complete the closing handshake is cut off. */

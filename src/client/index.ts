@@ -14,6 +14,7 @@ export {
   createChatHubLinks,
   type WebSocketImplementation,
 } from './links.js';
+export { newClientMessageId, type PendingMessage } from './pendingSends.js';
 export {
   type FollowedRoom,
   type FollowOptions,

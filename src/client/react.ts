@@ -25,6 +25,25 @@ export interface RoomView extends FollowedRoom {
   vote(messageId: string, vote: VoteValue): Promise<void>;
   /** Adds the page of messages before the oldest one shown. */
   loadOlder(): Promise<void>;
+  /** Sends a failed pending message again (same client id); false (with `error` set) if refused. */
+  retry(clientMessageId: string): Promise<boolean>;
+  /** Forgets a failed pending message. */
+  discard(clientMessageId: string): void;
+  /** Edits one of the reader's messages; false (with `error` set) if refused. */
+  edit(messageId: string, body: string): Promise<boolean>;
+  /** Removes a message (the reader's, or as owner anyone's); false (with `error` set) if refused. */
+  remove(messageId: string): Promise<boolean>;
+  /** Pins or unpins (owner only); false (with `error` set) if refused. */
+  pin(messageId: string, pinned: boolean): Promise<boolean>;
+  /** Marks answered or not (owner only); false (with `error` set) if refused. */
+  markAnswered(messageId: string, answered: boolean): Promise<boolean>;
+  /**
+   * Call on every keystroke in the composer: sends "typing" at most once per interval (the
+   * follower's `typing()`; `typing` itself is who else is typing).
+   */
+  sendTyping(): void;
+  /** Call while the reader sees the end of the room: marks it read (coalesced). */
+  markRead(): void;
 }
 
 const noFollower = () => () => {};
@@ -90,6 +109,49 @@ export function useRoom(client: RoomClient, roomId: string, readerId: string): R
     await attempt((current) => current.loadOlder());
   }, [attempt]);
   const dismissError = useCallback(() => setError(null), []);
+  const retry = useCallback(
+    (clientMessageId: string) => attempt((current) => current.retry(clientMessageId)),
+    [attempt],
+  );
+  const discard = useCallback(
+    (clientMessageId: string) => follower?.discard(clientMessageId),
+    [follower],
+  );
+  const edit = useCallback(
+    (messageId: string, body: string) => attempt((current) => current.edit(messageId, body)),
+    [attempt],
+  );
+  const remove = useCallback(
+    (messageId: string) => attempt((current) => current.remove(messageId)),
+    [attempt],
+  );
+  const pin = useCallback(
+    (messageId: string, pinned: boolean) => attempt((current) => current.pin(messageId, pinned)),
+    [attempt],
+  );
+  const markAnswered = useCallback(
+    (messageId: string, answered: boolean) =>
+      attempt((current) => current.markAnswered(messageId, answered)),
+    [attempt],
+  );
+  const sendTyping = useCallback(() => follower?.typing(), [follower]);
+  const markRead = useCallback(() => follower?.markRead(), [follower]);
 
-  return { ...state, error, dismissError, sending: sending > 0, send, vote, loadOlder };
+  return {
+    ...state,
+    error,
+    dismissError,
+    sending: sending > 0,
+    send,
+    vote,
+    loadOlder,
+    retry,
+    discard,
+    edit,
+    remove,
+    pin,
+    markAnswered,
+    sendTyping,
+    markRead,
+  };
 }

@@ -5,12 +5,14 @@ import type {
   HistoryPage,
   Message,
   MessageView,
+  RemoveResult,
   VoteResult,
   VoteValue,
 } from '../contract/models.js';
 import { applyChatEvent, EMPTY_ROOM, type RoomState } from '../contract/roomState.js';
 import { type Backoff, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 import { describeError, isRetryable } from './errors.js';
+import { type PendingMessage, PendingSends } from './pendingSends.js';
 
 /** Where a follower's feed stands, in words a person can be shown. */
 export type RoomStatus =
@@ -28,6 +30,8 @@ export interface FollowedRoom extends RoomState {
   status: RoomStatus;
   /** Whether the room's messages have arrived at least once. */
   loaded: boolean;
+  /** The reader's messages on their way, oldest first; each leaves once it arrives in the feed. */
+  pending: PendingMessage[];
 }
 
 /** What a follower needs of a client: the chat procedures (any client typed by ChatRouter or AppRouter). */
@@ -48,10 +52,38 @@ export interface RoomFollower {
   getState(): FollowedRoom;
   /** Calls `listener` after every change; returns the unsubscribe function. */
   subscribe(listener: (state: FollowedRoom) => void): () => void;
-  /** Sends a message; it shows once the feed delivers it, in the room's order. */
+  /**
+   * Sends a message. It is listed in `pending` until the feed delivers it (in the room's order);
+   * an attempt that gets no answer is made again with the same client id, so it is posted once.
+   * Resolves with the stored message; rejects when the server refuses it (it stays listed as
+   * failed, for `retry` or `discard`).
+   */
   send(body: string): Promise<Message>;
+  /** Sends a failed pending message again, with the same client id. */
+  retry(clientMessageId: string): Promise<Message>;
+  /** Forgets a failed pending message. */
+  discard(clientMessageId: string): void;
   /** Casts (or with `none` takes back) the reader's vote, showing it at once and settling to the server's. */
   vote(messageId: string, vote: VoteValue): Promise<VoteResult>;
+  /** Replaces the body of one of the reader's messages; the feed shows it edited. */
+  edit(messageId: string, body: string): Promise<Message>;
+  /** Removes one of the reader's messages, or (as the room's owner) anyone's. */
+  remove(messageId: string): Promise<RemoveResult>;
+  /** Pins or unpins a message (the room's owner only). */
+  pin(messageId: string, pinned: boolean): Promise<Message>;
+  /** Marks a message answered or not (the room's owner only). */
+  markAnswered(messageId: string, answered: boolean): Promise<Message>;
+  /**
+   * Tells the room the reader is typing. Call it on every keystroke: it sends at most one signal
+   * per `LIMITS.typingIntervalMs`, and a lost one does not matter.
+   */
+  typing(): void;
+  /**
+   * Marks the room read up to the latest event held (call it while the reader is at the end);
+   * calls are coalesced to at most one request per second, and a failed one is tried again with
+   * the next call.
+   */
+  markRead(): void;
   /** Adds the page of messages before the oldest one held. */
   loadOlder(): Promise<void>;
   /** Stops following: unsubscribes and cancels any pending retry. */
@@ -62,7 +94,11 @@ export const NOT_FOLLOWING: FollowedRoom = {
   ...EMPTY_ROOM,
   status: { state: 'connecting' },
   loaded: false,
+  pending: [],
 };
+
+/** Read positions are sent at most this often. */
+const MARK_READ_INTERVAL_MS = 1_000;
 
 /**
  * Follows one room's `chat.events`: folds every event into the state with the shared reducer,
@@ -85,6 +121,18 @@ export function followRoom(client: RoomClient, options: FollowOptions): RoomFoll
   let loadingOlder: Promise<void> | null = null;
   /** Per message, how many vote events have been folded: a vote in flight defers to newer ones. */
   const voteEvents = new Map<string, number>();
+  const sends = new PendingSends({
+    post: (body, clientMessageId) => client.chat.send.mutate({ roomId, body, clientMessageId }),
+    onChange: (pending) => update({ ...state, pending }),
+    backoff,
+    ...(options.random ? { random: options.random } : {}),
+  });
+  let lastTyping = Number.NEGATIVE_INFINITY;
+  const reads = {
+    marked: 0,
+    timer: undefined as ReturnType<typeof setTimeout> | undefined,
+    last: 0,
+  };
 
   const update = (next: FollowedRoom) => {
     state = next;
@@ -105,11 +153,9 @@ export function followRoom(client: RoomClient, options: FollowOptions): RoomFoll
           if (data.type === 'vote') {
             voteEvents.set(data.messageId, (voteEvents.get(data.messageId) ?? 0) + 1);
           }
-          update({
-            ...applyChatEvent(state, data, readerId),
-            status: { state: 'live' },
-            loaded: true,
-          });
+          const next = applyChatEvent(state, data, readerId);
+          sends.arrived(next.messages);
+          update({ ...next, pending: sends.list(), status: { state: 'live' }, loaded: true });
         },
         onConnectionStateChange: (connection) => {
           if (!current() || connection.state !== 'connecting' || !connection.error) return;
@@ -154,7 +200,39 @@ export function followRoom(client: RoomClient, options: FollowOptions): RoomFoll
       return () => listeners.delete(listener);
     },
 
-    send: (body) => client.chat.send.mutate({ roomId, body }),
+    send: (body) => sends.send(body),
+    retry: (clientMessageId) => sends.retry(clientMessageId),
+    discard: (clientMessageId) => sends.discard(clientMessageId),
+    edit: (messageId, body) => client.chat.edit.mutate({ messageId, body }),
+    remove: (messageId) => client.chat.remove.mutate({ messageId }),
+    pin: (messageId, pinned) => client.chat.pin.mutate({ messageId, pinned }),
+    markAnswered: (messageId, answered) => client.chat.markAnswered.mutate({ messageId, answered }),
+
+    typing() {
+      const now = Date.now();
+      if (now - lastTyping < LIMITS.typingIntervalMs) return;
+      lastTyping = now;
+      // Ephemeral: a signal that does not arrive is simply not shown.
+      client.chat.typing.mutate({ roomId }).catch(() => {});
+    },
+
+    markRead() {
+      if (reads.timer !== undefined || lastEventId === null) return;
+      const wait = Math.max(0, reads.last + MARK_READ_INTERVAL_MS - Date.now());
+      reads.timer = setTimeout(() => {
+        reads.timer = undefined;
+        const upTo = Number(lastEventId);
+        if (closed || upTo <= reads.marked) return;
+        reads.last = Date.now();
+        client.chat.markRead
+          .mutate({ roomId, eventId: String(upTo) })
+          .then(() => {
+            reads.marked = Math.max(reads.marked, upTo);
+          })
+          // Read positions are a convenience: the next call tries again.
+          .catch(() => {});
+      }, wait);
+    },
 
     async vote(messageId, vote) {
       const before = findMessage(messageId);
@@ -198,6 +276,8 @@ export function followRoom(client: RoomClient, options: FollowOptions): RoomFoll
     close() {
       closed = true;
       clearTimeout(retryTimer);
+      clearTimeout(reads.timer);
+      sends.close();
       feed?.unsubscribe();
       listeners.clear();
     },

@@ -15,4 +15,19 @@ export const LIMITS = {
   roomCursorMax: 512,
   /** Calls per HTTP batch request; the web client splits its batches to fit. */
   httpBatchMax: 20,
+  /** Pinned messages a snapshot carries (newest pin first); older pins stay pinned, unlisted. */
+  pinnedMax: 20,
+  /** Users a presence event names; `online` still counts them all. */
+  presenceNamesMax: 50,
+  /** A typing signal shows this long unless renewed. */
+  typingTtlMs: 5_000,
+  /**
+   * The server takes one typing signal per user and room this often; clients send no more often
+   * (extra ones are answered but ignored).
+   */
+  typingIntervalMs: 2_000,
+  /** `rooms.list` counts unread messages up to this; clients show "99+" at it. */
+  unreadCountMax: 99,
+  /** Length of `chat.send`'s `clientMessageId` (letters, digits, `_` and `-`). */
+  clientMessageIdMax: 64,
 } as const;

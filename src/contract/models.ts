@@ -16,10 +16,22 @@ export interface Room {
   id: string;
   name: string;
   createdAt: number;
+  /**
+   * Who looks after the room (removes others' messages, pins, marks answers): the user who created
+   * it. `general` has none, unless the server names an admin for it.
+   */
+  owner: PublicUser | null;
 }
 
 export interface RoomWithOnline extends Room {
-  online: number;
+  /** Distinct users subscribed now; null while presence cannot be read (the list still works). */
+  online: number | null;
+  /**
+   * Messages by others, not removed, after the last one the caller marked read
+   * (`chat.markRead`), at most `LIMITS.unreadCountMax` (show "99+" there). Null when the
+   * caller is not signed in.
+   */
+  unread: number | null;
 }
 
 /** One page of the room directory; pass `nextCursor` back for the next one (null: no more). */
@@ -36,7 +48,32 @@ export interface Message {
   createdAt: number;
   up: number;
   down: number;
+  /** When the author last edited the body; null if never. */
+  editedAt: number | null;
+  /**
+   * A tombstone: the message keeps its place but its body is gone (`''`) everywhere, for good,
+   * and its votes are frozen.
+   */
+  removed: boolean;
+  /** Pinned by the room's owner: listed first in the room (the snapshot's `pinned`). */
+  pinned: boolean;
+  /** Marked answered by the room's owner (a question that got its answer). */
+  answered: boolean;
+  /**
+   * The id the author's client gave the send (`chat.send`'s `clientMessageId`), so that a
+   * pending message can be matched with its echo; null when the client gave none.
+   */
+  clientMessageId: string | null;
 }
+
+/** A message as it is sent: not edited, removed, pinned or answered, and without a client id. */
+export const AS_SENT = {
+  editedAt: null,
+  removed: false,
+  pinned: false,
+  answered: false,
+  clientMessageId: null,
+} as const satisfies Partial<Message>;
 
 /** A message as one reader sees it: with that reader's own vote. */
 export interface MessageView extends Message {
@@ -49,6 +86,11 @@ export interface VoteResult {
   up: number;
   down: number;
   myVote: VoteValue;
+}
+
+/** What `chat.remove` answers: the message is a tombstone now (or already was). */
+export interface RemoveResult {
+  messageId: string;
 }
 
 export interface HistoryPage {

@@ -88,15 +88,58 @@ export const historyInput = z.object({
 });
 export type HistoryInput = z.infer<typeof historyInput>;
 
+/** A message body, as `chat.send` and `chat.edit` take it: trimmed, visible, bounded. */
+export const messageBodySchema = z
+  .string()
+  .trim()
+  .refine(hasVisibleText, 'Message cannot be empty')
+  .max(LIMITS.messageMax, `Message must be at most ${LIMITS.messageMax} characters`);
+
+/** A client-generated id for one send, so that a retry never posts twice (like Matrix's txnId). */
+export const clientMessageIdSchema = z
+  .string()
+  .min(1, 'Client message id cannot be empty')
+  .max(
+    LIMITS.clientMessageIdMax,
+    `Client message id must be at most ${LIMITS.clientMessageIdMax} characters`,
+  )
+  .regex(/^[A-Za-z0-9_-]+$/, 'Client message id may only contain letters, digits, "_" and "-"');
+
 export const sendInput = z.object({
   roomId: roomIdSchema,
-  body: z
-    .string()
-    .trim()
-    .refine(hasVisibleText, 'Message cannot be empty')
-    .max(LIMITS.messageMax, `Message must be at most ${LIMITS.messageMax} characters`),
+  body: messageBodySchema,
+  /**
+   * Unique per author and room: a retry with the same id returns the message the first attempt
+   * posted instead of posting it again.
+   */
+  clientMessageId: clientMessageIdSchema.optional(),
 });
 export type SendInput = z.infer<typeof sendInput>;
+
+export const editInput = z.object({
+  messageId: messageIdSchema,
+  body: messageBodySchema,
+});
+export type EditInput = z.infer<typeof editInput>;
+
+export const removeInput = z.object({ messageId: messageIdSchema });
+export type RemoveInput = z.infer<typeof removeInput>;
+
+export const pinInput = z.object({ messageId: messageIdSchema, pinned: z.boolean() });
+export type PinInput = z.infer<typeof pinInput>;
+
+export const markAnsweredInput = z.object({ messageId: messageIdSchema, answered: z.boolean() });
+export type MarkAnsweredInput = z.infer<typeof markAnsweredInput>;
+
+export const typingInput = z.object({ roomId: roomIdSchema });
+export type TypingInput = z.infer<typeof typingInput>;
+
+export const markReadInput = z.object({
+  roomId: roomIdSchema,
+  /** The id of the last event read (a `chat.events` id); a read position never moves back. */
+  eventId: eventIdSchema,
+});
+export type MarkReadInput = z.infer<typeof markReadInput>;
 
 export const voteValueSchema = z.enum(VOTE_VALUES);
 

@@ -1,12 +1,18 @@
-import { type ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander, Result } from 'ioredis';
 import { DomainError, UnavailableError } from '../domain/errors.js';
+import { messageOf, RedisConnection, type RedisTarget } from '../redis/connection.js';
 import type { ChatServerAnnouncement, ChatServerRegistration, Discovery } from './discovery.js';
 
 /*
- * Every registered chat server keeps `<keyPrefix>server:<serverId>` alive with SET … PX ttlMs on
- * each heartbeat (every heartbeatMs), holding its public URL, current connection count and ttlMs,
- * and adds its id to the set `<keyPrefix>servers`. Discovery reads the set, each key and the time
- * its key has left in one script, which also drops ids whose key has expired.
+ * Every registered chat server keeps `<keyPrefix>{discovery}:server:<serverId>` alive with SET …
+ * PX ttlMs on each heartbeat (every heartbeatMs), holding its public URL, current connection count
+ * and ttlMs, and adds its id to the set `<keyPrefix>{discovery}:servers`. Discovery reads the set,
+ * each key and the time its key has left in one script, which also drops ids whose key has expired.
+ *
+ * On a Redis Cluster the `{discovery}` hash tag keeps the whole registry on one slot, on purpose:
+ * the script reads it atomically and a registration is one MULTI, which a cluster allows only
+ * within one slot. The registry is one small key per chat server, written every second and read at
+ * sign-in and reconnect, so one shard carries it easily; rooms, the heavy traffic, spread by slot.
  *
  * A server is handed out while it is fresh: heard from within staleAfterMs (its key's age is its
  * ttlMs minus the time left). So a server that dies stops being handed out within staleAfterMs,
@@ -61,14 +67,28 @@ return live
 /** Connection changes within this window go out as one load update. */
 const LOAD_UPDATE_DELAY_MS = 50;
 
+// The script above as an ioredis command (the `scripts` option), typed as ioredis documents.
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    liveServers(key: string, serverPrefix: string): Result<(string | number)[], Context>;
+  }
+}
+
+/** Where the registry lives: one set of server ids and one record per server, all on one slot. */
+export function registryKeys(keyPrefix = 'chathub:') {
+  const prefix = `${keyPrefix}{discovery}:`;
+  return {
+    servers: `${prefix}servers`,
+    serverKey: (serverId: string) => `${prefix}server:${serverId}`,
+  };
+}
+
 /** Points each client at the fresh chat server with the fewest connections. */
 export async function createRedisDiscovery(
-  url: string,
+  target: RedisTarget,
   options: RedisDiscoveryOptions = {},
 ): Promise<Discovery> {
-  const prefix = options.keyPrefix ?? 'chathub:';
-  const servers = `${prefix}servers`;
-  const serverKey = (serverId: string) => `${prefix}server:${serverId}`;
+  const { servers, serverKey } = registryKeys(options.keyPrefix);
   const heartbeatMs = options.heartbeatMs ?? 1_000;
   const staleAfterMs = options.staleAfterMs ?? 3_000;
   const ttlMs = options.ttlMs ?? 15_000;
@@ -78,18 +98,24 @@ export async function createRedisDiscovery(
       `Redis discovery: need 0 < heartbeatMs (${heartbeatMs}) < staleAfterMs (${staleAfterMs}) <= ttlMs (${ttlMs})`,
     );
   }
-  const redis = await connect(url, options.commandTimeoutMs, onError);
-  redis.defineCommand('liveServers', { lua: LIVE_SERVERS, numberOfKeys: 1 });
-  const commands = redis as unknown as {
-    liveServers(key: string, serverPrefix: string): Promise<(string | number)[]>;
-  };
+  const connection = await RedisConnection.open(
+    target,
+    {
+      name: 'chathub-discovery',
+      onError,
+      commandTimeoutMs: options.commandTimeoutMs,
+      scripts: { liveServers: { lua: LIVE_SERVERS, numberOfKeys: 1 } },
+    },
+    'Redis discovery',
+  );
+  const redis = connection.client;
   /** Stops the heartbeats of registrations still active, when discovery closes. */
   const registrations = new Set<() => void>();
 
   const listServers = async (): Promise<{ record: ServerRecord; fresh: boolean }[]> => {
     let reply: (string | number)[];
     try {
-      reply = await commands.liveServers(servers, `${prefix}server:`);
+      reply = await redis.liveServers(servers, serverKey(''));
     } catch (error) {
       const detail = `Redis discovery: cannot list chat servers: ${messageOf(error)}`;
       throw new UnavailableError('Chat server discovery', new Error(detail, { cause: error }));
@@ -211,11 +237,7 @@ export async function createRedisDiscovery(
     register,
     async close() {
       for (const stop of [...registrations]) stop();
-      try {
-        await redis.quit();
-      } catch {
-        redis.disconnect();
-      }
+      await connection.quit();
     },
   };
 }
@@ -240,33 +262,4 @@ function parseRecord(raw: string): ServerRecord | null {
   } catch {
     return null;
   }
-}
-
-async function connect(
-  url: string,
-  commandTimeoutMs: number | undefined,
-  onError: (error: Error) => void,
-): Promise<Redis> {
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    connectionName: 'chathub-discovery',
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    commandTimeout: commandTimeoutMs ?? 5_000,
-    retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
-  });
-  redis.on('error', (error: Error) => onError(error));
-  try {
-    await redis.connect();
-  } catch (error) {
-    redis.disconnect();
-    throw new Error(`Redis discovery: cannot connect to Redis: ${messageOf(error)}`, {
-      cause: error,
-    });
-  }
-  return redis;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

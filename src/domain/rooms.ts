@@ -1,26 +1,31 @@
+import { LIMITS } from '../contract/limits.js';
 import type { PublicUser, Room, RoomPage } from '../contract/models.js';
 import type { ListRoomsInput } from '../contract/schemas.js';
 import { roomNameKey } from '../contract/text.js';
 import type { Presence } from '../presence/presence.js';
-import { DuplicateKeyError, type RoomRecord, type Store } from '../storage/store.js';
+import { DuplicateKeyError, type NewRoom, type RoomRecord, type Store } from '../storage/store.js';
 import { DomainError } from './errors.js';
 import { ulid } from './ids.js';
 import { KeyedQueue } from './keyedQueue.js';
 import { type RateLimit, RateLimiter } from './rateLimiter.js';
 
-export const DEFAULT_ROOM: Room = { id: 'general', name: 'general', createdAt: 0 };
+export const DEFAULT_ROOM: NewRoom = { id: 'general', name: 'general', createdAt: 0 };
 
 export interface RoomLimits {
   /** Rooms one user may create, per unit of time. */
   creations: RateLimit;
   /** Rooms one user may own in all. */
   ownedMax: number;
+  /** The username of who looks after `general` (ADMIN_USERNAME); without it nobody does. */
+  admin?: string;
 }
 
 export class RoomService {
   private readonly creations: RateLimiter;
   /** One user's creations run one at a time in this process, so the quota holds exactly here. */
   private readonly creating = new KeyedQueue();
+  /** The configured admin once found (they may sign up after the server starts). */
+  private admin: PublicUser | null = null;
 
   constructor(
     private readonly store: Store,
@@ -35,22 +40,41 @@ export class RoomService {
     return this.store.rooms.ensure(DEFAULT_ROOM);
   }
 
-  /** One page of rooms in name order, with live online counts for the rooms on it. */
-  async list({ cursor, limit, query }: ListRoomsInput): Promise<RoomPage> {
+  /**
+   * One page of rooms in name order, with live online counts for the rooms on it and, for a
+   * signed-in `reader`, how many messages they have not read in each (capped).
+   */
+  async list({ cursor, limit, query }: ListRoomsInput, reader?: PublicUser): Promise<RoomPage> {
     const page = await this.store.rooms.list({
       afterKey: cursor ? keyOf(cursor) : undefined,
       limit,
       namePrefix: query,
     });
-    const online = await this.presence.count(page.rooms.map((room) => room.id));
+    const ids = page.rooms.map((room) => room.id);
+    const [online, unread, rooms] = await Promise.all([
+      // A directory without live counts beats no directory while presence is unreachable.
+      this.presence.count(ids).catch(() => null),
+      reader ? this.store.messages.unread(reader.id, ids, LIMITS.unreadCountMax) : null,
+      Promise.all(page.rooms.map((room) => this.withOwner(room))),
+    ]);
     return {
-      rooms: page.rooms.map((room) => ({ ...publicRoom(room), online: online.get(room.id) ?? 0 })),
+      rooms: rooms.map((room) => ({
+        ...room,
+        online: online ? (online.get(room.id) ?? 0) : null,
+        unread: unread ? (unread.get(room.id) ?? 0) : null,
+      })),
       nextCursor: page.nextKey === null ? null : cursorOf(page.nextKey),
     };
   }
 
+  /** The room as callers see it, with who looks after it. */
   async get(roomId: string): Promise<Room> {
-    return publicRoom(await this.require(roomId));
+    return this.withOwner(await this.require(roomId));
+  }
+
+  /** Who may remove anyone's messages, pin and mark answers in the room; null: nobody. */
+  async ownerOf(roomId: string): Promise<PublicUser | null> {
+    return (await this.get(roomId)).owner;
   }
 
   /**
@@ -82,11 +106,24 @@ export class RoomService {
     return room;
   }
 
+  /** The stored room with its owner: `general`, which nobody created, is the admin's. */
+  private async withOwner(room: RoomRecord): Promise<Room> {
+    if (room.owner || room.id !== DEFAULT_ROOM.id) return room;
+    return { ...room, owner: await this.findAdmin() };
+  }
+
+  private async findAdmin(): Promise<PublicUser | null> {
+    if (this.admin || !this.limits.admin) return this.admin;
+    const user = await this.store.users.findByUsername(this.limits.admin);
+    this.admin = user && { id: user.id, username: user.username };
+    return this.admin;
+  }
+
   private async insert(name: string, owner?: PublicUser): Promise<Room> {
     const slug = roomIdFor(name);
-    const room = { id: slug, name, createdAt: Date.now() };
+    const room = { id: slug, name, createdAt: Date.now(), owner: owner ?? null };
     try {
-      await this.store.rooms.create({ ...room, owner });
+      await this.store.rooms.create(room);
       return room;
     } catch (error) {
       if (!(error instanceof DuplicateKeyError)) throw error;
@@ -97,7 +134,7 @@ export class RoomService {
     }
     const unique = { ...room, id: `${slug.slice(0, 40)}-${ulid().slice(-10).toLowerCase()}` };
     try {
-      await this.store.rooms.create({ ...unique, owner });
+      await this.store.rooms.create(unique);
       return unique;
     } catch (error) {
       throw error instanceof DuplicateKeyError ? taken(name) : error;
@@ -107,11 +144,6 @@ export class RoomService {
 
 function taken(name: string): DomainError {
   return new DomainError('CONFLICT', `A room named "${name}" already exists`);
-}
-
-/** What callers see of a room (the owner is kept, not yet shown). */
-function publicRoom({ id, name, createdAt }: RoomRecord): Room {
-  return { id, name, createdAt };
 }
 
 /** Page cursors are the last room's name key, opaque to clients. */

@@ -1,3 +1,5 @@
+import type { PublicUser } from '../contract/models.js';
+
 /**
  * Presence port: who is subscribed to which room, counted as distinct users across every chat
  * server. A user with two tabs joins twice and counts once until both have left.
@@ -9,11 +11,21 @@
  * log the rejection and carry on.
  */
 export interface Presence {
-  /** Returns the room's online count after the join, and whether it changed. */
-  join(roomId: string, userId: string): Promise<PresenceChange>;
+  /**
+   * Returns the room's online count after the join, and whether it changed. `username` is how
+   * `users` lists them (their id when none is given).
+   */
+  join(roomId: string, userId: string, username?: string): Promise<PresenceChange>;
   leave(roomId: string, userId: string): Promise<PresenceChange>;
   count(roomIds: readonly string[]): Promise<Map<string, number>>;
+  /** The room's distinct users: how many, and the first `max` of them in name order. */
+  users(roomId: string, max: number): Promise<RoomUsers>;
   close(): Promise<void>;
+}
+
+export interface RoomUsers {
+  online: number;
+  users: PublicUser[];
 }
 
 export interface PresenceChange {

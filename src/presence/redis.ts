@@ -1,5 +1,7 @@
-import { Redis } from 'ioredis';
+import type { Result } from 'ioredis';
 import { UnavailableError } from '../domain/errors.js';
+import { messageOf, RedisConnection, type RedisTarget } from '../redis/connection.js';
+import { roomKey } from '../redis/keys.js';
 import type { Presence, PresenceChange } from './presence.js';
 
 export interface RedisPresenceOptions {
@@ -9,7 +11,7 @@ export interface RedisPresenceOptions {
   ttlMs?: number;
   /** How often this server refreshes its members. Default 5000; must be below ttlMs. */
   heartbeatMs?: number;
-  /** Prefix of every key; rooms live at `<keyPrefix>presence:<roomId>`. Default `chathub:`. */
+  /** Prefix of every key; a room's is `<keyPrefix>{room:<roomId>}:presence`. Default `chathub:`. */
   keyPrefix?: string;
   /** Connection trouble and failed heartbeats. */
   onError?: (error: Error) => void;
@@ -18,9 +20,9 @@ export interface RedisPresenceOptions {
 }
 
 /*
- * Per room, a sorted set of `<userId>|<serverId>` members scored by their expiry time (ms, Redis
- * clock, so chat servers' clocks do not matter). A member exists while its server has at least
- * one local subscription of that user to the room and keeps heartbeating. Every script first
+ * Per room, a sorted set of `<userId>|<serverId>|<username>` members scored by their expiry time
+ * (ms, Redis clock, so chat servers' clocks do not matter). A member exists while its server has
+ * at least one local subscription of that user to the room and keeps heartbeating. Every script first
  * drops expired members, then counts distinct users; the key itself expires after its latest
  * member, so rooms of dead servers leave nothing behind.
  */
@@ -31,7 +33,7 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
 local function userOf(member)
-  return string.match(member, '^(.*)|[^|]*$') or member
+  return string.match(member, '^([^|]*)')
 end
 local function expireAfterLatest()
   local latest = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
@@ -72,6 +74,42 @@ end
 return users
 `;
 
+/**
+ * ARGV: max. Returns the room's distinct users, then the first `max` of them in name order
+ * (ignoring case, then by id; compared bytewise, whatever Redis' locale) as id, name pairs.
+ */
+const USERS = `${PRELUDE}
+local names, total = {}, 0
+for _, m in ipairs(redis.call('ZRANGE', key, 0, -1)) do
+  local u = userOf(m)
+  if names[u] == nil then total = total + 1 end
+  names[u] = names[u] or string.match(m, '^[^|]*|[^|]*|(.+)$') or false
+end
+local users = {}
+for u, name in pairs(names) do
+  local shown = name or u
+  users[#users + 1] = { string.lower(shown), u, shown }
+end
+local function less(a, b)
+  local n = math.min(#a, #b)
+  for i = 1, n do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y end
+  end
+  return #a < #b
+end
+table.sort(users, function(a, b)
+  if a[1] ~= b[1] then return less(a[1], b[1]) end
+  return less(a[2], b[2])
+end)
+local reply = { total }
+for i = 1, math.min(#users, tonumber(ARGV[1])) do
+  reply[#reply + 1] = users[i][2]
+  reply[#reply + 1] = users[i][3]
+end
+return reply
+`;
+
 /** ARGV: ttlMs, member... Refreshes (or restores) this server's members of one room. */
 const REFRESH = `${PRELUDE}
 local expiry = now + tonumber(ARGV[1])
@@ -80,27 +118,34 @@ expireAfterLatest()
 return #ARGV - 1
 `;
 
-interface PresenceCommands {
-  presenceChange(
-    key: string,
-    op: 'add' | 'rem',
-    ttlMs: number,
-    member: string,
-    userId: string,
-  ): Promise<[number, number]>;
-  presenceCount(key: string): Promise<number>;
-  presenceRefresh(key: string, ttlMs: number, ...members: string[]): Promise<number>;
+// The scripts below, as ioredis commands (defined through the `scripts` option), typed the way
+// ioredis documents for custom commands.
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    presenceChange(
+      key: string,
+      op: 'add' | 'rem',
+      ttlMs: number,
+      member: string,
+      userId: string,
+    ): Result<[number, number], Context>;
+    presenceCount(key: string): Result<number, Context>;
+    presenceUsers(key: string, max: number): Result<(string | number)[], Context>;
+    presenceRefresh(key: string, ttlMs: number, ...members: string[]): Result<number, Context>;
+  }
 }
 
 /** Members refreshed per script call, bounding one call's argument list. */
 const REFRESH_BATCH = 500;
 
 /**
- * Presence across every chat server, backed by Redis. Each process keeps its own per-room,
- * per-user subscription counts and only touches Redis when a user's local count crosses zero.
+ * Presence across every chat server, backed by Redis (one server or a cluster: each room is one
+ * key, so every script touches one slot). Each process keeps its own per-room, per-user
+ * subscription counts and only touches Redis when a user's local count crosses zero. Work on many
+ * rooms (counts, heartbeats) goes out as one pipeline per node.
  */
 export async function createRedisPresence(
-  url: string,
+  target: RedisTarget,
   options: RedisPresenceOptions,
 ): Promise<Presence> {
   const { serverId } = options;
@@ -114,32 +159,49 @@ export async function createRedisPresence(
   if (!(heartbeatMs > 0 && ttlMs > heartbeatMs)) {
     throw new Error(`Redis presence: need 0 < heartbeatMs (${heartbeatMs}) < ttlMs (${ttlMs})`);
   }
-  const keyOf = (roomId: string) => `${prefix}presence:${roomId}`;
-  const memberOf = (userId: string) => `${userId}|${serverId}`;
+  const keyOf = (roomId: string) => roomKey(prefix, roomId, 'presence');
+  /** How this server's users are listed; kept while they have a subscription here. */
+  const names = new Map<string, string>();
+  const memberOf = (userId: string) => `${userId}|${serverId}|${names.get(userId) ?? userId}`;
 
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    connectionName: `chathub-presence-${serverId}`,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    commandTimeout: options.commandTimeoutMs ?? 5_000,
-    retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
-    scripts: {
-      presenceChange: { lua: CHANGE, numberOfKeys: 1 },
-      presenceCount: { lua: COUNT, numberOfKeys: 1 },
-      presenceRefresh: { lua: REFRESH, numberOfKeys: 1 },
+  const connection = await RedisConnection.open(
+    target,
+    {
+      name: `chathub-presence-${serverId}`,
+      onError,
+      commandTimeoutMs: options.commandTimeoutMs,
+      scripts: {
+        presenceChange: { lua: CHANGE, numberOfKeys: 1 },
+        presenceCount: { lua: COUNT, numberOfKeys: 1 },
+        presenceUsers: { lua: USERS, numberOfKeys: 1 },
+        presenceRefresh: { lua: REFRESH, numberOfKeys: 1 },
+      },
     },
-  });
-  redis.on('error', (error: Error) => onError(error));
-  try {
-    await redis.connect();
-  } catch (error) {
-    redis.disconnect();
-    throw new Error(`Redis presence: cannot connect to Redis: ${messageOf(error)}`, {
-      cause: error,
-    });
-  }
-  const commands = redis as unknown as Redis & PresenceCommands;
+    'Redis presence',
+  );
+  const redis = connection.client;
+
+  /** Runs `add` for every item in one pipeline per node; rejects with the first failure. */
+  const perNode = async <T>(
+    items: readonly T[],
+    keyOfItem: (item: T) => string,
+    add: (pipeline: ReturnType<typeof redis.pipeline>, item: T) => void,
+  ): Promise<Map<T, unknown>> => {
+    const replies = new Map<T, unknown>();
+    await Promise.all(
+      connection.groupByNode(items, keyOfItem).map(async (group) => {
+        const pipeline = redis.pipeline();
+        for (const item of group) add(pipeline, item);
+        const results = (await pipeline.exec()) ?? [];
+        for (const [i, item] of group.entries()) {
+          const [error, reply] = results[i] ?? [new Error('no reply'), null];
+          if (error) throw error;
+          replies.set(item, reply);
+        }
+      }),
+    );
+    return replies;
+  };
 
   /** Local subscriptions: room → user → number of subscriptions on this server. */
   const rooms = new Map<string, Map<string, number>>();
@@ -160,7 +222,7 @@ export async function createRedisPresence(
     }
   };
 
-  const countRoom = async (roomId: string) => Number(await commands.presenceCount(keyOf(roomId)));
+  const countRoom = async (roomId: string) => Number(await redis.presenceCount(keyOf(roomId)));
 
   const fail = (what: string, roomId: string, error: unknown) =>
     new UnavailableError(
@@ -177,19 +239,18 @@ export async function createRedisPresence(
     if (beating || closed || rooms.size === 0) return;
     beating = true;
     try {
-      const pipeline = commands.pipeline() as unknown as {
-        presenceRefresh(key: string, ttlMs: number, ...members: string[]): void;
-        exec(): Promise<[Error | null, unknown][] | null>;
-      };
+      const batches: { roomId: string; members: string[] }[] = [];
       for (const [roomId, users] of rooms) {
         const members = [...users.keys()].map(memberOf);
         for (let i = 0; i < members.length; i += REFRESH_BATCH) {
-          pipeline.presenceRefresh(keyOf(roomId), ttlMs, ...members.slice(i, i + REFRESH_BATCH));
+          batches.push({ roomId, members: members.slice(i, i + REFRESH_BATCH) });
         }
       }
-      const results = (await pipeline.exec()) ?? [];
-      const failed = results.find(([error]) => error);
-      if (failed?.[0]) throw failed[0];
+      await perNode(
+        batches,
+        (batch) => keyOf(batch.roomId),
+        (pipeline, batch) => pipeline.presenceRefresh(keyOf(batch.roomId), ttlMs, ...batch.members),
+      );
     } catch (error) {
       onError(new Error(`Redis presence: heartbeat failed: ${messageOf(error)}`, { cause: error }));
     } finally {
@@ -204,7 +265,7 @@ export async function createRedisPresence(
     userId: string,
     op: 'add' | 'rem',
   ): Promise<PresenceChange> => {
-    const [before, after] = await commands.presenceChange(
+    const [before, after] = await redis.presenceChange(
       keyOf(roomId),
       op,
       ttlMs,
@@ -215,8 +276,9 @@ export async function createRedisPresence(
   };
 
   return {
-    async join(roomId, userId) {
+    async join(roomId, userId, username) {
       if (closed) throw new Error('Redis presence: closed');
+      if (username && !username.includes('|')) names.set(userId, username);
       const subscriptions = localCount(roomId, userId);
       // Local state changes even if Redis fails: the subscription exists either way, and the
       // next heartbeat that reaches Redis adds the member.
@@ -238,34 +300,42 @@ export async function createRedisPresence(
       setLocal(roomId, userId, subscriptions - 1);
       try {
         if (subscriptions > 1) return { online: await countRoom(roomId), changed: false };
-        return await change(roomId, userId, 'rem');
+        const removing = change(roomId, userId, 'rem');
+        // Its member is named by now; the name is kept only while the user is here.
+        if (![...rooms.values()].some((users) => users.has(userId))) names.delete(userId);
+        return await removing;
       } catch (error) {
         throw fail('leave', roomId, error);
       }
     },
 
+    async users(roomId, max) {
+      let reply: (string | number)[];
+      try {
+        reply = await redis.presenceUsers(keyOf(roomId), max);
+      } catch (error) {
+        throw fail('list', roomId, error);
+      }
+      const [online, ...pairs] = reply;
+      const users = [];
+      for (let i = 0; i + 1 < pairs.length; i += 2) {
+        users.push({ id: String(pairs[i]), username: String(pairs[i + 1]) });
+      }
+      return { online: Number(online), users };
+    },
+
     async count(roomIds) {
       const unique = [...new Set(roomIds)];
-      const counts = new Map<string, number>();
-      if (unique.length === 0) return counts;
-      const pipeline = commands.pipeline() as unknown as {
-        presenceCount(key: string): void;
-        exec(): Promise<[Error | null, unknown][] | null>;
-      };
-      for (const roomId of unique) pipeline.presenceCount(keyOf(roomId));
-      let results: [Error | null, unknown][];
+      let replies: Map<string, unknown>;
       try {
-        results = (await pipeline.exec()) ?? [];
+        replies = await perNode(unique, keyOf, (pipeline, roomId) =>
+          pipeline.presenceCount(keyOf(roomId)),
+        );
       } catch (error) {
         const detail = `Redis presence: cannot count rooms: ${messageOf(error)}`;
         throw new UnavailableError('Presence', new Error(detail, { cause: error }));
       }
-      for (const [i, roomId] of unique.entries()) {
-        const [error, users] = results[i] ?? [new Error('no reply'), 0];
-        if (error) throw fail('count', roomId, error);
-        counts.set(roomId, Number(users));
-      }
-      return new Map(roomIds.map((roomId) => [roomId, counts.get(roomId) ?? 0]));
+      return new Map(roomIds.map((roomId) => [roomId, Number(replies.get(roomId) ?? 0)]));
     },
 
     async close() {
@@ -275,14 +345,13 @@ export async function createRedisPresence(
       const leaving = [...rooms];
       rooms.clear();
       try {
-        if (leaving.length > 0) {
-          const pipeline = redis.pipeline();
-          for (const [roomId, users] of leaving) {
-            pipeline.zrem(keyOf(roomId), ...[...users.keys()].map(memberOf));
-          }
-          await pipeline.exec();
-        }
-        await redis.quit();
+        await perNode(
+          leaving,
+          ([roomId]) => keyOf(roomId),
+          (pipeline, [roomId, users]) =>
+            pipeline.zrem(keyOf(roomId), ...[...users.keys()].map(memberOf)),
+        );
+        await connection.quit();
       } catch (error) {
         // Redis is unreachable: our members expire within ttlMs on their own.
         onError(new Error(`Redis presence: leaving on close failed: ${messageOf(error)}`));
@@ -290,8 +359,4 @@ export async function createRedisPresence(
       }
     },
   };
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -13,16 +13,26 @@ import {
   type WriteError,
 } from 'mongodb';
 import type { LoggedEvent, VoteEvent } from '../contract/events.js';
-import type { Message, MessageView, PublicUser, Room } from '../contract/models.js';
+import { LIMITS } from '../contract/limits.js';
+import type { Message, MessageView, PublicUser } from '../contract/models.js';
 import type { VoteValue } from '../contract/schemas.js';
 import { roomNameKey } from '../contract/text.js';
 import { UnavailableError } from '../domain/errors.js';
 import { groupCommit, MAX_BATCH, type QueuedWrite } from './groupCommit.js';
+import {
+  type DecidedChange,
+  decideChange,
+  type MessageChange,
+  withoutBody,
+} from './messageChanges.js';
 import { connectMongo } from './mongoConnection.js';
 import { keysForExistingRooms, prefixEnd } from './roomKeys.js';
 import {
+  type ChangeOutcome,
   DuplicateKeyError,
+  DuplicateMessageError,
   type LoggedEntry,
+  MessageRemovedError,
   type MessageRepository,
   type NewRoom,
   type RoomListRequest,
@@ -120,6 +130,35 @@ interface MessageDoc {
   down: number;
   /** Seq of the last event that set `up`/`down`. */
   countsSeq: number;
+  // Fields below are missing on messages stored before edits, pins and answers existed.
+  editedAt?: number | null;
+  removed?: boolean;
+  pinned?: boolean;
+  answered?: boolean;
+  clientMessageId?: string | null;
+  /** Seq of the last event that set `body` (the message's own, an edit, the removal). */
+  bodySeq?: number;
+  /** Seq of the last event that set `pinned` (a pin, an unpin, the removal): newest pin first. */
+  pinSeq?: number;
+  /** Seq of the last event that set `answered`. */
+  answerSeq?: number;
+  /** Seqs of the entries besides the message's own that carry its body (edits, pins), for a removal to scrub. */
+  bodySeqs?: number[];
+}
+
+/** A message posted with a `clientMessageId`: its key makes a retry find it (see `sendKey`). */
+interface SendDoc {
+  _id: string;
+  messageId: string;
+}
+
+/** How far a user has read a room. */
+interface ReadMarkDoc {
+  /** `${userId}/${roomId}`. */
+  _id: string;
+  userId: string;
+  roomId: string;
+  seq: number;
 }
 
 interface VoteDoc {
@@ -157,6 +196,8 @@ interface Collections {
   votes: Collection<VoteDoc>;
   events: Collection<EventDoc>;
   claims: Collection<ClaimDoc>;
+  sends: Collection<SendDoc>;
+  readMarks: Collection<ReadMarkDoc>;
 }
 
 export interface MongoStoreOptions {
@@ -200,6 +241,8 @@ export async function openMongoStore(url: string, options: MongoStoreOptions = {
       votes: connection.collection<VoteDoc>('votes'),
       events: connection.collection<EventDoc>('events'),
       claims: connection.collection<ClaimDoc>('claims'),
+      sends: connection.collection<SendDoc>('sends'),
+      readMarks: connection.collection<ReadMarkDoc>('readMarks'),
     };
     await createIndexes(collections);
     return {
@@ -263,6 +306,9 @@ async function createIndexes(c: Collections): Promise<void> {
       c.rooms.createIndex({ nameKey: 1 }, { name: 'nameKey_unique', unique: true }),
       c.rooms.createIndex({ 'owner.id': 1 }, { name: 'owner_id' }),
       c.messages.createIndex({ roomId: 1, _id: 1 }, { name: 'roomId_id' }),
+      // Unread counts, and the pinned messages newest pin first.
+      c.messages.createIndex({ roomId: 1, seq: 1 }, { name: 'roomId_seq' }),
+      c.messages.createIndex({ roomId: 1, pinned: 1, pinSeq: -1 }, { name: 'roomId_pinned' }),
       c.votes.createIndex(
         { messageId: 1, userId: 1 },
         { name: 'messageId_userId_unique', unique: true },
@@ -371,7 +417,7 @@ function roomRepository({ rooms }: Collections): RoomRepository {
         throw error;
       }
     },
-    async ensure(room: Room) {
+    async ensure(room: NewRoom) {
       // Concurrent upserts of one _id can both try the insert; the loser's duplicate-key error
       // means the room exists, which is all ensure promises.
       await ignoringDuplicate(
@@ -419,11 +465,11 @@ function roomRepository({ rooms }: Collections): RoomRepository {
 /** What a queued write decided from the room's state: an event to log, or an answer without one. */
 type Decision = { event: LoggedEvent; committed(entry: LoggedEntry): void } | { answer(): void };
 
-/** A derived document a write decides from: a message's counts, and with `voterId` that voter's vote. */
-interface StateKey {
-  messageId: string;
-  voterId?: string;
-}
+/**
+ * A derived document a write decides from: a message, and with `voterId` that voter's vote; or
+ * with `sendKey` the message its author posted with that client id (see `sendKey`).
+ */
+type StateKey = { messageId: string; voterId?: string } | { sendKey: string };
 
 /** A write waiting in its room's queue (see `groupCommit`). */
 interface RoomWrite extends QueuedWrite {
@@ -436,8 +482,25 @@ interface RoomWrite extends QueuedWrite {
 /** What one log entry does to the derived documents: `apply` writes it, `RoomState` folds it in. */
 type Effect =
   | { kind: 'message'; doc: MessageDoc }
+  | { kind: 'send'; key: string; messageId: string }
+  | { kind: 'vote'; messageId: string; voterId: string; seq: number; value: StoredVote }
+  | MessageEffect;
+/** Effects that change a message document, each guarded by the seq of its field group. */
+type MessageEffect =
   | { kind: 'counts'; messageId: string; seq: number; up: number; down: number }
-  | { kind: 'vote'; messageId: string; voterId: string; seq: number; value: StoredVote };
+  | {
+      kind: 'body';
+      messageId: string;
+      seq: number;
+      body: string;
+      /** Unset by a removal, which keeps the time of the last edit. */
+      editedAt?: number;
+      removed: boolean;
+      /** Whether the entry itself carries the body (an edit; not the removal). */
+      carried: boolean;
+    }
+  | { kind: 'pin'; messageId: string; seq: number; pinned: boolean; carried: boolean }
+  | { kind: 'answer'; messageId: string; seq: number; answered: boolean };
 type CountsEffect = Extract<Effect, { kind: 'counts' }>;
 type VoteEffect = Extract<Effect, { kind: 'vote' }>;
 
@@ -455,8 +518,27 @@ function effectsOf(roomId: string, { seq, event }: LoggedEntry): Effect[] {
         up: message.up,
         down: message.down,
         countsSeq: seq,
+        editedAt: null,
+        removed: false,
+        pinned: false,
+        answered: false,
+        clientMessageId: message.clientMessageId,
+        bodySeq: seq,
+        pinSeq: 0,
+        answerSeq: 0,
+        bodySeqs: [],
       };
-      return [{ kind: 'message', doc }];
+      const { clientMessageId } = message;
+      return clientMessageId === null
+        ? [{ kind: 'message', doc }]
+        : [
+            { kind: 'message', doc },
+            {
+              kind: 'send',
+              key: sendKey(roomId, message.author.id, clientMessageId),
+              messageId: message.id,
+            },
+          ];
     }
     case 'vote':
       return [
@@ -469,7 +551,91 @@ function effectsOf(roomId: string, { seq, event }: LoggedEntry): Effect[] {
           value: storedVote(event.vote),
         },
       ];
+    case 'edit': {
+      const { messageId, body, editedAt } = event;
+      return [{ kind: 'body', messageId, seq, body, editedAt, removed: false, carried: true }];
+    }
+    case 'remove': {
+      const { messageId } = event;
+      return [
+        { kind: 'body', messageId, seq, body: '', removed: true, carried: false },
+        { kind: 'pin', messageId, seq, pinned: false, carried: false },
+      ];
+    }
+    case 'pin':
+      return [
+        {
+          kind: 'pin',
+          messageId: event.messageId,
+          seq,
+          pinned: event.pinned,
+          carried: event.message !== null,
+        },
+      ];
+    case 'answer':
+      return [{ kind: 'answer', messageId: event.messageId, seq, answered: event.answered }];
   }
+}
+
+function isMessageEffect(effect: Effect): effect is MessageEffect {
+  return (
+    effect.kind === 'counts' ||
+    effect.kind === 'body' ||
+    effect.kind === 'pin' ||
+    effect.kind === 'answer'
+  );
+}
+
+/** The seq a message's field group was last set by; messages stored before it existed count from their own seq. */
+function seqOf(doc: MessageDoc, kind: MessageEffect['kind']): number {
+  switch (kind) {
+    case 'counts':
+      return doc.countsSeq;
+    case 'body':
+      return doc.bodySeq ?? doc.seq;
+    case 'pin':
+      return doc.pinSeq ?? 0;
+    case 'answer':
+      return doc.answerSeq ?? 0;
+  }
+}
+
+/** The field names of `seqOf`, for the same guard in a database filter. */
+const SEQ_FIELD = {
+  counts: 'countsSeq',
+  body: 'bodySeq',
+  pin: 'pinSeq',
+  answer: 'answerSeq',
+} as const;
+
+/** What `effect` sets on its message. */
+function changesOf(effect: MessageEffect): Partial<MessageDoc> {
+  switch (effect.kind) {
+    case 'counts':
+      return { up: effect.up, down: effect.down, countsSeq: effect.seq };
+    case 'body':
+      return {
+        body: effect.body,
+        removed: effect.removed,
+        bodySeq: effect.seq,
+        ...(effect.editedAt === undefined ? {} : { editedAt: effect.editedAt }),
+      };
+    case 'pin':
+      return { pinned: effect.pinned, pinSeq: effect.seq };
+    case 'answer':
+      return { answered: effect.answered, answerSeq: effect.seq };
+  }
+}
+
+/** The message document once `effect` is applied; unchanged when it already reflects it. */
+function withEffect(doc: MessageDoc, effect: MessageEffect): MessageDoc {
+  if (seqOf(doc, effect.kind) >= effect.seq) return doc;
+  const carried = effect.kind !== 'counts' && effect.kind !== 'answer' && effect.carried;
+  return {
+    ...doc,
+    ...changesOf(effect),
+    ...(carried ? { bodySeqs: [...(doc.bodySeqs ?? []), effect.seq] } : {}),
+  };
 }
 
 function storedVote(value: VoteValue): StoredVote {
@@ -478,43 +644,49 @@ function storedVote(value: VoteValue): StoredVote {
 
 const voteKey = (messageId: string, voterId: string) => `${messageId}/${voterId}`;
 
-interface CountsState {
-  exists: boolean;
-  up: number;
-  down: number;
-  /** Seq of the last event that set the counts (0 when none has). */
-  seq: number;
+/** A message's client id is unique per author and room: a retry is decided in the room's queue. */
+export function sendKey(roomId: string, authorId: string, clientMessageId: string): string {
+  return `${roomId}/${authorId}/${clientMessageId}`;
 }
+
 interface VoteState {
   value: StoredVote;
   seq: number;
 }
-const NO_MESSAGE: CountsState = { exists: false, up: 0, down: 0, seq: 0 };
 const NO_VOTE: VoteState = { value: 0, seq: 0 };
 
 /**
  * The derived documents a batch decides from, read at the room's head (every entry up to it
  * applied). Deciding folds each drafted entry in, so a later write of the batch sees the earlier
- * ones: two votes of one user in one batch give what two calls in a row would. Each document
- * carries the seq of the last event that set it, and an entry it already reflects is skipped.
+ * ones: two votes of one user in one batch give what two calls in a row would, and a retry of a
+ * send drafted earlier in the batch finds it. Each document carries the seq of the last event
+ * that set each of its parts, and an entry it already reflects is skipped.
  */
 class RoomState {
   private constructor(
-    private readonly messages: Map<string, CountsState>,
+    /** Message documents read (null: no such message) or drafted. */
+    private readonly messages: Map<string, MessageDoc | null>,
     private readonly votes: Map<string, VoteState>,
+    /** Send keys read, and the message each names (null: none yet). */
+    private readonly sends: Map<string, string | null>,
   ) {}
 
   static async read(c: Collections, keys: StateKey[]): Promise<RoomState> {
-    const messageIds = [...new Set(keys.map((key) => key.messageId))];
-    const voters = keys.flatMap(({ messageId, voterId }) =>
-      voterId === undefined ? [] : [{ messageId, voterId }],
-    );
-    const [docs, voteDocs] = await Promise.all([
-      Promise.all(
-        messageIds.map((id) =>
-          c.messages.findOne({ _id: id }, { projection: { up: 1, down: 1, countsSeq: 1 } }),
-        ),
-      ),
+    const messageIds = new Set<string>();
+    const voters: { messageId: string; voterId: string }[] = [];
+    const sendKeys = new Set<string>();
+    for (const key of keys) {
+      if ('sendKey' in key) {
+        sendKeys.add(key.sendKey);
+        continue;
+      }
+      messageIds.add(key.messageId);
+      if (key.voterId !== undefined)
+        voters.push({ messageId: key.messageId, voterId: key.voterId });
+    }
+    const [sendDocs, voteDocs] = await Promise.all([
+      // One lookup by _id each: the one filter FerretDB does not answer by reading everything.
+      Promise.all([...sendKeys].map((key) => c.sends.findOne({ _id: key }))),
       voters.length === 0
         ? []
         : c.votes
@@ -524,15 +696,15 @@ class RoomState {
             })
             .toArray(),
     ]);
-    const messages = new Map(
-      messageIds.map((id, index): [string, CountsState] => {
-        const doc = docs[index];
-        return [
-          id,
-          doc ? { exists: true, up: doc.up, down: doc.down, seq: doc.countsSeq } : NO_MESSAGE,
-        ];
-      }),
-    );
+    const sends = new Map<string, string | null>([...sendKeys].map((key) => [key, null]));
+    for (const doc of sendDocs) {
+      if (!doc) continue;
+      sends.set(doc._id, doc.messageId);
+      messageIds.add(doc.messageId);
+    }
+    const ids = [...messageIds];
+    const docs = await Promise.all(ids.map((id) => c.messages.findOne({ _id: id })));
+    const messages = new Map(ids.map((id, index) => [id, docs[index] ?? null]));
     const votes = new Map(
       voters.map(({ messageId, voterId }): [string, VoteState] => [
         voteKey(messageId, voterId),
@@ -543,14 +715,14 @@ class RoomState {
       const key = voteKey(doc.messageId, doc.userId);
       if (votes.has(key)) votes.set(key, { value: doc.value, seq: doc.seq });
     }
-    return new RoomState(messages, votes);
+    return new RoomState(messages, votes, sends);
   }
 
-  /** The message's counts, or null when the room has no such message. */
-  counts(messageId: string): { up: number; down: number } | null {
-    const state = this.messages.get(messageId);
-    if (!state) throw new Error(`message ${messageId} was not read`);
-    return state.exists ? { up: state.up, down: state.down } : null;
+  /** The message as it is, or null when the room has no such message. */
+  message(messageId: string): MessageDoc | null {
+    const doc = this.messages.get(messageId);
+    if (doc === undefined) throw new Error(`message ${messageId} was not read`);
+    return doc;
   }
 
   vote(messageId: string, voterId: string): StoredVote {
@@ -559,29 +731,28 @@ class RoomState {
     return state.value;
   }
 
+  /** The message posted with this send key, or null when there is none yet. */
+  sent(key: string): MessageDoc | null {
+    const messageId = this.sends.get(key);
+    if (messageId === undefined) throw new Error(`send ${key} was not read`);
+    return messageId === null ? null : this.message(messageId);
+  }
+
   /** Brings the documents read up to `entry`, the next one in the log. */
   fold(roomId: string, entry: LoggedEntry): void {
     for (const effect of effectsOf(roomId, entry)) {
+      if (isMessageEffect(effect)) {
+        const doc = this.messages.get(effect.messageId);
+        if (doc) this.messages.set(effect.messageId, withEffect(doc, effect));
+        continue;
+      }
       switch (effect.kind) {
-        case 'message': {
-          const { doc } = effect;
-          if (this.messages.get(doc._id)?.exists === false) {
-            this.messages.set(doc._id, {
-              exists: true,
-              up: doc.up,
-              down: doc.down,
-              seq: doc.countsSeq,
-            });
-          }
+        case 'message':
+          if (!this.messages.get(effect.doc._id)) this.messages.set(effect.doc._id, effect.doc);
           break;
-        }
-        case 'counts': {
-          const state = this.messages.get(effect.messageId);
-          if (state && state.seq < effect.seq) {
-            this.messages.set(effect.messageId, { exists: true, ...effect });
-          }
+        case 'send':
+          if (this.sends.has(effect.key)) this.sends.set(effect.key, effect.messageId);
           break;
-        }
         case 'vote': {
           const key = voteKey(effect.messageId, effect.voterId);
           const state = this.votes.get(key);
@@ -593,7 +764,7 @@ class RoomState {
   }
 
   clone(): RoomState {
-    return new RoomState(new Map(this.messages), new Map(this.votes));
+    return new RoomState(new Map(this.messages), new Map(this.votes), new Map(this.sends));
   }
 }
 
@@ -639,7 +810,7 @@ async function duplicatesIn(write: Promise<unknown>): Promise<number[]> {
 }
 
 function messageRepository(c: Collections): MessageRepository {
-  const { rooms, messages, votes, events, claims } = c;
+  const { rooms, messages, votes, events, claims, readMarks } = c;
   /** Names this process's claims (see `claimTurn`). */
   const writerId = randomUUID();
   /** Per room, the last seq this process knows is logged and applied: where its next insert goes. */
@@ -713,33 +884,37 @@ function messageRepository(c: Collections): MessageRepository {
     return entries;
   };
 
-  /** Makes the derived documents reflect `entries` (in log order). Idempotent. */
+  /**
+   * Makes the derived documents reflect `entries` (in log order), then takes the body of every
+   * message they remove out of the log. Idempotent.
+   */
   const apply = async (roomId: string, entries: LoggedEntry[]): Promise<void> => {
     const inserts = new Map<string, MessageDoc>();
     const counts = new Map<string, CountsEffect>();
     const voteChanges = new Map<string, VoteEffect>();
+    /** Edits, removals, pins and answers, in log order. */
+    const changes: Exclude<MessageEffect, CountsEffect>[] = [];
+    const sendDocs: SendDoc[] = [];
+    const removed = new Set<string>();
     for (const entry of entries) {
       for (const effect of effectsOf(roomId, entry)) {
         switch (effect.kind) {
           case 'message':
             inserts.set(effect.doc._id, effect.doc);
             break;
-          case 'counts': {
-            counts.set(effect.messageId, effect);
-            const doc = inserts.get(effect.messageId);
-            if (doc) {
-              inserts.set(doc._id, {
-                ...doc,
-                up: effect.up,
-                down: effect.down,
-                countsSeq: effect.seq,
-              });
-            }
+          case 'send':
+            sendDocs.push({ _id: effect.key, messageId: effect.messageId });
             break;
-          }
           case 'vote':
             voteChanges.set(voteKey(effect.messageId, effect.voterId), effect);
             break;
+          default: {
+            const doc = inserts.get(effect.messageId);
+            if (doc) inserts.set(doc._id, withEffect(doc, effect));
+            if (effect.kind === 'counts') counts.set(effect.messageId, effect);
+            else changes.push(effect);
+            if (effect.kind === 'body' && effect.removed) removed.add(effect.messageId);
+          }
         }
       }
     }
@@ -752,9 +927,74 @@ function messageRepository(c: Collections): MessageRepository {
           ),
       setCounts([...counts.values()].filter((effect) => !inserts.has(effect.messageId))),
       setVotes([...voteChanges.values()]),
+      sendDocs.length === 0 ? [] : duplicatesIn(c.sends.insertMany(sendDocs, { ordered: false })),
     ]);
-    // A message another writer inserted first may hold counts older than these entries'.
-    await setCounts(existing.flatMap((id) => counts.get(id) ?? []));
+    // A message another writer inserted first may hold counts and changes older than these entries'.
+    const inserted = new Set(fresh.map((doc) => doc._id));
+    for (const id of existing) inserted.delete(id);
+    await Promise.all([
+      setCounts(existing.flatMap((id) => counts.get(id) ?? [])),
+      setChanges(changes.filter((effect) => !inserted.has(effect.messageId))),
+    ]);
+    if (removed.size > 0) await scrub(roomId, [...removed]);
+  };
+
+  /** Applies edits, removals, pins and answers in order, each only to a message older than it. */
+  const setChanges = async (effects: Exclude<MessageEffect, CountsEffect>[]): Promise<void> => {
+    if (effects.length === 0) return;
+    await messages.bulkWrite(
+      effects.map((effect) => {
+        const field = SEQ_FIELD[effect.kind];
+        const carried = effect.kind !== 'answer' && effect.carried;
+        return {
+          updateOne: {
+            // Messages stored before these fields existed have none of the seqs yet.
+            filter: {
+              _id: effect.messageId,
+              $or: [{ [field]: { $lt: effect.seq } }, { [field]: { $exists: false } }],
+            },
+            update: {
+              $set: changesOf(effect),
+              ...(carried ? { $addToSet: { bodySeqs: effect.seq } } : {}),
+            },
+          },
+        };
+      }),
+      { ordered: true },
+    );
+  };
+
+  /**
+   * Takes the body of removed messages out of every log entry that carries it: each message's own
+   * entry and those its document lists (edits, pins). Entries written before entries had keys are
+   * found by { roomId, seq }.
+   */
+  const scrub = async (roomId: string, messageIds: string[]): Promise<void> => {
+    // Lookups by _id, a few per message: FerretDB reads a whole collection for anything else.
+    const docs = await Promise.all(
+      messageIds.map((id) =>
+        messages.findOne({ _id: id }, { projection: { seq: 1, bodySeqs: 1 } }),
+      ),
+    );
+    const seqs = docs.flatMap((doc) => (doc ? [doc.seq, ...(doc.bodySeqs ?? [])] : []));
+    const keyed = (
+      await Promise.all(seqs.map((seq) => events.findOne({ _id: eventKey(roomId, seq) })))
+    ).flatMap((doc) => (doc ? [doc] : []));
+    const found = new Set(keyed.map((doc) => doc.seq));
+    const missing = seqs.filter((seq) => !found.has(seq));
+    const unkeyed =
+      missing.length === 0 ? [] : await events.find({ roomId, seq: { $in: missing } }).toArray();
+    const entries = [...keyed, ...unkeyed];
+    if (entries.length === 0) return;
+    await events.bulkWrite(
+      entries.map((doc) => ({
+        updateOne: {
+          filter: { _id: doc._id },
+          update: { $set: { payload: withoutBody(doc.payload) } },
+        },
+      })),
+      { ordered: false },
+    );
   };
 
   /** Only a document older than the change is updated, so a replay never moves counts backwards. */
@@ -952,12 +1192,47 @@ function messageRepository(c: Collections): MessageRepository {
     { maxBatch: MAX_BATCH },
   );
 
-  /** Queues a write in its room; resolves with what `write` hands its `resolve`. */
+  /** Queues a write in its room; settles with what `write` hands its `resolve` or `reject`. */
   const submit = <T>(
     roomId: string,
-    write: (resolve: (value: T) => void) => Omit<RoomWrite, 'fail'>,
+    write: (
+      resolve: (value: T) => void,
+      reject: (error: unknown) => void,
+    ) => Omit<RoomWrite, 'fail'>,
   ): Promise<T> =>
-    new Promise<T>((resolve, reject) => enqueue(roomId, { ...write(resolve), fail: reject }));
+    new Promise<T>((resolve, reject) =>
+      enqueue(roomId, { ...write(resolve, reject), fail: reject }),
+    );
+
+  /** Queues an edit, removal, pin or answer, decided from the message as it is at its turn. */
+  const change = async (
+    messageId: string,
+    requested: MessageChange,
+  ): Promise<ChangeOutcome | null> => {
+    const target = await messages.findOne({ _id: messageId }, { projection: { roomId: 1 } });
+    if (!target) return null;
+    return submit<ChangeOutcome | null>(target.roomId, (resolve, reject) => ({
+      reads: [{ messageId }],
+      decide(state) {
+        const doc = state.message(messageId);
+        if (!doc) return { answer: () => resolve(null) };
+        const before = toMessage(doc);
+        let decided: DecidedChange | null;
+        try {
+          decided = decideChange(before, requested);
+        } catch (error) {
+          return { answer: () => reject(error) };
+        }
+        if (!decided) return { answer: () => resolve({ message: before, entry: null }) };
+        const { event, after } = decided;
+        return { event, committed: (entry) => resolve({ message: after, entry }) };
+      },
+    }));
+  };
+
+  /** Whether any part of `doc` was set by an entry after `head`. */
+  const changedAfter = (doc: MessageDoc, head: number) =>
+    (['counts', 'body', 'pin', 'answer'] as const).some((kind) => seqOf(doc, kind) > head);
 
   /** The viewer's votes on `docs`, as MessageViews in the order given. */
   const withMyVotes = async (docs: MessageDoc[], viewerId: string) => {
@@ -988,9 +1263,20 @@ function messageRepository(c: Collections): MessageRepository {
 
   return {
     append(message: Message) {
-      return submit<LoggedEntry>(message.roomId, (resolve) => ({
-        reads: [],
-        decide: () => ({ event: { type: 'message', message }, committed: resolve }),
+      const { clientMessageId } = message;
+      const key =
+        clientMessageId === null
+          ? null
+          : sendKey(message.roomId, message.author.id, clientMessageId);
+      return submit<LoggedEntry>(message.roomId, (resolve, reject) => ({
+        reads: key === null ? [] : [{ sendKey: key }],
+        decide(state) {
+          const original = key === null ? null : state.sent(key);
+          if (original) {
+            return { answer: () => reject(new DuplicateMessageError(toMessage(original))) };
+          }
+          return { event: { type: 'message', message }, committed: resolve };
+        },
       }));
     },
 
@@ -999,14 +1285,19 @@ function messageRepository(c: Collections): MessageRepository {
       if (!target) return null;
       const { roomId } = target;
       const next = storedVote(value);
-      return submit<VoteOutcome | null>(roomId, (resolve) => ({
+      return submit<VoteOutcome | null>(roomId, (resolve, reject) => ({
         reads: [{ messageId, voterId: userId }],
         decide(state) {
-          const counts = state.counts(messageId);
+          const counts = state.message(messageId);
           if (!counts) return { answer: () => resolve(null) };
+          // Votes on a removed message are frozen.
+          if (counts.removed) {
+            return { answer: () => reject(new MessageRemovedError(messageId)) };
+          }
           const previous = state.vote(messageId, userId);
           if (previous === next) {
-            return { answer: () => resolve({ roomId, ...counts, entry: null }) };
+            const { up, down } = counts;
+            return { answer: () => resolve({ roomId, up, down, entry: null }) };
           }
           const event: VoteEvent = {
             type: 'vote',
@@ -1027,17 +1318,33 @@ function messageRepository(c: Collections): MessageRepository {
     async snapshot(roomId, limit, viewerId): Promise<RoomSnapshot> {
       for (let attempt = 1; ; attempt++) {
         const head = await settle(roomId);
-        if (head === null) return { head: 0, messages: [], hasMore: false };
-        const docs = await newestFirst(roomId, undefined, limit, head);
+        if (head === null) return { head: 0, messages: [], hasMore: false, pinned: [] };
+        const [docs, pinnedDocs] = await Promise.all([
+          newestFirst(roomId, undefined, limit, head),
+          messages
+            .find({ roomId, pinned: true })
+            .sort({ pinSeq: -1 })
+            .limit(LIMITS.pinnedMax)
+            .toArray(),
+        ]);
         const page = docs.slice(0, limit);
-        const { views, votes: mine } = await withMyVotes(page, viewerId);
-        // A write committed while we read may already show in counts or votes: then what we
-        // read is newer than `head`. Read again (rarely needed); if writes keep winning, the
-        // newer counts are still safe, as the events after `head` carry absolute totals.
+        const [{ views, votes: mine }, pinned] = await Promise.all([
+          withMyVotes(page, viewerId),
+          withMyVotes(pinnedDocs, viewerId),
+        ]);
+        // A write committed while we read may already show in a message or a vote: then what
+        // we read is newer than `head`. Read again (rarely needed); if writes keep winning, the
+        // newer state is still safe, as the events after `head` carry absolute values.
         const newer =
-          page.some((doc) => doc.countsSeq > head) || mine.some((vote) => vote.seq > head);
+          [...page, ...pinnedDocs].some((doc) => changedAfter(doc, head)) ||
+          [...mine, ...pinned.votes].some((vote) => vote.seq > head);
         if (!newer || attempt >= MAX_SNAPSHOT_ATTEMPTS) {
-          return { head, messages: views.reverse(), hasMore: docs.length > limit };
+          return {
+            head,
+            messages: views.reverse(),
+            hasMore: docs.length > limit,
+            pinned: pinned.views,
+          };
         }
       }
     },
@@ -1061,10 +1368,72 @@ function messageRepository(c: Collections): MessageRepository {
         .toArray();
       return docs.map((doc) => ({ seq: doc.seq, event: doc.payload }));
     },
+
+    async get(messageId) {
+      const doc = await messages.findOne({ _id: messageId });
+      return doc && toMessage(doc);
+    },
+
+    edit(messageId, body, editedAt) {
+      return change(messageId, { type: 'edit', body, editedAt });
+    },
+
+    remove(messageId, removedAt, by) {
+      return change(messageId, { type: 'remove', removedAt, by });
+    },
+
+    pin(messageId, pinned) {
+      return change(messageId, { type: 'pin', pinned });
+    },
+
+    answer(messageId, answered) {
+      return change(messageId, { type: 'answer', answered });
+    },
+
+    async markRead(userId, roomId, seq) {
+      // Never past the head: a position beyond it would hide the room's next messages.
+      const head = await appliedHead(roomId);
+      if (head === null) throw new RoomNotFoundError(roomId);
+      await ignoringDuplicate(
+        readMarks.updateOne(
+          { _id: readMarkKey(userId, roomId) },
+          { $max: { seq: Math.min(seq, head) }, $setOnInsert: { userId, roomId } },
+          { upsert: true },
+        ),
+      );
+    },
+
+    async unread(userId, roomIds, max) {
+      const marks = await Promise.all(
+        roomIds.map((roomId) => readMarks.findOne({ _id: readMarkKey(userId, roomId) })),
+      );
+      const readUpTo = new Map(marks.flatMap((mark) => (mark ? [[mark.roomId, mark.seq]] : [])));
+      const counts = await Promise.all(
+        roomIds.map(async (roomId): Promise<[string, number]> => {
+          const unreadDocs = await messages
+            .find(
+              {
+                roomId,
+                seq: { $gt: readUpTo.get(roomId) ?? 0 },
+                removed: { $ne: true },
+                'author.id': { $ne: userId },
+              },
+              { projection: { _id: 1 } },
+            )
+            .limit(max)
+            .toArray();
+          return [roomId, unreadDocs.length];
+        }),
+      );
+      return new Map(counts);
+    },
   };
 }
 
-function toMessageView(doc: MessageDoc, myVote: StoredVote): MessageView {
+const readMarkKey = (userId: string, roomId: string) => `${userId}/${roomId}`;
+
+/** The message a document holds; messages stored before edits and pins existed have none. */
+function toMessage(doc: MessageDoc): Message {
   return {
     id: doc._id,
     roomId: doc.roomId,
@@ -1073,6 +1442,14 @@ function toMessageView(doc: MessageDoc, myVote: StoredVote): MessageView {
     createdAt: doc.createdAt,
     up: doc.up,
     down: doc.down,
-    myVote: myVote === 1 ? 'up' : myVote === -1 ? 'down' : null,
+    editedAt: doc.editedAt ?? null,
+    removed: doc.removed ?? false,
+    pinned: doc.pinned ?? false,
+    answered: doc.answered ?? false,
+    clientMessageId: doc.clientMessageId ?? null,
   };
+}
+
+function toMessageView(doc: MessageDoc, myVote: StoredVote): MessageView {
+  return { ...toMessage(doc), myVote: myVote === 1 ? 'up' : myVote === -1 ? 'down' : null };
 }

@@ -1,13 +1,18 @@
 import Database from 'better-sqlite3';
 import type { LoggedEvent } from '../contract/events.js';
-import type { Message, MessageView, Room } from '../contract/models.js';
+import { LIMITS } from '../contract/limits.js';
+import type { Message, MessageView } from '../contract/models.js';
 import type { VoteValue } from '../contract/schemas.js';
 import { roomNameKey } from '../contract/text.js';
 import { groupCommit, MAX_BATCH, type QueuedWrite } from './groupCommit.js';
+import { carriesBody, decideChange, type MessageChange, withoutBody } from './messageChanges.js';
 import { keysForExistingRooms, prefixEnd } from './roomKeys.js';
 import {
+  type ChangeOutcome,
   DuplicateKeyError,
+  DuplicateMessageError,
   type LoggedEntry,
+  MessageRemovedError,
   type MessageRepository,
   type NewRoom,
   type RoomListRequest,
@@ -80,22 +85,52 @@ const MIGRATIONS: (string | ((db: Database.Database) => void))[] = [
     db.exec(`CREATE UNIQUE INDEX rooms_by_name_key ON rooms (name_key);
              CREATE INDEX rooms_by_owner ON rooms (owner_id);`);
   },
+  // Edits, removals, pins, answers, exactly-once sends and read positions. `body_of` names the
+  // message whose body an entry carries (besides the message's own entry), for removals to scrub.
+  `ALTER TABLE messages ADD COLUMN edited_at INTEGER;
+   ALTER TABLE messages ADD COLUMN removed INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE messages ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE messages ADD COLUMN pin_seq INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE messages ADD COLUMN answered INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE messages ADD COLUMN client_message_id TEXT;
+   CREATE UNIQUE INDEX messages_by_client_id ON messages (room_id, author_id, client_message_id)
+     WHERE client_message_id IS NOT NULL;
+   CREATE INDEX messages_by_seq ON messages (room_id, seq);
+   CREATE INDEX messages_pinned ON messages (room_id, pin_seq) WHERE pinned = 1;
+   ALTER TABLE events ADD COLUMN body_of TEXT;
+   CREATE INDEX events_by_body_of ON events (body_of) WHERE body_of IS NOT NULL;
+   CREATE TABLE read_marks (
+     user_id TEXT NOT NULL,
+     room_id TEXT NOT NULL REFERENCES rooms(id),
+     seq INTEGER NOT NULL,
+     PRIMARY KEY (user_id, room_id)
+   ) WITHOUT ROWID;`,
 ];
 
 interface MessageRow {
   id: string;
   room_id: string;
+  seq: number;
   author_id: string;
   author_name: string;
   body: string;
   created_at: number;
   up: number;
   down: number;
+  edited_at: number | null;
+  removed: number;
+  pinned: number;
+  answered: number;
+  client_message_id: string | null;
+}
+
+interface MessageViewRow extends MessageRow {
   my_vote: number | null;
 }
 
-const MESSAGE_VIEW_COLUMNS = `m.id, m.room_id, m.author_id, m.author_name, m.body, m.created_at,
-  m.up, m.down, v.value AS my_vote`;
+const MESSAGE_COLUMNS = `m.id, m.room_id, m.seq, m.author_id, m.author_name, m.body, m.created_at,
+  m.up, m.down, m.edited_at, m.removed, m.pinned, m.answered, m.client_message_id`;
+const MESSAGE_VIEW_COLUMNS = `${MESSAGE_COLUMNS}, v.value AS my_vote`;
 
 /** The embedded store: one SQLite file, so `npm start` needs nothing but Node. */
 export function openSqliteStore(file: string): Store {
@@ -225,7 +260,7 @@ function roomRepository(db: Database.Database): RoomRepository {
         throw error;
       }
     },
-    async ensure(room: Room) {
+    async ensure(room: NewRoom) {
       insertIfMissing.run({ ...room, key: roomNameKey(room.name) });
     },
     async get(id: string) {
@@ -257,15 +292,46 @@ function messageRepository(db: Database.Database): MessageRepository {
   );
   const headSeq = db.prepare<[string], { seq: number }>('SELECT seq FROM rooms WHERE id = ?');
   const insertMessage = db.prepare(
-    `INSERT INTO messages (id, room_id, seq, author_id, author_name, body, created_at)
-     VALUES (@id, @roomId, @seq, @authorId, @authorName, @body, @createdAt)`,
+    `INSERT INTO messages
+       (id, room_id, seq, author_id, author_name, body, created_at, client_message_id)
+     VALUES (@id, @roomId, @seq, @authorId, @authorName, @body, @createdAt, @clientMessageId)`,
   );
-  const insertEvent = db.prepare('INSERT INTO events (room_id, seq, payload) VALUES (?, ?, ?)');
+  const insertEvent = db.prepare(
+    'INSERT INTO events (room_id, seq, payload, body_of) VALUES (?, ?, ?, ?)',
+  );
+  const messageById = db.prepare<[string], MessageRow>(
+    `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.id = ?`,
+  );
+  const sentBefore = db.prepare<[string, string, string], MessageRow>(
+    `SELECT ${MESSAGE_COLUMNS} FROM messages m
+     WHERE m.room_id = ? AND m.author_id = ? AND m.client_message_id = ?`,
+  );
+  const writeChange = db.prepare<{
+    id: string;
+    body: string;
+    editedAt: number | null;
+    removed: number;
+    pinned: number;
+    answered: number;
+    pinSeq: number | null;
+  }>(
+    `UPDATE messages SET body = @body, edited_at = @editedAt, removed = @removed,
+       pinned = @pinned, answered = @answered, pin_seq = coalesce(@pinSeq, pin_seq)
+     WHERE id = @id`,
+  );
+  const entriesWithBody = db.prepare<
+    { roomId: string; seq: number; messageId: string },
+    { seq: number; payload: string }
+  >(
+    `SELECT seq, payload FROM events
+     WHERE room_id = @roomId AND (seq = @seq OR body_of = @messageId)`,
+  );
+  const rewriteEntry = db.prepare('UPDATE events SET payload = ? WHERE room_id = ? AND seq = ?');
   const messageForVote = db.prepare<
     [{ messageId: string; userId: string }],
-    { room_id: string; previous: number | null }
+    { room_id: string; removed: number; previous: number | null }
   >(
-    `SELECT m.room_id, v.value AS previous FROM messages m
+    `SELECT m.room_id, m.removed, v.value AS previous FROM messages m
      LEFT JOIN votes v ON v.message_id = m.id AND v.user_id = @userId
      WHERE m.id = @messageId`,
   );
@@ -281,7 +347,7 @@ function messageRepository(db: Database.Database): MessageRepository {
     'SELECT up, down FROM messages WHERE id = ?',
   );
   type PageParams = { roomId: string; viewerId: string; before: string | null; limit: number };
-  const pageQuery = db.prepare<[PageParams], MessageRow>(
+  const pageQuery = db.prepare<[PageParams], MessageViewRow>(
     `SELECT ${MESSAGE_VIEW_COLUMNS} FROM messages m
      LEFT JOIN votes v ON v.message_id = m.id AND v.user_id = @viewerId
      WHERE m.room_id = @roomId AND (@before IS NULL OR m.id < @before)
@@ -290,18 +356,45 @@ function messageRepository(db: Database.Database): MessageRepository {
   /** Newest first, one row past `limit` so the caller can tell whether more exist. */
   const newestFirst = (roomId: string, viewerId: string, before: string | null, limit: number) =>
     pageQuery.all({ roomId, viewerId, before, limit: limit + 1 });
+  const pinnedQuery = db.prepare<
+    [{ roomId: string; viewerId: string; limit: number }],
+    MessageViewRow
+  >(
+    `SELECT ${MESSAGE_VIEW_COLUMNS} FROM messages m
+     LEFT JOIN votes v ON v.message_id = m.id AND v.user_id = @viewerId
+     WHERE m.room_id = @roomId AND m.pinned = 1
+     ORDER BY m.pin_seq DESC LIMIT @limit`,
+  );
   const eventsAfter = db.prepare<[string, number, number], { seq: number; payload: string }>(
     'SELECT seq, payload FROM events WHERE room_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+  );
+  const markRead = db.prepare<{ userId: string; roomId: string; seq: number }>(
+    `INSERT INTO read_marks (user_id, room_id, seq)
+     SELECT @userId, id, min(@seq, seq) FROM rooms WHERE id = @roomId
+     ON CONFLICT (user_id, room_id) DO UPDATE SET seq = max(seq, excluded.seq)`,
+  );
+  const unread = db.prepare<{ userId: string; roomId: string; max: number }, { count: number }>(
+    `SELECT count(*) AS count FROM (
+       SELECT 1 FROM messages
+       WHERE room_id = @roomId AND removed = 0 AND author_id != @userId
+         AND seq > coalesce(
+           (SELECT seq FROM read_marks WHERE user_id = @userId AND room_id = @roomId), 0)
+       LIMIT @max)`,
   );
 
   const log = (roomId: string, event: LoggedEvent): LoggedEntry => {
     const next = nextSeq.get(roomId);
     if (!next) throw new RoomNotFoundError(roomId);
-    insertEvent.run(roomId, next.seq, JSON.stringify(event));
+    const bodyOf = event.type !== 'message' && carriesBody(event) ? event.messageId : null;
+    insertEvent.run(roomId, next.seq, JSON.stringify(event), bodyOf);
     return { seq: next.seq, event };
   };
 
   const append = db.transaction((message: Message): LoggedEntry => {
+    if (message.clientMessageId !== null) {
+      const original = sentBefore.get(message.roomId, message.author.id, message.clientMessageId);
+      if (original) throw new DuplicateMessageError(toMessage(original));
+    }
     const entry = log(message.roomId, { type: 'message', message });
     insertMessage.run({
       id: message.id,
@@ -311,14 +404,51 @@ function messageRepository(db: Database.Database): MessageRepository {
       authorName: message.author.username,
       body: message.body,
       createdAt: message.createdAt,
+      clientMessageId: message.clientMessageId,
     });
     return entry;
   });
+
+  /** Takes a removed message's body out of every entry that carried it. */
+  const scrub = (row: MessageRow) => {
+    for (const entry of entriesWithBody.all({
+      roomId: row.room_id,
+      seq: row.seq,
+      messageId: row.id,
+    })) {
+      const event = JSON.parse(entry.payload) as LoggedEvent;
+      rewriteEntry.run(JSON.stringify(withoutBody(event)), row.room_id, entry.seq);
+    }
+  };
+
+  const change = db.transaction(
+    (messageId: string, requested: MessageChange): ChangeOutcome | null => {
+      const row = messageById.get(messageId);
+      if (!row) return null;
+      const before = toMessage(row);
+      const decided = decideChange(before, requested);
+      if (!decided) return { message: before, entry: null };
+      const entry = log(row.room_id, decided.event);
+      const { after } = decided;
+      writeChange.run({
+        id: messageId,
+        body: after.body,
+        editedAt: after.editedAt,
+        removed: Number(after.removed),
+        pinned: Number(after.pinned),
+        answered: Number(after.answered),
+        pinSeq: after.pinned === before.pinned ? null : entry.seq,
+      });
+      if (after.removed) scrub(row);
+      return { message: after, entry };
+    },
+  );
 
   const vote = db.transaction(
     (messageId: string, userId: string, value: VoteValue): VoteOutcome | null => {
       const found = messageForVote.get({ messageId, userId });
       if (!found) return null;
+      if (found.removed) throw new MessageRemovedError(messageId);
       const previous = found.previous ?? 0;
       const next = value === 'up' ? 1 : value === 'down' ? -1 : 0;
       if (previous === next) {
@@ -379,7 +509,12 @@ function messageRepository(db: Database.Database): MessageRepository {
 
   const snapshot = db.transaction((roomId: string, limit: number, viewerId: string) => {
     const head = headSeq.get(roomId)?.seq ?? 0;
-    return { head, ...toPage(newestFirst(roomId, viewerId, null, limit), limit) };
+    const pinned = pinnedQuery.all({ roomId, viewerId, limit: LIMITS.pinnedMax });
+    return {
+      head,
+      ...toPage(newestFirst(roomId, viewerId, null, limit), limit),
+      pinned: pinned.map(toMessageView),
+    };
   });
 
   return {
@@ -388,6 +523,30 @@ function messageRepository(db: Database.Database): MessageRepository {
     },
     vote(messageId, userId, value) {
       return submit(() => vote(messageId, userId, value));
+    },
+    async get(messageId) {
+      const row = messageById.get(messageId);
+      return row ? toMessage(row) : null;
+    },
+    edit(messageId, body, editedAt) {
+      return submit(() => change(messageId, { type: 'edit', body, editedAt }));
+    },
+    remove(messageId, removedAt, by) {
+      return submit(() => change(messageId, { type: 'remove', removedAt, by }));
+    },
+    pin(messageId, pinned) {
+      return submit(() => change(messageId, { type: 'pin', pinned }));
+    },
+    answer(messageId, answered) {
+      return submit(() => change(messageId, { type: 'answer', answered }));
+    },
+    async markRead(userId, roomId, seq) {
+      if (markRead.run({ userId, roomId, seq }).changes === 0) throw new RoomNotFoundError(roomId);
+    },
+    async unread(userId, roomIds, max) {
+      return new Map(
+        roomIds.map((roomId) => [roomId, unread.get({ userId, roomId, max })?.count ?? 0]),
+      );
     },
     async snapshot(roomId, limit, viewerId): Promise<RoomSnapshot> {
       return snapshot(roomId, limit, viewerId);
@@ -407,14 +566,17 @@ function messageRepository(db: Database.Database): MessageRepository {
   };
 }
 
-function toPage(rows: MessageRow[], limit: number): { messages: MessageView[]; hasMore: boolean } {
+function toPage(
+  rows: MessageViewRow[],
+  limit: number,
+): { messages: MessageView[]; hasMore: boolean } {
   return {
     messages: rows.slice(0, limit).reverse().map(toMessageView),
     hasMore: rows.length > limit,
   };
 }
 
-function toMessageView(row: MessageRow): MessageView {
+function toMessage(row: MessageRow): Message {
   return {
     id: row.id,
     roomId: row.room_id,
@@ -423,6 +585,17 @@ function toMessageView(row: MessageRow): MessageView {
     createdAt: row.created_at,
     up: row.up,
     down: row.down,
+    editedAt: row.edited_at,
+    removed: row.removed === 1,
+    pinned: row.pinned === 1,
+    answered: row.answered === 1,
+    clientMessageId: row.client_message_id,
+  };
+}
+
+function toMessageView(row: MessageViewRow): MessageView {
+  return {
+    ...toMessage(row),
     myVote: row.my_vote === 1 ? 'up' : row.my_vote === -1 ? 'down' : null,
   };
 }

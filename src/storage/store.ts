@@ -29,13 +29,11 @@ export interface UserRepository {
   findByUsername(username: string): Promise<UserRecord | null>;
 }
 
-export interface RoomRecord extends Room {
-  /** Who created the room; null for rooms the server made (`general`) or made before owners were kept. */
-  owner: PublicUser | null;
-}
+/** A room as stored: `owner` is who created it; null for rooms the server made (`general`). */
+export type RoomRecord = Room;
 
 /** A room to create: without an owner (or with null) it belongs to no one. */
-export interface NewRoom extends Room {
+export interface NewRoom extends Omit<Room, 'owner'> {
   owner?: PublicUser | null;
 }
 
@@ -61,7 +59,7 @@ export interface RoomRepository {
   /** Throws {@link DuplicateKeyError} when the id or the name (by its normalized key) is taken. */
   create(room: NewRoom): Promise<void>;
   /** Creates the room unless it exists; safe to call from every process at start-up. */
-  ensure(room: Room): Promise<void>;
+  ensure(room: NewRoom): Promise<void>;
   get(id: string): Promise<RoomRecord | null>;
   list(request: RoomListRequest): Promise<RoomListPage>;
   /** How many rooms the user created. */
@@ -81,28 +79,76 @@ export interface VoteOutcome {
   entry: LoggedEntry | null;
 }
 
+/** What a change to a message (edit, removal, pin, answer) did. */
+export interface ChangeOutcome {
+  /** The message after the change, or as it already was when the change was a no-op. */
+  message: Message;
+  /** The change's log entry; null when the message already was what was asked. */
+  entry: LoggedEntry | null;
+}
+
 export interface RoomSnapshot {
   /** Sequence number of the last event the snapshot reflects. */
   head: number;
   /** Oldest first. */
   messages: MessageView[];
   hasMore: boolean;
+  /** The room's pinned messages whatever their age, newest pin first, at most `LIMITS.pinnedMax`. */
+  pinned: MessageView[];
 }
 
 /**
- * A room's appends and votes are committed in batches (group commit): what queues while one
- * batch is being stored goes into the next, as if each write came one after another. Appends
- * made through one repository are logged in the order they were made; a write that fails fails
- * alone.
+ * A room's writes (appends, votes, edits, removals, pins, answers) are committed in batches
+ * (group commit): what queues while one batch is being stored goes into the next, as if each
+ * write came one after another, each decided from the room's state right before its own entry.
+ * Appends made through one repository are logged in the order they were made; a write that fails
+ * fails alone.
  */
 export interface MessageRepository {
   /**
    * Stores the message and its log entry together; returns the entry. Throws
-   * {@link RoomNotFoundError} when the room does not exist.
+   * {@link RoomNotFoundError} when the room does not exist, and {@link DuplicateMessageError}
+   * when its author already posted a message with its `clientMessageId` in the room (a retry:
+   * nothing is logged).
    */
   append(message: Message): Promise<LoggedEntry>;
-  /** Sets `userId`'s vote on a message; null when the message does not exist. */
+  /**
+   * Sets `userId`'s vote on a message; null when the message does not exist. Throws
+   * {@link MessageRemovedError} for a removed message (its votes are frozen).
+   */
   vote(messageId: string, userId: string, vote: VoteValue): Promise<VoteOutcome | null>;
+  /** The message as it is now; null when there is none. */
+  get(messageId: string): Promise<Message | null>;
+  /**
+   * Replaces the body. Null when the message does not exist; throws
+   * {@link MessageRemovedError} for a removed one. The same body again logs nothing.
+   */
+  edit(messageId: string, body: string, editedAt: number): Promise<ChangeOutcome | null>;
+  /**
+   * Makes the message a tombstone: body gone from the message, from its log entries (its own,
+   * its edits', its pins') and so from every later read, votes frozen, unpinned. All of it is
+   * done before this resolves. Null when the message does not exist; a removed one stays as it
+   * is (nothing logged).
+   */
+  remove(
+    messageId: string,
+    removedAt: number,
+    by: 'author' | 'owner',
+  ): Promise<ChangeOutcome | null>;
+  /** Pins or unpins; null when there is no such message; throws {@link MessageRemovedError}. */
+  pin(messageId: string, pinned: boolean): Promise<ChangeOutcome | null>;
+  /** Marks answered or not; null when there is no such message; throws {@link MessageRemovedError}. */
+  answer(messageId: string, answered: boolean): Promise<ChangeOutcome | null>;
+  /**
+   * Records that `userId` has read the room up to `seq` (at most its head); a read position
+   * never moves back. Throws {@link RoomNotFoundError} when the room does not exist.
+   */
+  markRead(userId: string, roomId: string, seq: number): Promise<void>;
+  /**
+   * Per room, the messages `userId` has not read: after their read position, not removed, not
+   * their own; counted up to `max`.
+   */
+  unread(userId: string, roomIds: readonly string[], max: number): Promise<Map<string, number>>;
   /** The latest messages, consistent with `head`: no message newer than it, none missing. */
   snapshot(roomId: string, limit: number, viewerId: string): Promise<RoomSnapshot>;
   /** Messages older than `before` (a message id), oldest first. */
@@ -129,5 +175,21 @@ export class DuplicateKeyError extends Error {
   constructor(what: string) {
     super(`${what} already exists`);
     this.name = 'DuplicateKeyError';
+  }
+}
+
+/** A send retried with the same `clientMessageId`: `original` is the message the first one posted. */
+export class DuplicateMessageError extends DuplicateKeyError {
+  constructor(readonly original: Message) {
+    super(`message ${original.clientMessageId} of ${original.author.id}`);
+    this.name = 'DuplicateMessageError';
+  }
+}
+
+/** A change asked of a removed message, which only a removal leaves as it is. */
+export class MessageRemovedError extends Error {
+  constructor(readonly messageId: string) {
+    super(`message ${messageId} was removed`);
+    this.name = 'MessageRemovedError';
   }
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { EventBus, RoomBroadcast } from '../../src/bus/eventBus.js';
-import type { Message } from '../../src/contract/models.js';
+import type { EventBus, RoomBroadcast, RoomSignal } from '../../src/bus/eventBus.js';
+import { AS_SENT, type Message } from '../../src/contract/models.js';
 
 /**
  * The behaviour every {@link EventBus} adapter must have. `create` returns a new, connected bus;
@@ -32,6 +32,7 @@ export function describeBusContract(name: string, create: () => Promise<EventBus
       createdAt: 1_700_000_000_000,
       up: 0,
       down: 0,
+      ...AS_SENT,
     });
     const logged = (roomId: string, seq: number): RoomBroadcast => ({
       kind: 'logged',
@@ -39,8 +40,8 @@ export function describeBusContract(name: string, create: () => Promise<EventBus
       event: { type: 'message', message: message(roomId, `#${seq}`) },
     });
     const recorder = () => {
-      const received: RoomBroadcast[] = [];
-      return { received, listener: (b: RoomBroadcast) => void received.push(b) };
+      const received: RoomSignal[] = [];
+      return { received, listener: (b: RoomSignal) => void received.push(b) };
     };
     const eventually = (assertion: () => void) =>
       vi.waitFor(assertion, { timeout: 5_000, interval: 5 });

@@ -83,6 +83,41 @@ export function describePresenceContract(name: string, create: () => Promise<Pre
       await expect(presence.count([])).resolves.toEqual(new Map());
     });
 
+    it('lists who is online by name, each user once, up to the cap, with the total', async () => {
+      const presence = await open();
+      const roomId = room();
+      await presence.join(roomId, 'id-c', 'carol');
+      await presence.join(roomId, 'id-a', 'Ada');
+      await presence.join(roomId, 'id-b', 'bob');
+      await presence.join(roomId, 'id-a', 'Ada'); // a second tab
+      await presence.join(room(), 'id-z', 'zed'); // elsewhere
+      const ada = { id: 'id-a', username: 'Ada' };
+      const bob = { id: 'id-b', username: 'bob' };
+      const carol = { id: 'id-c', username: 'carol' };
+      await expect(presence.users(roomId, 10)).resolves.toEqual({
+        online: 3,
+        users: [ada, bob, carol],
+      });
+      await expect(presence.users(roomId, 2)).resolves.toEqual({ online: 3, users: [ada, bob] });
+      await presence.leave(roomId, 'id-b');
+      await presence.leave(roomId, 'id-a');
+      await expect(presence.users(roomId, 10)).resolves.toEqual({
+        online: 2,
+        users: [ada, carol],
+      });
+      await expect(presence.users(room(), 10)).resolves.toEqual({ online: 0, users: [] });
+    });
+
+    it('lists a user who joined without a name by their id', async () => {
+      const presence = await open();
+      const roomId = room();
+      await presence.join(roomId, 'nameless');
+      await expect(presence.users(roomId, 10)).resolves.toEqual({
+        online: 1,
+        users: [{ id: 'nameless', username: 'nameless' }],
+      });
+    });
+
     it('stays exact when many users join and leave at the same moment', async () => {
       const presence = await open();
       const roomId = room();

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VoteEvent } from '../../src/contract/events.js';
-import type { Message, MessageView } from '../../src/contract/models.js';
+import { AS_SENT, type Message, type MessageView } from '../../src/contract/models.js';
 import type { VoteValue } from '../../src/contract/schemas.js';
 import { roomNameKey } from '../../src/contract/text.js';
 import { createUlidFactory } from '../../src/domain/ids.js';
@@ -13,6 +13,7 @@ import {
   type RoomRecord,
   type Store,
 } from '../../src/storage/store.js';
+import { describeMessageChangesContract } from './messageChanges.contract.js';
 
 export interface StoreContractOptions {
   /**
@@ -61,7 +62,7 @@ export function describeStoreContract(
       await store.rooms.create({ id, name: id, createdAt: Date.now() });
       return id;
     };
-    const newMessage = (roomId: string, body = 'hello'): Message => ({
+    const newMessage = (roomId: string, body = 'hello', patch: Partial<Message> = {}): Message => ({
       id: ulid(),
       roomId,
       author,
@@ -69,6 +70,8 @@ export function describeStoreContract(
       createdAt: Date.now(),
       up: 0,
       down: 0,
+      ...AS_SENT,
+      ...patch,
     });
     /** Appends `count` messages one after another; returns them with their entries. */
     const appendMany = async (roomId: string, count: number) => {
@@ -301,6 +304,7 @@ export function describeStoreContract(
           head: 0,
           messages: [],
           hasMore: false,
+          pinned: [],
         });
         await expect(store.messages.eventsAfter(roomId, 0, 10)).resolves.toEqual([]);
       });
@@ -367,21 +371,25 @@ export function describeStoreContract(
           head: 7,
           messages: messages.slice(2),
           hasMore: true,
+          pinned: [],
         });
         await expect(store.messages.snapshot(roomId, 7, 'viewer')).resolves.toEqual({
           head: 7,
           messages,
           hasMore: false,
+          pinned: [],
         });
         await expect(store.messages.snapshot(roomId, 50, 'viewer')).resolves.toEqual({
           head: 7,
           messages,
           hasMore: false,
+          pinned: [],
         });
         await expect(store.messages.snapshot(roomId, 1, 'viewer')).resolves.toEqual({
           head: 7,
           messages: messages.slice(6),
           hasMore: true,
+          pinned: [],
         });
       });
 
@@ -717,6 +725,8 @@ export function describeStoreContract(
       });
     });
 
+    describeMessageChangesContract(open, { unique, newRoom, newMessage, view });
+
     describe('eventsAfter', () => {
       it('returns message and vote entries in sequence order, after seq, at most limit', async () => {
         const roomId = await newRoom();
@@ -829,6 +839,7 @@ export function describeStoreContract(
             head: 2,
             messages: [view(message, { down: 1, myVote: 'down' })],
             hasMore: false,
+            pinned: [],
           });
           await expect(
             second.users.create({ ...user, id: ulid(), username: username.toUpperCase() }),

@@ -1,18 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../../src/config.js';
+import { METRICS_PATH, metricsExposure } from '../../src/metrics/endpoint.js';
 import { parseEnvFile } from '../helpers/deployEnv.js';
 import { read } from './manifests.js';
 
 /*
  * Static checks of docker-compose.yml and its load balancer's nginx config: the topology, health
  * checks and start order, that no secret is committed, and that nginx carries WebSocket upgrades
- * on /ws to every chat server and everything else to the API.
+ * on /ws to every chat server and everything else to the API. Then the same for the Redis Cluster
+ * override, docker-compose.cluster.yml, merged onto it as compose merges files.
  */
 
 interface ComposeService {
   image?: string;
   build?: unknown;
+  command?: string[];
+  profiles?: string[];
   env_file?: string[];
   environment?: Record<string, string>;
   ports?: string[];
@@ -28,8 +32,8 @@ interface ComposeFile {
 const composeText = read('docker-compose.yml');
 const compose = parse(composeText, { merge: true }) as ComposeFile;
 const services = compose.services;
-const service = (name: string) => {
-  const found = services[name];
+const service = (name: string, file = compose) => {
+  const found = file.services[name];
   if (!found) throw new Error(`no service ${name}`);
   return found;
 };
@@ -42,10 +46,12 @@ function interpolateDefault(value: string): string | undefined {
 }
 
 /** The environment compose gives a service: its env files, then `environment` (defaults used). */
-function environmentOf(name: string): Record<string, string> {
-  const svc = service(name);
+function environmentOf(name: string, file = compose): Record<string, string> {
+  const svc = service(name, file);
   const env: Record<string, string> = {};
-  for (const file of svc.env_file ?? []) Object.assign(env, parseEnvFile(read(file), file));
+  for (const envFile of svc.env_file ?? []) {
+    Object.assign(env, parseEnvFile(read(envFile), envFile));
+  }
   for (const [key, value] of Object.entries(svc.environment ?? {})) {
     const resolved = interpolateDefault(String(value));
     if (resolved !== undefined) env[key] = resolved;
@@ -57,6 +63,21 @@ const roleOf = (name: string) => environmentOf(name).ROLE;
 const chatServers = Object.keys(services).filter((name) => roleOf(name) === 'chat');
 const apiServers = Object.keys(services).filter((name) => roleOf(name) === 'api');
 const chathub = [...apiServers, ...chatServers];
+
+/**
+ * `docker compose -f base -f override`: mappings merge key by key (services, environment,
+ * depends_on), anything else in the override replaces the base's (command, image).
+ */
+function mergeCompose<T>(base: T, override: T): T {
+  const isMapping = (value: unknown): value is Record<string, unknown> =>
+    typeof value === 'object' && value !== null && !Array.isArray(value);
+  if (!isMapping(base) || !isMapping(override)) return override;
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    merged[key] = key in base ? mergeCompose(base[key], value) : value;
+  }
+  return merged as T;
+}
 
 // ---- a small nginx config reader: directives with arguments, blocks as children ----
 
@@ -123,7 +144,9 @@ describe('docker-compose.yml', () => {
     expect(apiServers).toEqual(['api']);
     expect(chatServers.length).toBeGreaterThanOrEqual(2);
     expect(service('lb').image).toMatch(/^(nginx|haproxy):\d/);
-    expect(Object.keys(services).sort()).toEqual(['lb', 'mongo', 'redis', ...chathub].sort());
+    expect(Object.keys(services).sort()).toEqual(
+      ['lb', 'mongo', 'redis', 'prometheus', ...chathub].sort(),
+    );
     for (const name of chathub) {
       expect(service(name).image, name).toBe('chathub:latest');
       expect(service(name).build, name).toBe('.');
@@ -252,5 +275,113 @@ describe('the load balancer (deploy/compose/nginx.conf)', () => {
     for (const location of find(server.children, 'location').slice(1)) {
       expect(header(location, 'X-Forwarded-For'), location.args.join(' ')).toBe('$remote_addr');
     }
+  });
+});
+
+describe('docker-compose.cluster.yml: ChatHub on a Redis Cluster', () => {
+  const overrideText = read('docker-compose.cluster.yml');
+  const cluster = mergeCompose(compose, parse(overrideText, { merge: true }) as ComposeFile);
+  const nodes = Object.keys(cluster.services).filter((name) =>
+    service(name, cluster).command?.includes('--cluster-enabled'),
+  );
+  const init = service('redis-cluster', cluster);
+  const initScript = (init.command ?? []).join('\n');
+
+  it('runs six cluster nodes in place of the single Redis, each health-checked and unpublished', () => {
+    expect(nodes.sort()).toEqual(['redis', 'redis-1', 'redis-2', 'redis-3', 'redis-4', 'redis-5']);
+    for (const name of nodes) {
+      const node = service(name, cluster);
+      expect(node.image, name).toMatch(/^redis:7/);
+      expect(node.command?.[node.command.indexOf('--cluster-enabled') + 1], name).toBe('yes');
+      expect(JSON.stringify(node.healthcheck?.test), name).toMatch(/redis-cli.*ping/);
+      expect(node.ports, `${name} is not published`).toBeUndefined();
+    }
+    expect(Object.keys(cluster.services).sort()).toEqual(
+      [...nodes, 'redis-cluster', 'mongo', 'lb', 'prometheus', ...chathub].sort(),
+    );
+  });
+
+  it('joins the nodes once all are healthy, one replica per master, and only once', () => {
+    for (const name of nodes) {
+      expect(init.depends_on?.[name], name).toEqual({ condition: 'service_healthy' });
+    }
+    expect(initScript).toMatch(/redis-cli --cluster create .*--cluster-replicas 1 --cluster-yes/);
+    // Every node, by address (CLUSTER MEET takes no names), and compose's $ escaped.
+    expect(initScript).toContain(`for host in ${[...nodes].sort().join(' ')}; do`);
+    expect(initScript).toContain('getent hosts $$host');
+    expect(initScript).not.toMatch(/(^|[^$])\$(?!\$)[a-z(]/);
+    // Run again on an existing cluster, it changes nothing.
+    expect(initScript.split('\n')[0]).toMatch(/cluster_state:ok.*exit 0/);
+  });
+
+  it('starts every ChatHub service after the cluster is built, configured for it alone', () => {
+    for (const name of chathub) {
+      expect(service(name, cluster).depends_on, name).toMatchObject({
+        mongo: { condition: 'service_healthy' },
+        'redis-cluster': { condition: 'service_completed_successfully' },
+      });
+      const config = loadConfig({ ...environmentOf(name, cluster), JWT_SECRET: 'x'.repeat(48) });
+      expect(config.REDIS_URL, name).toBeUndefined();
+      expect(config.redis, name).toEqual({
+        kind: 'cluster',
+        nodes: nodes.map((host) => ({ host, port: 6379 })),
+      });
+      expect(config.ROLE).toBe(roleOf(name));
+    }
+  });
+
+  it('publishes nothing beyond the load balancer and commits no secret', () => {
+    expect(service('lb', cluster).ports).toEqual(service('lb').ports);
+    expect(overrideText).not.toMatch(/SECRET|PASSWORD|TOKEN/);
+  });
+});
+
+describe('metrics in docker-compose.yml', () => {
+  const prometheus = service('prometheus');
+  const metricsPortOf = (name: string) =>
+    loadConfig({ ...environmentOf(name), JWT_SECRET: 'x'.repeat(48) }).METRICS_PORT;
+
+  it('serves /metrics of every ChatHub server on a port of its own, inside the compose network', () => {
+    for (const name of chathub) {
+      const config = loadConfig({ ...environmentOf(name), JWT_SECRET: 'x'.repeat(48) });
+      expect(metricsExposure(config), name).toBe('own-port');
+      expect(config.METRICS_HOST, name).toBe('0.0.0.0');
+      expect(config.METRICS_PORT, name).not.toBe(config.PORT);
+      // Not published: only the optional Prometheus, on the same network, reaches it.
+      expect(service(name).ports, name).toBeUndefined();
+    }
+  });
+
+  it('runs Prometheus only with the `metrics` profile, on this machine’s loopback only', () => {
+    expect(prometheus.profiles).toEqual(['metrics']);
+    const withProfiles = Object.entries(services).filter(([, svc]) => svc.profiles);
+    expect(withProfiles.map(([name]) => name)).toEqual(['prometheus']);
+    expect(prometheus.image).toMatch(/^prom\/prometheus:v\d+\.\d+\.\d+$/);
+    expect(prometheus.ports?.length).toBeGreaterThan(0);
+    for (const port of prometheus.ports ?? []) expect(port).toMatch(/^127\.0\.0\.1:/);
+    expect(JSON.stringify(prometheus.healthcheck?.test)).toContain('/-/healthy');
+    expect(prometheus.command).toContain('--config.file=/etc/prometheus/prometheus.yml');
+    expect(prometheus.volumes).toContain(
+      './deploy/compose/prometheus.yml:/etc/prometheus/prometheus.yml:ro',
+    );
+    const data = prometheus.volumes?.find((v) => v.endsWith(':/prometheus'));
+    expect(Object.keys(compose.volumes ?? {})).toContain(data?.split(':')[0]);
+  });
+
+  it('scrapes every ChatHub server, and nothing else, on its metrics port', () => {
+    const config = parse(read('deploy/compose/prometheus.yml')) as {
+      global?: { scrape_interval?: string };
+      scrape_configs: {
+        job_name: string;
+        metrics_path?: string;
+        static_configs: { targets: string[] }[];
+      }[];
+    };
+    expect(config.global?.scrape_interval).toMatch(/^\d+s$/);
+    const jobs = config.scrape_configs;
+    expect(new Set(jobs.map((job) => job.job_name)).size).toBe(jobs.length);
+    for (const job of jobs) expect(job.metrics_path ?? '/metrics', job.job_name).toBe(METRICS_PATH);
+    const targets = jobs.flatMap((job) => job.static_configs.flatMap((c) => c.targets));
+    expect(targets.sort()).toEqual(chathub.map((name) => `${name}:${metricsPortOf(name)}`).sort());
   });
 });

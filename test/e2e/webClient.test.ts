@@ -1,90 +1,33 @@
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Locator, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/storage/sqlite.js';
-import { collectPageErrors, launchChromium } from '../helpers/browser.js';
-import { PASSWORD, startTestServer, type TestServer, uniqueName } from '../helpers/server.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import {
+  ARTIFACTS,
+  type BrowserUser,
+  browserSuite,
+  expectAttribute,
+  expectText,
+  LIVE_MS,
+  message,
+  roomLink,
+  screenshots,
+  send,
+  signUp,
+  visibleAlerts,
+} from './webSession.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const ARTIFACTS = join(ROOT, 'artifacts');
-/** How long a change made by one user may take to show on the other's screen. */
-const LIVE_MS = 10_000;
 /** Leaving is announced after the presence throttle (250 ms); allow for the socket close to land. */
 const PRESENCE_DROP_MS = 10_000;
 
-interface User {
-  name: string;
-  context: BrowserContext;
-  page: Page;
-  errors: string[];
-  /** Console errors this test provokes on purpose (a browser logs every 4xx response). */
-  expectedErrors: RegExp[];
-}
+type User = BrowserUser;
 
 let server: TestServer;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-const users: User[] = [];
-
-async function newUser(prefix: string, viewport = { width: 1280, height: 800 }): Promise<User> {
-  const context = await browser.newContext({ viewport });
-  context.setDefaultTimeout(LIVE_MS);
-  contexts.push(context);
-  const page = await context.newPage();
-  const name = uniqueName(prefix);
-  const user: User = {
-    name,
-    context,
-    page,
-    errors: collectPageErrors(page, name),
-    expectedErrors: [],
-  };
-  users.push(user);
-  return user;
-}
-
-/** Waits until the element's trimmed text equals `expected`, naming what was awaited when it does not. */
-async function expectText(locator: Locator, expected: string, what: string, timeout = LIVE_MS) {
-  await expect
-    .poll(async () => ((await locator.textContent({ timeout })) ?? '').trim(), {
-      timeout,
-      interval: 50,
-      message: `${what}: expected text "${expected}"`,
-    })
-    .toBe(expected);
-}
-
-async function expectAttribute(
-  locator: Locator,
-  name: string,
-  expected: string | null,
-  what: string,
-  timeout = LIVE_MS,
-) {
-  await expect
-    .poll(() => locator.getAttribute(name, { timeout }), {
-      timeout,
-      interval: 50,
-      message: `${what}: expected ${name}=${JSON.stringify(expected)}`,
-    })
-    .toBe(expected);
-}
-
-async function signUp(user: User): Promise<void> {
-  const { page } = user;
-  await page.getByRole('tab', { name: 'Sign up' }).click();
-  await page.getByLabel('Username', { exact: true }).fill(user.name);
-  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await page.getByText(`Signed in as ${user.name}`).waitFor();
-  await page.getByRole('heading', { name: 'Rooms' }).waitFor();
-}
-
-function roomLink(page: Page, roomName: string): Locator {
-  return page.getByRole('link', { name: new RegExp(`\\b${roomName}\\b`) });
-}
+const { newUser, unexpectedErrors } = browserSuite(async () => {
+  server = await startTestServer();
+  return server;
+});
 
 async function openGeneral(user: User): Promise<void> {
   const link = roomLink(user.page, 'general');
@@ -93,25 +36,6 @@ async function openGeneral(user: User): Promise<void> {
   await user.page.waitForURL('**/rooms/general');
   await user.page.getByRole('heading', { name: 'general' }).waitFor();
   await expectText(user.page.getByTestId('connection'), 'Connected', `${user.name}'s connection`);
-}
-
-function messageLog(page: Page): Locator {
-  return page.getByRole('log', { name: 'Messages' });
-}
-
-function message(page: Page, body: string): Locator {
-  return messageLog(page).getByTestId('message').filter({ hasText: body });
-}
-
-async function send(user: User, body: string): Promise<void> {
-  const composer = user.page.getByLabel('Message', { exact: true });
-  await composer.click();
-  await composer.pressSequentially(body);
-  await composer.press('Enter');
-  await message(user.page, body).waitFor();
-  await expect
-    .poll(() => composer.inputValue(), { message: 'the composer clears after sending' })
-    .toBe('');
 }
 
 function voteButton(article: Locator, name: 'Upvote' | 'Downvote'): Locator {
@@ -137,38 +61,6 @@ async function expectPressed(article: Locator, up: boolean, down: boolean, what:
     `${what} Downvote`,
   );
 }
-
-/** Alerts with something in them: a live region may sit empty in the page, but should not speak. */
-async function visibleAlerts(page: Page): Promise<string[]> {
-  const texts = await page.getByRole('alert').allTextContents();
-  return texts.map((text) => text.trim()).filter(Boolean);
-}
-
-/** Why the browser or server could not start: every test then fails with it (none is skipped). */
-let setupError: unknown = null;
-
-beforeAll(async () => {
-  try {
-    if (!existsSync(join(ROOT, 'dist/web/index.html'))) {
-      throw new Error('dist/web/index.html is missing: run npm run build first');
-    }
-    mkdirSync(ARTIFACTS, { recursive: true });
-    server = await startTestServer();
-    browser = await launchChromium();
-  } catch (error) {
-    setupError = error;
-  }
-}, 60_000);
-
-beforeEach(() => {
-  if (setupError) throw setupError;
-});
-
-afterAll(async () => {
-  await Promise.allSettled(contexts.map((context) => context.close()));
-  await browser?.close();
-  await server?.stop();
-}, 60_000);
 
 describe('auth screen', { timeout: 60_000 }, () => {
   it('shows a server validation message next to the field, linked by aria-describedby', async () => {
@@ -339,11 +231,7 @@ describe('web client in a real browser', { timeout: 120_000 }, () => {
     expect(await visibleAlerts(a.page), 'no error alerts on A').toEqual([]);
     expect(await visibleAlerts(b.page), 'no error alerts on B').toEqual([]);
 
-    await a.page.screenshot({ path: join(ARTIFACTS, 'chat-room.png'), fullPage: true });
-    const size = a.page.viewportSize();
-    await a.page.setViewportSize({ width: 375, height: 812 });
-    await a.page.screenshot({ path: join(ARTIFACTS, 'chat-room-mobile.png'), fullPage: true });
-    if (size) await a.page.setViewportSize(size);
+    await screenshots(a.page, 'chat-room');
   });
 
   it("drops A's online count to 1 when B closes the browser", async () => {
@@ -366,10 +254,7 @@ describe('web client in a real browser', { timeout: 120_000 }, () => {
   });
 
   it('logged no console errors, CSP violations or uncaught exceptions', () => {
-    const unexpected = users.flatMap((user) =>
-      user.errors.filter((error) => !user.expectedErrors.some((pattern) => pattern.test(error))),
-    );
-    expect(unexpected).toEqual([]);
+    expect(unexpectedErrors()).toEqual([]);
   });
 });
 
@@ -383,7 +268,7 @@ describe('room directory with a few thousand rooms', { timeout: 120_000 }, () =>
   const search = (page: Page) => page.getByLabel('Find a room');
 
   beforeAll(async () => {
-    if (setupError) return;
+    if (!server) return; // the server did not start: every test fails with the reason
     // Straight into the server's own database file, as an import or an old deployment would.
     const store = openSqliteStore(join(server.dataDir, 'chathub.db'));
     try {
@@ -464,9 +349,6 @@ describe('room directory with a few thousand rooms', { timeout: 120_000 }, () =>
   });
 
   it('logged no console errors, CSP violations or uncaught exceptions', () => {
-    const unexpected = [reader, visitor].flatMap((user) =>
-      user.errors.filter((error) => !user.expectedErrors.some((pattern) => pattern.test(error))),
-    );
-    expect(unexpected).toEqual([]);
+    expect(unexpectedErrors([reader, visitor])).toEqual([]);
   });
 });

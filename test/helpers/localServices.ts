@@ -1,16 +1,18 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { freePort } from './ports.js';
+import { ClusterAdmin } from './redisCluster.js';
 
 /**
- * A redis-server and a FerretDB (MongoDB wire protocol over SQLite in a temp directory) on free
- * loopback ports, for the integration suites (test/setup/services.ts) and the scale-out benchmark
- * (bench/scaleout.ts). Both come from scripts/provision.sh: redis-server on the PATH, FerretDB
- * built into .tools/bin.
+ * A redis-server, a Redis Cluster and a FerretDB (MongoDB wire protocol over SQLite in a temp
+ * directory) on free loopback ports, for the integration suites (test/setup/services.ts) and the
+ * scale-out benchmark (bench/scaleout.ts). They come from scripts/provision.sh: redis-server and
+ * redis-cli on the PATH, FerretDB built into .tools/bin.
  */
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -28,6 +30,26 @@ export interface LocalServer {
   kill(): Promise<void>;
   /** Starts it again on the same port (FerretDB on the same files); resolves once it listens. */
   restart(): Promise<void>;
+}
+
+const run = promisify(execFile);
+
+/** A Redis Cluster of local redis-server processes (see {@link LocalServices.redisCluster}). */
+export interface LocalRedisCluster {
+  /** The seed list ChatHub takes as REDIS_CLUSTER_NODES: `127.0.0.1:p1,…,127.0.0.1:p6`. */
+  readonly seeds: string;
+  /** SIGKILLs the node listening on this port, like a host that crashes; resolves once it is gone. */
+  kill(port: number): Promise<void>;
+}
+
+export interface RedisClusterOptions {
+  /** Masters; each gets one replica. Default 3. */
+  masters?: number;
+  /**
+   * How long a node may be silent before the others fail it over (cluster-node-timeout). Short, so
+   * a failover takes seconds; default 2000 (a loaded machine must not fail a healthy node over).
+   */
+  nodeTimeoutMs?: number;
 }
 
 /** The servers one owner started, and their scratch directories; stop() ends them all. */
@@ -70,6 +92,68 @@ export class LocalServices {
       `--sqlite-url=file:${dir}/`,
       `--listen-addr=127.0.0.1:${port}`,
     ]);
+  }
+
+  /**
+   * Starts 2 × `masters` redis-servers with `cluster-enabled yes` (config and nodes.conf in a
+   * scratch directory, no persistence), joins them with `redis-cli --cluster create` (one replica
+   * per master) and resolves once every node reports cluster_state:ok, agrees on who serves every
+   * slot, and every replica is in sync with its master.
+   */
+  async redisCluster(options: RedisClusterOptions = {}): Promise<LocalRedisCluster> {
+    const size = 2 * (options.masters ?? 3);
+    const dir = mkdtempSync(join(tmpdir(), 'chathub-redis-cluster-'));
+    this.scratch.push(dir);
+    // A client port and a cluster-bus port per node, all distinct.
+    const ports = new Set<number>();
+    while (ports.size < 2 * size) ports.add(await freePort());
+    const [clientPorts, busPorts] = [[...ports].slice(0, size), [...ports].slice(size)];
+    const nodes = new Map<number, LocalServer>();
+    await Promise.all(
+      clientPorts.map(async (port, i) => {
+        const config = join(dir, `${port}.conf`);
+        writeFileSync(
+          config,
+          [
+            `port ${port}`,
+            `cluster-port ${busPorts[i]}`,
+            'bind 127.0.0.1',
+            'cluster-enabled yes',
+            `cluster-config-file ${join(dir, `nodes-${port}.conf`)}`,
+            `cluster-node-timeout ${options.nodeTimeoutMs ?? 2_000}`,
+            `dir ${dir}`,
+            'save ""',
+            'appendonly no',
+          ].join('\n'),
+        );
+        nodes.set(port, await this.serve('redis-server', port, `127.0.0.1:${port}`, [config]));
+      }),
+    );
+    const seeds = [...nodes.values()].map((node) => node.url).join(',');
+    try {
+      await run(
+        'redis-cli',
+        ['--cluster', 'create', ...seeds.split(','), '--cluster-replicas', '1', '--cluster-yes'],
+        { timeout: 30_000 },
+      );
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      throw new Error(`redis-cli --cluster create failed (run scripts/provision.sh): ${detail}`);
+    }
+    const admin = new ClusterAdmin(seeds);
+    try {
+      await admin.waitHealthy(size);
+    } finally {
+      admin.close();
+    }
+    return {
+      seeds,
+      async kill(port) {
+        const node = nodes.get(port);
+        if (!node) throw new Error(`no cluster node of ours listens on ${port}`);
+        await node.kill();
+      },
+    };
   }
 
   /** Pids of the servers still running (e.g. to sample their CPU time). */

@@ -11,6 +11,7 @@
  * previous one) or FLOOD and SECONDS (appends kept in flight, as fast as they complete, for that
  * long).
  */
+import { AS_SENT } from '../../src/contract/models.js';
 import { createUlidFactory } from '../../src/domain/ids.js';
 import { openMongoStore } from '../../src/storage/mongo.js';
 
@@ -43,6 +44,7 @@ const appendOne = async (index: number): Promise<void> => {
     createdAt: Date.now(),
     up: 0,
     down: 0,
+    ...AS_SENT,
   };
   try {
     const { seq } = await store.messages.append(message);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import {
   afterAll,
   afterEach,
@@ -13,13 +13,21 @@ import {
 } from 'vitest';
 import type { ChatServerRegistration, Discovery } from '../../src/discovery/discovery.js';
 import { createRedisDiscovery, type RedisDiscoveryOptions } from '../../src/discovery/redis.js';
+import type { RedisTarget } from '../../src/redis/connection.js';
+import { redisCluster, singleRedis } from '../helpers/redisCluster.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcpProxy.js';
 
 const redisUrl = inject('redisUrl');
+const clusterNodes = inject('redisClusterNodes');
 const runTag = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
 
-describe('Redis discovery', () => {
-  let admin: Redis;
+const targets: [string, RedisTarget, Record<string, string>][] = [
+  ['Redis', singleRedis(redisUrl), { REDIS_URL: redisUrl }],
+  ['Redis Cluster', redisCluster(clusterNodes), { REDIS_CLUSTER_NODES: clusterNodes }],
+];
+
+describe.each(targets)('%s discovery', (_name, redis, redisEnv) => {
+  let admin: Redis | Cluster;
   const registrations: ChatServerRegistration[] = [];
   const discoveries: Discovery[] = [];
   const proxies: TcpProxy[] = [];
@@ -28,8 +36,8 @@ describe('Redis discovery', () => {
   let keyPrefix = '';
   const fast = { heartbeatMs: 100, staleAfterMs: 400, ttlMs: 5_000 };
 
-  const open = async (options: RedisDiscoveryOptions = {}, url = redisUrl) => {
-    const discovery = await createRedisDiscovery(url, { keyPrefix, ...fast, ...options });
+  const open = async (options: RedisDiscoveryOptions = {}, target = redis) => {
+    const discovery = await createRedisDiscovery(target, { keyPrefix, ...fast, ...options });
     discoveries.push(discovery);
     return discovery;
   };
@@ -38,12 +46,12 @@ describe('Redis discovery', () => {
     id: string,
     connections: () => number,
     {
-      url = redisUrl,
+      target = redis,
       available = () => true,
       ttlMs,
-    }: { url?: string; available?: () => boolean; ttlMs?: number } = {},
+    }: { target?: RedisTarget; available?: () => boolean; ttlMs?: number } = {},
   ) => {
-    const discovery = await open(ttlMs ? { ttlMs } : {}, url);
+    const discovery = await open(ttlMs ? { ttlMs } : {}, target);
     const registration = await discovery.register({
       serverId: id,
       publicUrl: urlOf(id),
@@ -54,11 +62,19 @@ describe('Redis discovery', () => {
     return registration;
   };
   const urlOf = (id: string) => `ws://${id}.example:8080/ws`;
+  const serverKey = (id: string) => `${keyPrefix}{discovery}:server:${id}`;
+  /** A chat server's connection to Redis that a test can cut (one Redis only: a cluster's nodes
+   *  cannot all be reached through one proxy). */
+  const cuttable = async () => {
+    const proxy = await startTcpProxy(redisUrl);
+    proxies.push(proxy);
+    return proxy;
+  };
   const eventually = (assertion: () => Promise<void>) =>
     vi.waitFor(assertion, { timeout: 10_000, interval: 50 });
 
   beforeAll(() => {
-    admin = new Redis(redisUrl);
+    admin = redis.kind === 'single' ? new Redis(redisUrl) : new Cluster(redis.nodes.map((n) => n));
   });
   afterAll(async () => {
     await admin.quit();
@@ -105,29 +121,11 @@ describe('Redis discovery', () => {
     await expect(discovery.chatUrl(null)).resolves.toBe(urlOf('busy'));
   });
 
-  it('stops handing out a server it has not heard from within staleAfterMs, long before its registration expires', async () => {
-    const proxy = await startTcpProxy(redisUrl);
-    proxies.push(proxy);
-    await register('doomed', () => 0, { url: proxy.url });
-    await register('survivor', () => 10);
-    const discovery = await open();
-    await expect(discovery.chatUrl(null)).resolves.toBe(urlOf('doomed'));
-
-    proxy.block(); // The host vanishes without deregistering.
-    const vanishedAt = Date.now();
-    await eventually(async () => expect(await discovery.chatUrl(null)).toBe(urlOf('survivor')));
-    expect(Date.now() - vanishedAt).toBeLessThan(fast.ttlMs);
-    expect(await admin.exists(`${keyPrefix}server:doomed`)).toBe(1);
-    // Never handed out again while a fresh server exists.
-    for (let i = 0; i < 20; i++)
-      await expect(discovery.chatUrl(null)).resolves.toBe(urlOf('survivor'));
-  });
-
   it('stops handing out a killed chat server within three seconds with the default settings', async () => {
     const registrant = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/registrant.ts'], {
       env: {
         PATH: process.env.PATH ?? '',
-        REDIS_URL: redisUrl,
+        ...redisEnv,
         KEY_PREFIX: keyPrefix,
         SERVER_ID: 'killed',
       },
@@ -155,23 +153,10 @@ describe('Redis discovery', () => {
       });
       // Three seconds without a heartbeat, plus the last heartbeat's age and a loaded machine.
       expect(Date.now() - killedAt).toBeLessThan(5_000);
-      expect(await admin.pttl(`${keyPrefix}server:killed`)).toBeGreaterThan(5_000);
+      expect(await admin.pttl(serverKey('killed'))).toBeGreaterThan(5_000);
     } finally {
       registrant.kill('SIGKILL');
     }
-  });
-
-  it('hands out a stale server as a last resort, when none is fresh, until it expires', async () => {
-    const proxy = await startTcpProxy(redisUrl);
-    proxies.push(proxy);
-    await register('lonely', () => 0, { url: proxy.url, ttlMs: 1_500 });
-    const discovery = await open();
-    proxy.block();
-    await new Promise((resolve) => setTimeout(resolve, 2 * fast.staleAfterMs));
-    await expect(discovery.chatUrl(null)).resolves.toBe(urlOf('lonely'));
-    await eventually(async () =>
-      expect(discovery.chatUrl(null)).rejects.toThrow('No chat server is available'),
-    );
   });
 
   it('withdraws a server while it cannot serve, and lists it again when it can', async () => {
@@ -182,22 +167,9 @@ describe('Redis discovery', () => {
     await expect(discovery.chatUrl(null)).resolves.toBe(urlOf('wobbly'));
     available = false;
     await eventually(async () => expect(await discovery.chatUrl(null)).toBe(urlOf('steady')));
-    expect(await admin.exists(`${keyPrefix}server:wobbly`)).toBe(0);
+    expect(await admin.exists(serverKey('wobbly'))).toBe(0);
     available = true;
     await eventually(async () => expect(await discovery.chatUrl(null)).toBe(urlOf('wobbly')));
-  });
-
-  it('comes back after a Redis outage', async () => {
-    const proxy = await startTcpProxy(redisUrl);
-    proxies.push(proxy);
-    await register('flaky', () => 0, { url: proxy.url, ttlMs: 1_000 });
-    const discovery = await open();
-    proxy.block();
-    await eventually(async () =>
-      expect(discovery.chatUrl(null)).rejects.toThrow('No chat server is available'),
-    );
-    proxy.unblock();
-    await eventually(async () => expect(await discovery.chatUrl(null)).toBe(urlOf('flaky')));
   });
 
   it('spreads clients over equally loaded servers', async () => {
@@ -216,4 +188,48 @@ describe('Redis discovery', () => {
       'need 0 < heartbeatMs (1000) < staleAfterMs (500) <= ttlMs',
     );
   });
+
+  // These cut a chat server's connection with a TCP proxy: on one Redis only.
+  if (redis.kind === 'single') {
+    it('stops handing out a server it has not heard from within staleAfterMs, long before its registration expires', async () => {
+      const proxy = await cuttable();
+      await register('doomed', () => 0, { target: singleRedis(proxy.url) });
+      await register('survivor', () => 10);
+      const discovery = await open();
+      await expect(discovery.chatUrl(null)).resolves.toBe(urlOf('doomed'));
+
+      proxy.block(); // The host vanishes without deregistering.
+      const vanishedAt = Date.now();
+      await eventually(async () => expect(await discovery.chatUrl(null)).toBe(urlOf('survivor')));
+      expect(Date.now() - vanishedAt).toBeLessThan(fast.ttlMs);
+      expect(await admin.exists(serverKey('doomed'))).toBe(1);
+      // Never handed out again while a fresh server exists.
+      for (let i = 0; i < 20; i++)
+        await expect(discovery.chatUrl(null)).resolves.toBe(urlOf('survivor'));
+    });
+
+    it('hands out a stale server as a last resort, when none is fresh, until it expires', async () => {
+      const proxy = await cuttable();
+      await register('lonely', () => 0, { target: singleRedis(proxy.url), ttlMs: 1_500 });
+      const discovery = await open();
+      proxy.block();
+      await new Promise((resolve) => setTimeout(resolve, 2 * fast.staleAfterMs));
+      await expect(discovery.chatUrl(null)).resolves.toBe(urlOf('lonely'));
+      await eventually(async () =>
+        expect(discovery.chatUrl(null)).rejects.toThrow('No chat server is available'),
+      );
+    });
+
+    it('comes back after a Redis outage', async () => {
+      const proxy = await cuttable();
+      await register('flaky', () => 0, { target: singleRedis(proxy.url), ttlMs: 1_000 });
+      const discovery = await open();
+      proxy.block();
+      await eventually(async () =>
+        expect(discovery.chatUrl(null)).rejects.toThrow('No chat server is available'),
+      );
+      proxy.unblock();
+      await eventually(async () => expect(await discovery.chatUrl(null)).toBe(urlOf('flaky')));
+    });
+  }
 });

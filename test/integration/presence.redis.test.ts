@@ -3,16 +3,21 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from
 import type { Presence } from '../../src/presence/presence.js';
 import { createRedisPresence, type RedisPresenceOptions } from '../../src/presence/redis.js';
 import { describePresenceContract } from '../contract/presence.contract.js';
+import { redisCluster, singleRedis } from '../helpers/redisCluster.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcpProxy.js';
 
 const redisUrl = inject('redisUrl');
+const clusterNodes = inject('redisClusterNodes');
 const runTag = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
 const keyPrefix = `chathub-test-${runTag}:`;
 let servers = 0;
 const serverId = () => `server-${runTag}-${++servers}`;
 
 describePresenceContract('Redis', () =>
-  createRedisPresence(redisUrl, { serverId: serverId(), keyPrefix }),
+  createRedisPresence(singleRedis(redisUrl), { serverId: serverId(), keyPrefix }),
+);
+describePresenceContract('Redis Cluster', () =>
+  createRedisPresence(redisCluster(clusterNodes), { serverId: serverId(), keyPrefix }),
 );
 
 describe('Redis presence across chat servers', () => {
@@ -24,7 +29,7 @@ describe('Redis presence across chat servers', () => {
   // Short enough to expire within a test, long enough for a loaded machine to keep heartbeating.
   const fast = { ttlMs: 600, heartbeatMs: 100 };
   const open = async (options: Partial<RedisPresenceOptions> = {}, url = redisUrl) => {
-    const presence = await createRedisPresence(url, {
+    const presence = await createRedisPresence(singleRedis(url), {
       serverId: serverId(),
       keyPrefix,
       ...options,
@@ -73,7 +78,31 @@ describe('Redis presence across chat servers', () => {
     await expect(b.leave(roomId, 'alice')).resolves.toEqual({ online: 0, changed: true });
     await expect(countOf(a, roomId)).resolves.toBe(0);
     // Nothing is left behind in Redis.
-    expect(await admin.exists(`${keyPrefix}presence:${roomId}`)).toBe(0);
+    expect(await admin.exists(`${keyPrefix}{room:${roomId}}:presence`)).toBe(0);
+  });
+
+  it('lists the users of every server by name, a user on two servers once', async () => {
+    const [a, b] = [await open(), await open()];
+    const roomId = room();
+    await a.join(roomId, 'u1', 'ada');
+    await b.join(roomId, 'u2', 'bob');
+    await b.join(roomId, 'u1', 'ada');
+    const both = {
+      online: 2,
+      users: [
+        { id: 'u1', username: 'ada' },
+        { id: 'u2', username: 'bob' },
+      ],
+    };
+    await expect(a.users(roomId, 50)).resolves.toEqual(both);
+    await expect(b.users(roomId, 50)).resolves.toEqual(both);
+    await a.leave(roomId, 'u1');
+    await expect(a.users(roomId, 50)).resolves.toEqual(both);
+    await b.leave(roomId, 'u2');
+    await expect(a.users(roomId, 50)).resolves.toEqual({
+      online: 1,
+      users: [{ id: 'u1', username: 'ada' }],
+    });
   });
 
   it('drops the users of a server that dies without leaving, within the TTL', async () => {
@@ -101,7 +130,7 @@ describe('Redis presence across chat servers', () => {
     await presence.join(roomId, 'alice');
     await sleep(3 * fast.ttlMs);
     await expect(countOf(presence, roomId)).resolves.toBe(1);
-    const ttl = await admin.pttl(`${keyPrefix}presence:${roomId}`);
+    const ttl = await admin.pttl(`${keyPrefix}{room:${roomId}}:presence`);
     expect(ttl).toBeGreaterThan(0);
   });
 
@@ -142,8 +171,8 @@ describe('Redis presence across chat servers', () => {
   });
 
   it('rejects a serverId that cannot be told apart in a member', async () => {
-    await expect(createRedisPresence(redisUrl, { serverId: 'a|b', keyPrefix })).rejects.toThrow(
-      'serverId',
-    );
+    await expect(
+      createRedisPresence(singleRedis(redisUrl), { serverId: 'a|b', keyPrefix }),
+    ).rejects.toThrow('serverId');
   });
 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { MongoClient } from 'mongodb';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { AS_SENT } from '../../src/contract/models.js';
 import { openMongoStore } from '../../src/storage/mongo.js';
 import { openSqliteStore } from '../../src/storage/sqlite.js';
 import { DuplicateKeyError, type RoomRecord, type Store } from '../../src/storage/store.js';
@@ -55,6 +56,7 @@ describe('SQLite: migrating rooms from before name keys and owners', () => {
     await openSqliteStore(file).close();
     // Turn the file back into what version 1 of the schema left behind.
     const db = new Database(file);
+    db.exec(UNDO_MESSAGE_CHANGES);
     db.exec(`DROP INDEX rooms_by_name_key;
              DROP INDEX rooms_by_owner;
              ALTER TABLE rooms DROP COLUMN name_key;
@@ -72,10 +74,64 @@ describe('SQLite: migrating rooms from before name keys and owners', () => {
       await store.close();
     }
     const reopened = new Database(file, { readonly: true });
-    expect(reopened.pragma('user_version', { simple: true })).toBe(2);
+    expect(reopened.pragma('user_version', { simple: true })).toBe(3);
     reopened.close();
   });
+
+  it('keeps messages stored before edits, pins and answers, and lets them change', async () => {
+    const file = join(dir, 'messages.db');
+    const before = openSqliteStore(file);
+    const message = {
+      id: '01HZZZZZZZZZZZZZZZZZZZZZZZ',
+      roomId: 'general',
+      author: { id: 'u1', username: 'ada' },
+      body: 'from version 2',
+      createdAt: 5,
+      up: 0,
+      down: 0,
+      ...AS_SENT,
+    };
+    await before.rooms.ensure({ id: 'general', name: 'general', createdAt: 0 });
+    await before.messages.append(message);
+    await before.close();
+    const db = new Database(file);
+    db.exec(UNDO_MESSAGE_CHANGES);
+    db.pragma('user_version = 2');
+    db.close();
+
+    const store = openSqliteStore(file);
+    try {
+      await expect(store.messages.get(message.id)).resolves.toEqual(message);
+      await store.messages.pin(message.id, true);
+      await store.messages.edit(message.id, 'edited in version 3', 6);
+      await store.messages.remove(message.id, 7, 'author');
+      const log = JSON.stringify(await store.messages.eventsAfter('general', 0, 10));
+      expect(log).not.toContain('version');
+      await expect(store.messages.snapshot('general', 10, 'u1')).resolves.toMatchObject({
+        head: 4,
+        messages: [{ id: message.id, body: '', removed: true, editedAt: 6 }],
+        pinned: [],
+      });
+    } finally {
+      await store.close();
+    }
+  });
 });
+
+/** Takes out what version 3 of the schema added (edits, removals, pins, answers, sends, reads). */
+const UNDO_MESSAGE_CHANGES = `
+  DROP TABLE read_marks;
+  DROP INDEX events_by_body_of;
+  ALTER TABLE events DROP COLUMN body_of;
+  DROP INDEX messages_pinned;
+  DROP INDEX messages_by_seq;
+  DROP INDEX messages_by_client_id;
+  ALTER TABLE messages DROP COLUMN client_message_id;
+  ALTER TABLE messages DROP COLUMN answered;
+  ALTER TABLE messages DROP COLUMN pin_seq;
+  ALTER TABLE messages DROP COLUMN pinned;
+  ALTER TABLE messages DROP COLUMN removed;
+  ALTER TABLE messages DROP COLUMN edited_at;`;
 
 describe('MongoDB: keying rooms stored before name keys and owners', () => {
   const url = inject('mongoUrl');

@@ -152,7 +152,7 @@ describe('the room directory', () => {
       .toUpperCase()
       .replace(/[!-~]/g, (char) => String.fromCharCode(char.charCodeAt(0) + 0xfee0));
     const { rooms, nextCursor } = await api.rooms.list.query({ query: wide });
-    expect(rooms).toEqual([{ ...room, online: 0 }]);
+    expect(rooms).toEqual([{ ...room, online: 0, unread: 0 }]);
     expect(nextCursor).toBeNull();
   });
 

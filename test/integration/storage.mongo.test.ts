@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { type Document, MongoClient } from 'mongodb';
 import { afterAll, afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import type { LoggedEvent } from '../../src/contract/events.js';
-import type { Message } from '../../src/contract/models.js';
+import { AS_SENT, type Message } from '../../src/contract/models.js';
 import type { VoteValue } from '../../src/contract/schemas.js';
 import { createUlidFactory } from '../../src/domain/ids.js';
 import { MAX_BATCH } from '../../src/storage/groupCommit.js';
@@ -72,6 +72,7 @@ describe('MongoDB store', () => {
         createdAt: 1,
         up: 0,
         down: 0,
+        ...AS_SENT,
       });
       const votes: [string, VoteValue][] = Array.from({ length: 40 }, (_, i) => [
         `voter-${i}`,
@@ -90,6 +91,7 @@ describe('MongoDB store', () => {
             createdAt: 2,
             up: 0,
             down: 0,
+            ...AS_SENT,
           }),
         ),
       ]);
@@ -125,6 +127,7 @@ describe('MongoDB store', () => {
       createdAt: 1,
       up: 0,
       down: 0,
+      ...AS_SENT,
     });
     const vote = (
       target: Message,
@@ -153,6 +156,19 @@ describe('MongoDB store', () => {
       await store.rooms.create({ id: roomId, name: roomId, createdAt: 1 });
       return roomId;
     };
+    /** The message document an older version of this adapter made of `old`, logged at seq 1. */
+    const appliedByAnOlderVersion = (old: Message) =>
+      collection('messages').insertOne({
+        _id: old.id,
+        roomId: old.roomId,
+        seq: 1,
+        author,
+        body: old.body,
+        createdAt: old.createdAt,
+        up: 0,
+        down: 0,
+        countsSeq: 1,
+      });
     /** What a writer leaves behind when it dies right after its insert, before applying it. */
     const diedAfterInserting = (roomId: string, from: number, payloads: LoggedEvent[]) =>
       collection('events').insertMany(
@@ -184,6 +200,7 @@ describe('MongoDB store', () => {
           { ...second, down: 1, myVote: null },
         ],
         hasMore: false,
+        pinned: [],
       });
       // The dead writer's vote counts as cast: repeating it changes nothing.
       await expect(store.messages.vote(first.id, 'u1', 'up')).resolves.toEqual({
@@ -223,6 +240,7 @@ describe('MongoDB store', () => {
           { ...second, myVote: null },
         ],
         hasMore: false,
+        pinned: [],
       });
     });
 
@@ -235,17 +253,7 @@ describe('MongoDB store', () => {
         { roomId, seq: 1, payload: { type: 'message', message: old } },
         { roomId, seq: 2, payload: { type: 'message', message: unapplied } },
       ]);
-      await collection('messages').insertOne({
-        _id: old.id,
-        roomId,
-        seq: 1,
-        author,
-        body: old.body,
-        createdAt: old.createdAt,
-        up: 0,
-        down: 0,
-        countsSeq: 1,
-      });
+      await appliedByAnOlderVersion(old);
       await collection('rooms').updateOne({ _id: roomId }, { $set: { seq: 1 } });
 
       const next = message(roomId, 'this version');
@@ -259,6 +267,63 @@ describe('MongoDB store', () => {
       ]);
       const log = await store.messages.eventsAfter(roomId, 0, 10);
       expect(log.map((entry) => entry.seq)).toEqual([1, 2, 3]);
+    });
+
+    it('edits, pins, answers and removes messages stored before those existed', async () => {
+      const roomId = await newRoom('older-messages-change');
+      const old = message(roomId, 'older version, secret');
+      await collection('events').insertOne({
+        roomId,
+        seq: 1,
+        payload: { type: 'message', message: old },
+      });
+      await appliedByAnOlderVersion(old);
+      await collection('rooms').updateOne({ _id: roomId }, { $set: { seq: 1 } });
+
+      await expect(store.messages.get(old.id)).resolves.toEqual(old);
+      await store.messages.answer(old.id, true);
+      await store.messages.pin(old.id, true);
+      await store.messages.edit(old.id, 'edited, secret', 5);
+      await expect(store.messages.snapshot(roomId, 10, 'v')).resolves.toMatchObject({
+        head: 4,
+        messages: [{ body: 'edited, secret', answered: true, pinned: true, editedAt: 5 }],
+        pinned: [{ id: old.id }],
+      });
+      await store.messages.remove(old.id, 6, 'author');
+      const stored = JSON.stringify([
+        await collection('events').find({ roomId }).toArray(),
+        await collection('messages').find({ roomId }).toArray(),
+      ]);
+      expect(stored).not.toContain('secret');
+      expect(stored).toContain('"removed":true');
+    });
+
+    it('a removal whose writer died before applying it is applied, and scrubbed, on the next read', async () => {
+      const roomId = await newRoom('removal-died-before-applying');
+      const target = message(roomId, 'secret words');
+      await store.messages.append(target);
+      await store.messages.edit(target.id, 'more secret words', 2);
+      await diedAfterInserting(roomId, 3, [
+        { type: 'remove', messageId: target.id, removedAt: 3, by: 'author' },
+      ]);
+
+      await expect(store.messages.head(roomId)).resolves.toBe(3);
+      const stored = JSON.stringify(await collection('events').find({ roomId }).toArray());
+      expect(stored).not.toContain('secret');
+      await expect(store.messages.get(target.id)).resolves.toMatchObject({
+        body: '',
+        removed: true,
+      });
+    });
+
+    it('decides a retried send from the log, also after its first writer died before applying it', async () => {
+      const roomId = await newRoom('send-died-before-applying');
+      const first = { ...message(roomId, 'once'), clientMessageId: 'tx-1' };
+      await diedAfterInserting(roomId, 1, [{ type: 'message', message: first }]);
+      const retry = { ...message(roomId, 'once'), clientMessageId: 'tx-1' };
+      const error = await store.messages.append(retry).catch((failure: unknown) => failure);
+      expect(error).toMatchObject({ name: 'DuplicateMessageError', original: first });
+      await expect(store.messages.head(roomId)).resolves.toBe(1);
     });
 
     it(`logs at most ${MAX_BATCH} entries per insert`, async () => {

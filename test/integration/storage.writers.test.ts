@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { AS_SENT } from '../../src/contract/models.js';
 import { createUlidFactory } from '../../src/domain/ids.js';
 import { MAX_BATCH } from '../../src/storage/groupCommit.js';
 import { openMongoStore } from '../../src/storage/mongo.js';
@@ -44,6 +45,7 @@ beforeAll(async () => {
             createdAt: 1,
             up: 0,
             down: 0,
+            ...AS_SENT,
           }),
         ),
       );

@@ -10,7 +10,7 @@ import { roleEnv } from '../helpers/deployEnv.js';
 import { EventLog } from '../helpers/events.js';
 import { freePort } from '../helpers/ports.js';
 import { type ServerProcess, spawnServer } from '../helpers/process.js';
-import { RawSocket } from '../helpers/rawSocket.js';
+import { type RawResponse, RawSocket } from '../helpers/rawSocket.js';
 import { NodeWebSocket, PASSWORD, TEST_SECRET } from '../helpers/server.js';
 
 /**
@@ -167,6 +167,82 @@ describe('one API server and two chat servers on Redis and MongoDB', { timeout: 
       );
     }
     for (const socket of sockets) socket.close();
+  });
+
+  it('names who is online and who is typing on both chat servers', async () => {
+    const everyone = people.map(({ connection }) => connection.session().user);
+    const byId = (users: { id: string }[]) => users.map((user) => user.id).sort();
+    for (const { log, name } of people) {
+      await log.waitFor(
+        () => JSON.stringify(byId(log.state().onlineUsers)) === JSON.stringify(byId(everyone)),
+        `${name} lists everyone online`,
+        15_000,
+      );
+    }
+    const typist = people.find((p) => p.connection.session().chatUrl === chat.a.url);
+    if (!typist) throw new Error('nobody on a');
+    const me = typist.connection.session().user;
+    await typist.connection.chat.typing.mutate({ roomId: 'general' });
+    for (const { log, name, connection } of people) {
+      if (connection === typist.connection) continue;
+      await log.waitFor(
+        () => log.state().typing.some((user) => user.id === me.id),
+        `${name} on ${connection.session().chatUrl} sees the typist`,
+      );
+    }
+    expect(typist.log.state().typing).toEqual([]);
+    const sent = await typist.connection.chat.send.mutate({ roomId: 'general', body: 'typed it' });
+    for (const { log, name } of people) {
+      await log.waitFor(() => messageIds(log).includes(sent.id), `${name} got the message`);
+      expect(log.state().typing).toEqual([]);
+    }
+  });
+
+  it('posts a message once when its retry reaches the other chat server, even at the same moment', async () => {
+    const sender = people[0];
+    if (!sender) throw new Error('nobody');
+    const token = sender.connection.session().token;
+    const [onA, onB] = await Promise.all([
+      RawSocket.open(chat.a.url, token),
+      RawSocket.open(chat.b.url, token),
+    ]);
+    const send = (socket: RawSocket, id: number, clientMessageId: string) => {
+      socket.request(id, 'mutation', 'chat.send', {
+        roomId: 'general',
+        body: 'once',
+        clientMessageId,
+      });
+      return socket.response(id, 20_000);
+    };
+    const messageOf = (response: RawResponse) =>
+      response.result?.data as { id: string } | undefined;
+    const first = await send(onA, 1, 'retry-elsewhere');
+    const retry = await send(onB, 1, 'retry-elsewhere');
+    expect(messageOf(first)?.id).toBeDefined();
+    expect(messageOf(retry)).toEqual(messageOf(first));
+    const together = await Promise.all([
+      send(onA, 2, 'both-at-once'),
+      send(onB, 2, 'both-at-once'),
+    ]);
+    expect(messageOf(together[0])?.id).toBeDefined();
+    expect(messageOf(together[1])).toEqual(messageOf(together[0]));
+    const { messages } = await sender.connection.chat.history.query({
+      roomId: 'general',
+      limit: 100,
+    });
+    for (const clientMessageId of ['retry-elsewhere', 'both-at-once']) {
+      expect(messages.filter((m) => m.clientMessageId === clientMessageId)).toHaveLength(1);
+    }
+    for (const { log, name } of people) {
+      await log.waitFor(
+        () => messageIds(log).includes(messageOf(together[0])?.id ?? ''),
+        `${name} got it`,
+      );
+      const delivered = deliveredIds(log);
+      expect(delivered.length, `${name} got no message twice`).toBe(new Set(delivered).size);
+    }
+    onA.close();
+    onB.close();
   });
 
   it('moves clients of a killed chat server to the other one, without gaps or duplicates', async () => {

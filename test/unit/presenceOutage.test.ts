@@ -31,8 +31,8 @@ function flakyPresence() {
   const state = { down: false };
   const unreachable = () => new UnavailableError('Presence', new Error('connect ECONNREFUSED'));
   const presence: Presence = {
-    async join(roomId, userId) {
-      const change = await inner.join(roomId, userId);
+    async join(roomId, userId, username) {
+      const change = await inner.join(roomId, userId, username);
       if (state.down) throw unreachable();
       return change;
     },
@@ -44,6 +44,10 @@ function flakyPresence() {
     async count(roomIds) {
       if (state.down) throw unreachable();
       return inner.count(roomIds);
+    },
+    async users(roomId, max) {
+      if (state.down) throw unreachable();
+      return inner.users(roomId, max);
     },
     close: () => inner.close(),
   };
@@ -144,7 +148,9 @@ describe('a presence outage', () => {
 
     flaky.state.down = false;
     await vi.waitFor(() =>
-      expect(presenceEvents(tab.events)).toEqual([{ type: 'presence', online: 1 }]),
+      expect(presenceEvents(tab.events)).toEqual([
+        { type: 'presence', online: 1, users: [viewer] },
+      ]),
     );
     tab.controller.abort();
   });

@@ -9,7 +9,12 @@ import { RoomHub } from '../../src/chat/roomHub.js';
 import type { SharedEvent } from '../../src/chat/sharedEvent.js';
 import type { ChatEvent } from '../../src/contract/events.js';
 import { LIMITS } from '../../src/contract/limits.js';
-import type { Message, MessageView, PublicUser } from '../../src/contract/models.js';
+import {
+  AS_SENT,
+  type Message,
+  type MessageView,
+  type PublicUser,
+} from '../../src/contract/models.js';
 import { applyChatEvent, EMPTY_ROOM } from '../../src/contract/roomState.js';
 import { ChatService } from '../../src/domain/chat.js';
 import { ulid } from '../../src/domain/ids.js';
@@ -140,6 +145,7 @@ async function appendQuietly(roomId: string, count: number): Promise<Message[]> 
       createdAt: Date.now(),
       up: 0,
       down: 0,
+      ...AS_SENT,
     };
     await store.messages.append(message);
     out.push(message);
@@ -171,10 +177,11 @@ describe('RoomFeed', () => {
           type: 'snapshot',
           messages: old.map((m) => ({ ...m, myVote: null })),
           hasMore: false,
+          pinned: [],
         },
         shared: false,
       },
-      { id: 3, event: { type: 'presence', online: 1 }, shared: false },
+      { id: 3, event: { type: 'presence', online: 1, users: [viewer] }, shared: false },
     ]);
 
     const sent = await chat.send(authors[1] as PublicUser, { roomId, body: 'live' });
@@ -288,7 +295,7 @@ describe('RoomFeed', () => {
           ...d,
           shared: false,
         })),
-      { id: 7, event: { type: 'presence', online: 1 }, shared: false },
+      { id: 7, event: { type: 'presence', online: 1, users: [viewer] }, shared: false },
     ]);
 
     // And then it follows live, without a gap.
@@ -302,7 +309,7 @@ describe('RoomFeed', () => {
     const { sink, piped } = await subscribe(roomId, 5);
     await piped;
     expect(sink.delivered).toEqual([
-      { id: 5, event: { type: 'presence', online: 1 }, shared: false },
+      { id: 5, event: { type: 'presence', online: 1, users: [viewer] }, shared: false },
     ]);
   });
 
@@ -347,10 +354,11 @@ describe('RoomFeed', () => {
           type: 'snapshot',
           messages: old.map((m) => ({ ...m, myVote: null })),
           hasMore: false,
+          pinned: [],
         },
         shared: false,
       },
-      { id: 3, event: { type: 'presence', online: 1 }, shared: false },
+      { id: 3, event: { type: 'presence', online: 1, users: [viewer] }, shared: false },
     ]);
     // Live events continue from the real head.
     await chat.send(authors[0] as PublicUser, { roomId, body: 'next' });
@@ -377,7 +385,7 @@ describe('RoomFeed', () => {
     await bus.publish(roomId, { kind: 'presence', online: 7 });
     expect(sink.delivered.at(-1)).toMatchObject({
       id: 5,
-      event: { type: 'presence', online: 7 },
+      event: { type: 'presence', online: 7, users: [] },
     });
     expect(isNonDecreasing(sink.delivered.map((d) => d.id))).toBe(true);
   });
@@ -459,7 +467,7 @@ describe('RoomFeed', () => {
     // tRPC's tracked() envelope is [id, data, marker].
     const envelope = async () => (await iterator.next()).value?.slice(0, 2);
     expect(await envelope()).toMatchObject(['2', { type: 'message', message: { body: 'old 1' } }]);
-    expect(await envelope()).toEqual(['2', { type: 'presence', online: 1 }]);
+    expect(await envelope()).toEqual(['2', { type: 'presence', online: 1, users: [viewer] }]);
     const sent = await chat.send(authors[0] as PublicUser, { roomId, body: 'live' });
     expect(await envelope()).toEqual(['3', { type: 'message', message: sent }]);
     await iterator.return?.();

@@ -8,7 +8,8 @@ import {
   withVote,
 } from '../../src/client/roomFollower.js';
 import type { ChatEvent } from '../../src/contract/events.js';
-import type { Message, MessageView } from '../../src/contract/models.js';
+import { LIMITS } from '../../src/contract/limits.js';
+import { AS_SENT, type Message, type MessageView } from '../../src/contract/models.js';
 import { connectionLost, fakeServer, serverError } from '../helpers/fakeChatServer.js';
 
 /*
@@ -24,18 +25,28 @@ const message = (id: string, up = 0, down = 0, myVote: MessageView['myVote'] = n
   createdAt: 0,
   up,
   down,
+  ...AS_SENT,
   myVote,
 });
 const snapshot = (ids: string[], hasMore = false): ChatEvent => ({
   type: 'snapshot',
   messages: ids.map((id) => message(id)),
   hasMore,
+  pinned: [],
 });
 const posted = (id: string): ChatEvent => {
   const { myVote: _, ...plain } = message(id);
   return { type: 'message', message: plain satisfies Message };
 };
 const ids = (state: FollowedRoom) => state.messages.map((m) => m.id);
+/** The feed's `message` event for the reader's own message sent with `clientMessageId`. */
+const echo = (id: string, clientMessageId = 'none') => {
+  const { myVote: _, ...plain } = message(id);
+  return {
+    type: 'message' as const,
+    message: { ...plain, author: { id: 'me', username: 'me' }, clientMessageId },
+  };
+};
 
 let server: ReturnType<typeof fakeServer>;
 let follower: RoomFollower;
@@ -74,7 +85,7 @@ describe('following a room', () => {
       voterId: 'me',
       vote: 'up',
     });
-    server.latest().emit(5, { type: 'presence', online: 2 });
+    server.latest().emit(5, { type: 'presence', online: 2, users: [] });
 
     const state = follower.getState();
     expect(state.status).toEqual({ state: 'live' });
@@ -134,7 +145,7 @@ describe('following a room', () => {
       state: 'reconnecting',
       reason: 'Cannot reach the server; check your connection and try again',
     });
-    server.latest().emit(2, { type: 'presence', online: 1 });
+    server.latest().emit(2, { type: 'presence', online: 1, users: [] });
     expect(follower.getState().status).toEqual({ state: 'live' });
     expect(server.feeds).toHaveLength(1);
   });
@@ -245,15 +256,33 @@ describe('sending, voting and paging', () => {
     follow();
     server.latest().emit(1, snapshot(['a']));
     const sending = follower.send('hello');
+    const [pending] = follower.getState().pending;
+    expect(pending).toEqual({
+      clientMessageId: expect.stringMatching(/^[0-9a-f]{32}$/),
+      body: 'hello',
+      status: 'sending',
+      error: null,
+    });
     await settle();
     const request = server.request('chat.send');
-    expect(request.input).toEqual({ roomId: 'general', body: 'hello' });
-    const sent = posted('b');
-    request.answer(sent.type === 'message' ? sent.message : null);
+    expect(request.input).toEqual({
+      roomId: 'general',
+      body: 'hello',
+      clientMessageId: pending?.clientMessageId,
+    });
+    const sent = echo('b', pending?.clientMessageId);
+    request.answer(sent.message);
     await expect(sending).resolves.toMatchObject({ id: 'b' });
+    // Acknowledged, but still pending until the feed shows it in the room's order.
     expect(ids(follower.getState())).toEqual(['a']);
+    expect(follower.getState().pending).toHaveLength(1);
+    const seen: FollowedRoom[] = [];
+    follower.subscribe((state) => seen.push(state));
     server.latest().emit(2, sent);
     expect(ids(follower.getState())).toEqual(['a', 'b']);
+    expect(follower.getState().pending).toEqual([]);
+    // One change: the message appears as the pending one leaves, never neither nor both.
+    expect(seen).toHaveLength(1);
   });
 
   it('shows a vote at once and settles to the counts the server answers', async () => {
@@ -269,9 +298,12 @@ describe('sending, voting and paging', () => {
 
   it('takes a refused vote back and passes the error on', async () => {
     follow();
-    server
-      .latest()
-      .emit(1, { type: 'snapshot', messages: [message('a', 2, 0, 'up')], hasMore: false });
+    server.latest().emit(1, {
+      type: 'snapshot',
+      messages: [message('a', 2, 0, 'up')],
+      hasMore: false,
+      pinned: [],
+    });
     const voting = follower.vote('a', 'down');
     expect(follower.getState().messages[0]).toMatchObject({ up: 1, down: 1, myVote: 'down' });
     await settle();
@@ -332,5 +364,200 @@ describe('sending, voting and paging', () => {
     await loading;
     expect(ids(follower.getState())).toEqual(['x', 'y']);
     expect(follower.getState().hasMore).toBe(true);
+  });
+});
+
+describe('sending exactly once', () => {
+  /** Follows a live room and starts sending `body`; returns its client id and the first request. */
+  async function sendInFlight(body = 'hello') {
+    follow({ random: () => 0 });
+    server.latest().emit(1, snapshot([]));
+    const sending = follower.send(body);
+    sending.catch(() => {});
+    await settle();
+    const clientMessageId = follower.getState().pending[0]?.clientMessageId ?? '';
+    return { sending, clientMessageId, request: server.request('chat.send') };
+  }
+
+  it('sends again with the same client id after an attempt got no answer', async () => {
+    const { sending, clientMessageId, request } = await sendInFlight();
+    request.fail(connectionLost());
+    await settle();
+    expect(follower.getState().pending).toEqual([
+      {
+        clientMessageId,
+        body: 'hello',
+        status: 'sending',
+        error: 'Cannot reach the server; check your connection and try again',
+      },
+    ]);
+    expect(server.requests).toEqual([]);
+    await vi.advanceTimersByTimeAsync(DEFAULT_BACKOFF.initialMs);
+    const again = server.request('chat.send');
+    expect(again.input).toEqual({ roomId: 'general', body: 'hello', clientMessageId });
+    // The server may be briefly unavailable too: still the same id, after a longer wait.
+    again.fail(serverError('SERVICE_UNAVAILABLE', 'The database is unavailable right now'));
+    await vi.advanceTimersByTimeAsync(2 * DEFAULT_BACKOFF.initialMs);
+    const third = server.request('chat.send');
+    expect(third.input).toMatchObject({ clientMessageId });
+    const sent = echo('m', clientMessageId);
+    third.answer(sent.message);
+    await expect(sending).resolves.toMatchObject({ id: 'm' });
+    server.latest().emit(2, sent);
+    expect(follower.getState().pending).toEqual([]);
+    expect(ids(follower.getState())).toEqual(['m']);
+  });
+
+  it('drops the pending message when its echo arrives before any answer', async () => {
+    const { clientMessageId, request } = await sendInFlight();
+    server.latest().emit(2, echo('m', clientMessageId));
+    expect(follower.getState().pending).toEqual([]);
+    request.answer(echo('m', clientMessageId).message);
+    expect(ids(follower.getState())).toEqual(['m']);
+  });
+
+  it('keeps a refused message as failed, in words, until it is retried or discarded', async () => {
+    const { sending, clientMessageId, request } = await sendInFlight('too much');
+    request.fail(serverError('TOO_MANY_REQUESTS', 'You are sending messages too fast; slow down'));
+    await expect(sending).rejects.toThrow('too fast');
+    expect(follower.getState().pending).toEqual([
+      {
+        clientMessageId,
+        body: 'too much',
+        status: 'failed',
+        error: 'You are sending messages too fast; slow down',
+      },
+    ]);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(server.requests).toEqual([]);
+
+    const retrying = follower.retry(clientMessageId);
+    expect(follower.getState().pending[0]).toMatchObject({ status: 'sending', error: null });
+    await settle();
+    const again = server.request('chat.send');
+    expect(again.input).toMatchObject({ clientMessageId, body: 'too much' });
+    again.fail(serverError('BAD_REQUEST', 'Message must be at most 2000 characters'));
+    await expect(retrying).rejects.toThrow('2000');
+    follower.discard(clientMessageId);
+    expect(follower.getState().pending).toEqual([]);
+    await expect(follower.retry(clientMessageId)).rejects.toThrow('no such message');
+  });
+
+  it('gives up a message waiting to be sent again when the follower closes', async () => {
+    const { sending, request } = await sendInFlight();
+    request.fail(connectionLost());
+    await settle();
+    follower.close();
+    await expect(sending).rejects.toThrow('Stopped following the room');
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(server.requests).toEqual([]);
+  });
+
+  it('gives every message its own client id', async () => {
+    follow();
+    for (let i = 0; i < 20; i++) follower.send(`${i}`).catch(() => {});
+    const idsSent = follower.getState().pending.map((p) => p.clientMessageId);
+    expect(new Set(idsSent).size).toBe(20);
+  });
+});
+
+describe('moderating, typing and reading', () => {
+  it('passes edits, removals, pins and answers to the server as the reader asked', async () => {
+    follow();
+    const calls = [
+      follower.edit('a', 'better'),
+      follower.remove('b'),
+      follower.pin('c', true),
+      follower.markAnswered('d', false),
+    ];
+    await settle();
+    expect(server.requests.map(({ path, input }) => [path, input])).toEqual([
+      ['chat.edit', { messageId: 'a', body: 'better' }],
+      ['chat.remove', { messageId: 'b' }],
+      ['chat.pin', { messageId: 'c', pinned: true }],
+      ['chat.markAnswered', { messageId: 'd', answered: false }],
+    ]);
+    const forbidden = serverError('FORBIDDEN', "Only the room's owner, ada, can pin messages");
+    for (const request of [...server.requests]) {
+      if (request.path === 'chat.pin') request.fail(forbidden);
+      else request.answer({ messageId: 'x' });
+    }
+    const results = await Promise.allSettled(calls);
+    expect(results.map((r) => r.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+    ]);
+  });
+
+  it('sends one typing signal per interval however often it is called, and ignores failures', async () => {
+    follow();
+    for (let i = 0; i < 10; i++) follower.typing();
+    await settle();
+    const first = server.request('chat.typing');
+    expect(first.input).toEqual({ roomId: 'general' });
+    first.fail(connectionLost());
+    await vi.advanceTimersByTimeAsync(LIMITS.typingIntervalMs - 1);
+    follower.typing();
+    await settle();
+    expect(server.requests).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    follower.typing();
+    await settle();
+    expect(server.request('chat.typing').input).toEqual({ roomId: 'general' });
+  });
+
+  it('marks read up to the latest event held, at most once a second, and only what is new', async () => {
+    follow();
+    follower.markRead();
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(server.requests).toEqual([]); // nothing held yet
+    server.latest().emit(7, snapshot(['a']));
+    follower.markRead();
+    follower.markRead();
+    await vi.advanceTimersByTimeAsync(0);
+    const first = server.request('chat.markRead');
+    expect(first.input).toEqual({ roomId: 'general', eventId: '7' });
+    first.answer(undefined);
+    server.latest().emit(8, posted('b'));
+    follower.markRead();
+    server.latest().emit(9, posted('c'));
+    follower.markRead();
+    await vi.advanceTimersByTimeAsync(999);
+    expect(server.requests).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    const second = server.request('chat.markRead');
+    expect(second.input).toEqual({ roomId: 'general', eventId: '9' });
+    // A failed one is sent again by the next call; one already marked is not.
+    second.fail(connectionLost());
+    await vi.advanceTimersByTimeAsync(1_000);
+    follower.markRead();
+    await vi.advanceTimersByTimeAsync(1_000);
+    const third = server.request('chat.markRead');
+    expect(third.input).toEqual({ roomId: 'general', eventId: '9' });
+    third.answer(undefined);
+    await vi.advanceTimersByTimeAsync(1_000);
+    follower.markRead();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(server.requests).toEqual([]);
+  });
+
+  it('shows who is online, who else is typing and the pinned messages', () => {
+    follow();
+    const ada = { id: 'ada', username: 'ada' };
+    const me = { id: 'me', username: 'me' };
+    server.latest().emit(1, {
+      type: 'snapshot',
+      messages: [message('a')],
+      hasMore: false,
+      pinned: [message('old')],
+    });
+    server.latest().emit(1, { type: 'presence', online: 2, users: [ada, me] });
+    server.latest().emit(1, { type: 'typing', users: [ada, me] });
+    const state = follower.getState();
+    expect(state.onlineUsers).toEqual([ada, me]);
+    expect(state.typing).toEqual([ada]);
+    expect(state.pinned.map((m) => m.id)).toEqual(['old']);
   });
 });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { RoomBroadcast } from '../../src/bus/eventBus.js';
+import type { EventBus, RoomBroadcast, RoomListener } from '../../src/bus/eventBus.js';
 import { createMemoryBus } from '../../src/bus/memory.js';
 import { PRESENCE_FRAMES_PER_SECOND, RoomHub } from '../../src/chat/roomHub.js';
 import type { SharedEvent } from '../../src/chat/sharedEvent.js';
@@ -36,8 +36,7 @@ function memoryLog(initial: number) {
   };
 }
 
-async function setUp(logged: number) {
-  const bus = createMemoryBus();
+async function setUp(logged: number, bus: EventBus = createMemoryBus()) {
   const log = memoryLog(logged);
   const errors: unknown[] = [];
   const hub = new RoomHub({
@@ -169,5 +168,76 @@ describe('RoomHub presence in a join storm', () => {
     await vi.advanceTimersByTimeAsync(5_000);
     expect(lastCount).toBe(10_000);
     await hub.close();
+  });
+});
+
+/** A bus that lost a room for a while: it hands listeners only what the test signals. */
+function lossyBus() {
+  const listeners = new Set<RoomListener>();
+  const bus: EventBus = {
+    async subscribe(_roomId, listener) {
+      listeners.add(listener);
+      return async () => void listeners.delete(listener);
+    },
+    async publish() {},
+    async ping() {},
+    async close() {},
+  };
+  const signal = (...args: Parameters<RoomListener>) => {
+    for (const listener of listeners) listener(...args);
+  };
+  return { bus, signal };
+}
+
+describe('RoomHub after the bus lost a room (resync)', () => {
+  const lossyRoom = async (logged: number) => {
+    const { bus, signal } = lossyBus();
+    const room = await setUp(logged, bus);
+    const reads = vi.spyOn(room.log, 'eventsAfter');
+    const settled = () => Promise.all(reads.mock.results.map((result) => result.value));
+    return { ...room, signal, reads, settled };
+  };
+
+  it('reads what was logged meanwhile and hands it over once, in order', async () => {
+    const room = await lossyRoom(2);
+    const missed = [room.log.append(), room.log.append(), room.log.append()];
+    room.signal({ kind: 'resync' });
+    await room.settled();
+    expect(room.seqs()).toEqual([3, 4, 5]);
+
+    // What the bus delivers afterwards, a late repeat included, goes on from there.
+    const six = room.log.append();
+    for (const entry of [missed[2], six]) if (entry) room.signal({ kind: 'logged', ...entry });
+    expect(room.seqs()).toEqual([3, 4, 5, 6]);
+    expect(room.errors).toEqual([]);
+  });
+
+  it('pages through a long absence', async () => {
+    const room = await lossyRoom(0);
+    for (let i = 0; i < 1_203; i++) room.log.append();
+    room.signal({ kind: 'resync' });
+    await vi.waitFor(() => expect(room.seqs()).toHaveLength(1_203));
+    expect(room.seqs()).toEqual(Array.from({ length: 1_203 }, (_, i) => i + 1));
+    expect(room.reads.mock.calls.map(([, after]) => after)).toEqual([0, 500, 1_000]);
+  });
+
+  it('asks the log again when it cannot be read at the resync', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout'] });
+    const room = await lossyRoom(1);
+    room.log.append();
+    room.reads.mockRejectedValueOnce(new Error('database unreachable'));
+    room.signal({ kind: 'resync' });
+    await vi.waitFor(() => expect(room.errors).toHaveLength(1));
+    expect(room.seqs()).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(room.seqs()).toEqual([2]);
+  });
+
+  it('changes nothing when nothing was missed', async () => {
+    const room = await lossyRoom(4);
+    room.signal({ kind: 'resync' });
+    await room.settled();
+    expect(room.seqs()).toEqual([]);
+    expect(room.reads.mock.calls).toEqual([[ROOM, 4, 500]]);
   });
 });

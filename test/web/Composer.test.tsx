@@ -38,4 +38,14 @@ describe('Composer', () => {
     expect(onSend).toHaveBeenCalledWith('will fail');
     expect(textbox().value).toBe('will fail');
   });
+
+  it('tells the room the reader is typing, only while there is text', () => {
+    const onTyping = vi.fn();
+    render(<Composer onSend={async () => true} onTyping={onTyping} disabled={false} />);
+    fireEvent.change(textbox(), { target: { value: 'h' } });
+    fireEvent.change(textbox(), { target: { value: 'hi' } });
+    fireEvent.change(textbox(), { target: { value: '' } });
+    fireEvent.change(textbox(), { target: { value: '  ' } });
+    expect(onTyping).toHaveBeenCalledTimes(2);
+  });
 });

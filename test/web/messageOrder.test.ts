@@ -1,16 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import type { MessageView } from '../../src/contract/models.js';
+import { AS_SENT, type MessageView } from '../../src/contract/models.js';
 import { topMessages } from '../../src/web/chat/messageOrder.js';
 
-const view = (id: string, up = 0, down = 0, createdAt = 0): MessageView => ({
+const view = (id: string, up = 0, down = 0, createdAt = 0, answered = false): MessageView => ({
   id,
   roomId: 'general',
+  ...AS_SENT,
   author: { id: 'a', username: 'a' },
   body: id,
   createdAt,
   up,
   down,
   myVote: null,
+  answered,
 });
 
 describe('the message order', () => {
@@ -28,5 +30,11 @@ describe('the message order', () => {
       'worst',
     ]);
     expect(messages[0]?.id).toBe('old-zero');
+  });
+
+  it('hides answered messages from the Top view when asked', () => {
+    const messages = [view('open', 1, 0, 1), view('done', 5, 0, 2, true)];
+    expect(topMessages(messages).map((m) => m.id)).toEqual(['done', 'open']);
+    expect(topMessages(messages, { hideAnswered: true }).map((m) => m.id)).toEqual(['open']);
   });
 });

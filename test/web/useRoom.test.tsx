@@ -2,6 +2,7 @@
 import { act, cleanup, renderHook, waitFor } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { useRoom } from '../../src/client/react.js';
+import { AS_SENT } from '../../src/contract/models.js';
 import { fakeServer, serverError } from '../helpers/fakeChatServer.js';
 
 /** The React hook of chathub-client/react, on a fake chat server (test/helpers/fakeChatServer.ts). */
@@ -15,6 +16,7 @@ afterEach(cleanup);
 const message = (id: string) => ({
   id,
   roomId: 'general',
+  ...AS_SENT,
   author: { id: 'author', username: 'author' },
   body: id,
   createdAt: 0,
@@ -37,8 +39,10 @@ describe('useRoom', () => {
     await waitFor(() => expect(server.feeds).toHaveLength(1));
 
     act(() => {
-      server.latest().emit(1, { type: 'snapshot', messages: [message('a')], hasMore: false });
-      server.latest().emit(1, { type: 'presence', online: 3 });
+      server
+        .latest()
+        .emit(1, { type: 'snapshot', messages: [message('a')], hasMore: false, pinned: [] });
+      server.latest().emit(1, { type: 'presence', online: 3, users: [] });
     });
     expect(result.current.status).toEqual({ state: 'live' });
     expect(result.current.messages.map((m) => m.id)).toEqual(['a']);
@@ -87,6 +91,52 @@ describe('useRoom', () => {
       expect(await sent).toBe(true);
     });
     expect(result.current.error).toBeNull();
+  });
+
+  it('lists a message as pending until the feed brings it, and words refused moderation', async () => {
+    const { result } = renderRoom();
+    await waitFor(() => expect(server.feeds).toHaveLength(1));
+    act(() => {
+      server.latest().emit(1, { type: 'snapshot', messages: [], hasMore: false, pinned: [] });
+    });
+    let sent: Promise<boolean> = Promise.resolve(false);
+    act(() => {
+      sent = result.current.send('hello');
+    });
+    expect(result.current.pending).toEqual([expect.objectContaining({ body: 'hello' })]);
+    const { clientMessageId } = result.current.pending[0] ?? { clientMessageId: '' };
+    await waitFor(() => expect(server.requests).toHaveLength(1));
+    const echoed = { ...message('m'), author: { id: 'me', username: 'me' }, clientMessageId };
+    await act(async () => {
+      server.request('chat.send').answer(echoed);
+      expect(await sent).toBe(true);
+    });
+    act(() => {
+      const { myVote: _, ...plain } = echoed;
+      server.latest().emit(2, { type: 'message', message: plain });
+    });
+    expect(result.current.pending).toEqual([]);
+    expect(result.current.messages.map((m) => m.id)).toEqual(['m']);
+
+    let pinned: Promise<boolean> = Promise.resolve(true);
+    act(() => {
+      pinned = result.current.pin('m', true);
+      result.current.sendTyping();
+      result.current.markRead();
+    });
+    await waitFor(() => expect(server.requests).toHaveLength(3));
+    expect(server.requests.map((r) => r.path).sort()).toEqual([
+      'chat.markRead',
+      'chat.pin',
+      'chat.typing',
+    ]);
+    await act(async () => {
+      server
+        .request('chat.pin')
+        .fail(serverError('FORBIDDEN', "Only the room's owner, ada, can pin messages"));
+      expect(await pinned).toBe(false);
+    });
+    expect(result.current.error).toBe("Only the room's owner, ada, can pin messages");
   });
 
   it('follows another room when the room changes, and stops following on unmount', async () => {

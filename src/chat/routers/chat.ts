@@ -1,6 +1,17 @@
 import type { TrackedData } from '@trpc/server/unstable-core-do-not-import';
 import type { ChatEvent } from '../../contract/events.js';
-import { eventsInput, historyInput, sendInput, voteInput } from '../../contract/schemas.js';
+import {
+  editInput,
+  eventsInput,
+  historyInput,
+  markAnsweredInput,
+  markReadInput,
+  pinInput,
+  removeInput,
+  sendInput,
+  typingInput,
+  voteInput,
+} from '../../contract/schemas.js';
 import { authedProcedure, createRouter } from '../../trpc/init.js';
 
 /** What a `chat.events` subscriber receives: `{ id, data }`, id being the resume point. */
@@ -21,6 +32,7 @@ export const chatRouter = createRouter({
     .input(historyInput)
     .query(({ ctx, input }) => ctx.services.chat.history(ctx.user, input)),
 
+  /** Posts a message; a retry with the same `clientMessageId` answers the first one's message. */
   send: authedProcedure
     .input(sendInput)
     .mutation(({ ctx, input }) => ctx.services.chat.send(ctx.user, input)),
@@ -28,4 +40,34 @@ export const chatRouter = createRouter({
   vote: authedProcedure
     .input(voteInput)
     .mutation(({ ctx, input }) => ctx.services.chat.vote(ctx.user, input)),
+
+  /** The author replaces the body of their message. */
+  edit: authedProcedure
+    .input(editInput)
+    .mutation(({ ctx, input }) => ctx.services.moderation.edit(ctx.user, input)),
+
+  /** The author, or the room's owner, takes a message down for good (a tombstone stays). */
+  remove: authedProcedure
+    .input(removeInput)
+    .mutation(({ ctx, input }) => ctx.services.moderation.remove(ctx.user, input)),
+
+  /** The room's owner pins a message (listed first) or unpins it. */
+  pin: authedProcedure
+    .input(pinInput)
+    .mutation(({ ctx, input }) => ctx.services.moderation.pin(ctx.user, input)),
+
+  /** The room's owner marks a message answered, or takes the mark back. */
+  markAnswered: authedProcedure
+    .input(markAnsweredInput)
+    .mutation(({ ctx, input }) => ctx.services.moderation.markAnswered(ctx.user, input)),
+
+  /** "I am typing": members see it for a few seconds; never stored. */
+  typing: authedProcedure
+    .input(typingInput)
+    .mutation(({ ctx, input }) => ctx.services.typing.typing(ctx.user, input)),
+
+  /** How far the caller has read the room; `rooms.list` counts what follows as unread. */
+  markRead: authedProcedure
+    .input(markReadInput)
+    .mutation(({ ctx, input }) => ctx.services.chat.markRead(ctx.user, input)),
 });

@@ -2,12 +2,17 @@ import { type FormEvent, type KeyboardEvent, useState } from 'react';
 import { LIMITS } from '../../contract/limits.js';
 import { hasVisibleText } from '../../contract/text.js';
 
-/** Enter sends, Shift+Enter starts a new line. The text stays if sending fails. */
+/**
+ * Enter sends, Shift+Enter starts a new line. The text stays if sending fails. Every change that
+ * leaves text in the box tells `onTyping` (the room throttles what it sends on).
+ */
 export function Composer({
   onSend,
+  onTyping,
   disabled,
 }: {
   onSend: (body: string) => Promise<boolean>;
+  onTyping?: () => void;
   disabled: boolean;
 }) {
   const [body, setBody] = useState('');
@@ -43,7 +48,10 @@ export function Composer({
         value={body}
         placeholder="Write a message…"
         title="Enter sends; Shift+Enter starts a new line"
-        onChange={(event) => setBody(event.target.value)}
+        onChange={(event) => {
+          setBody(event.target.value);
+          if (hasVisibleText(event.target.value)) onTyping?.();
+        }}
         onKeyDown={onKeyDown}
         aria-describedby="composer-count"
         aria-invalid={tooLong || undefined}

@@ -6,17 +6,25 @@ const BUTTONS: { vote: Vote; label: string; icon: string }[] = [
   { vote: 'down', label: 'Downvote', icon: '▼' },
 ];
 
+/** ▲/▼ with their counts; `frozen` (a removed message) keeps the counts but takes no votes. */
 export function VoteButtons({
   message,
   onVote,
+  frozen = false,
 }: {
   message: Pick<MessageView, 'up' | 'down' | 'myVote'>;
   onVote: (clicked: Vote) => void;
+  frozen?: boolean;
 }) {
   return (
     <div className="votes">
       {BUTTONS.map(({ vote, label, icon }) => {
         const mine = message.myVote === vote;
+        const title = frozen
+          ? 'Votes are frozen on a removed message'
+          : mine
+            ? `Take back your ${label.toLowerCase()}`
+            : label;
         return (
           <button
             key={vote}
@@ -24,7 +32,8 @@ export function VoteButtons({
             className={`vote vote-${vote}`}
             aria-label={label}
             aria-pressed={mine}
-            title={mine ? `Take back your ${label.toLowerCase()}` : label}
+            title={title}
+            disabled={frozen}
             onClick={() => onVote(vote)}
           >
             <span aria-hidden="true">{icon}</span>

@@ -54,6 +54,11 @@ export function RoomDirectory({ query }: { query: string }) {
   );
 }
 
+/** The server counts up to its cap; at the cap there may be more. */
+export function unreadCount(unread: number): string {
+  return unread >= LIMITS.unreadCountMax ? `${LIMITS.unreadCountMax}+` : String(unread);
+}
+
 function RoomLink({ room }: { room: RoomWithOnline }) {
   return (
     <a
@@ -65,8 +70,18 @@ function RoomLink({ room }: { room: RoomWithOnline }) {
       }}
     >
       <span className="room-name"># {room.name}</span>
-      <span className={room.online > 0 ? 'online online-active' : 'online'}>
-        {room.online} online
+      <span className="room-link-side">
+        {room.online === null ? null : (
+          <span className={room.online > 0 ? 'online online-active' : 'online'}>
+            {room.online} online
+          </span>
+        )}
+        {room.unread ? (
+          <span className="unread" data-testid="unread">
+            {unreadCount(room.unread)}
+            <span className="visually-hidden"> unread</span>
+          </span>
+        ) : null}
       </span>
     </a>
   );
