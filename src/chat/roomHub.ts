@@ -33,6 +33,8 @@ interface ChannelState {
   readonly typing: TypingRoster;
   /** A presence change or count failed: members may hold a wrong count until it is announced. */
   presenceStale: boolean;
+  /** The room's who-is-online list as last read for a joiner, and when (see `readOnline`). */
+  onlineRead: { at: number; users: Promise<RoomUsers> } | null;
 }
 
 interface Channel extends ChannelState {
@@ -143,11 +145,32 @@ export class RoomHub {
    */
   async whoIsOnline(roomId: string): Promise<RoomUsers | null> {
     try {
-      return await this.options.presence.users(roomId, LIMITS.presenceNamesMax);
+      return await this.readOnline(roomId);
     } catch (error) {
       this.presenceFailed(roomId, error);
       return null;
     }
+  }
+
+  /**
+   * Joiners of one room within PRESENCE_THROTTLE_MS share one read of its list: in a join storm
+   * every joiner reading the whole room (thousands of names, sorted) would cost the room's size
+   * per join. A list a little behind is corrected by the announcement each join schedules.
+   */
+  private readOnline(roomId: string): Promise<RoomUsers> {
+    const channel = this.channels.get(roomId);
+    const now = Date.now();
+    const last = channel?.onlineRead;
+    if (last && now - last.at < PRESENCE_THROTTLE_MS) return last.users;
+    const users = this.options.presence.users(roomId, LIMITS.presenceNamesMax);
+    if (channel) {
+      const read = { at: now, users };
+      channel.onlineRead = read;
+      users.catch(() => {
+        if (channel.onlineRead === read) channel.onlineRead = null;
+      });
+    }
+    return users;
   }
 
   /** Rooms with members here (each holds one bus subscription). */
@@ -187,6 +210,7 @@ export class RoomHub {
         this.announceTyping(state),
       ),
       presenceStale: false,
+      onlineRead: null,
     };
     // One object: the subscription mutates the same state the hub reads.
     const channel: Channel = Object.assign(state, { ready: this.subscribe(state) });

@@ -241,3 +241,37 @@ describe('RoomHub after the bus lost a room (resync)', () => {
     expect(room.reads.mock.calls).toEqual([[ROOM, 4, 500]]);
   });
 });
+
+describe('RoomHub who-is-online lists in a join storm', () => {
+  it('reads a room’s list once for all who join within the throttle window, and again after', async () => {
+    vi.useFakeTimers();
+    const presence = createMemoryPresence();
+    const users = vi.spyOn(presence, 'users');
+    const hub = new RoomHub({
+      bus: createMemoryBus(),
+      presence,
+      log: memoryLog(0),
+      onError: (error) => {
+        throw error;
+      },
+      onPresenceError: (error) => {
+        throw error;
+      },
+      presenceRefreshMs: 0,
+    });
+    const joinAndRead = async (userId: string) => {
+      await hub.join(ROOM, { userId, username: userId, receive: () => {} });
+      return hub.whoIsOnline(ROOM);
+    };
+    const storm = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => joinAndRead(`u${String(i).padStart(3, '0')}`)),
+    );
+    expect(users).toHaveBeenCalledTimes(1);
+    expect(storm.every((list) => list === storm[0])).toBe(true);
+    await vi.advanceTimersByTimeAsync(300);
+    const later = await joinAndRead('u999');
+    expect(users.mock.calls.length).toBeGreaterThan(1);
+    expect(later?.online).toBe(201);
+    await hub.close();
+  });
+});
