@@ -2,6 +2,7 @@
  * Client child process: holds the room members (and, in process 0, the senders) of one system,
  * and measures send-to-receive latency of every delivery from the timestamp in the body.
  */
+import { BATCH_PROTOCOL } from '../src/contract/wire.js';
 import { centrifugoClient } from './clients/centrifugo.js';
 import { chatHubClient } from './clients/chathub.js';
 import { chatHubTrpcClient } from './clients/chathubTrpc.js';
@@ -22,6 +23,7 @@ import type {
 
 const CLIENTS: Record<ClientKind, SystemClient> = {
   chathub: chatHubClient({ format: 'single' }),
+  'chathub-batched': chatHubClient({ format: 'lines', protocols: [BATCH_PROTOCOL] }),
   'chathub-trpc-client': chatHubTrpcClient,
   ws: wsClient,
   socketio: socketIoClient,

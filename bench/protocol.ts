@@ -11,7 +11,13 @@ export type ServerKind = 'chathub' | 'ws' | 'socketio' | 'trpc-stock' | 'centrif
  * deliveries from frame text, except `chathub-trpc-client`, which uses the stock `@trpc/client`
  * to show what that library costs.
  */
-export type ClientKind = 'chathub' | 'chathub-trpc-client' | 'ws' | 'socketio' | 'centrifugo';
+export type ClientKind =
+  | 'chathub'
+  | 'chathub-batched'
+  | 'chathub-trpc-client'
+  | 'ws'
+  | 'socketio'
+  | 'centrifugo';
 
 /** The one room of the single-room scenarios: ChatHub's default room. */
 export const ROOM_ID = 'general';

@@ -61,23 +61,34 @@ interface AbsoluteGoal {
 const TRAFFIC: Metric[] = ['deliveredPerSecond', 'p50', 'p99'];
 const BEAT_CENTRIFUGO = 'issue 11 goal 2';
 
+/** ChatHub in both wire modes: stock frames, and batched (the mode ChatHub's own clients use). */
+const CHATHUB_MODES = ['chathub', 'chathub-batched'] as const;
+
 const RATIOS: RatioSpec[] = [
+  ...CHATHUB_MODES.flatMap((of): RatioSpec[] => [
+    {
+      families: ['burst'],
+      of,
+      to: 'centrifugo',
+      metrics: [...TRAFFIC, 'serverCpu', 'kbPerConnection'],
+      goal: { name: BEAT_CENTRIFUGO, targets: { deliveredPerSecond: 1, p50: 1, p99: 1 } },
+    },
+    // At a steady rate both deliver what is sent (see "kept up"): latency is the goal there.
+    {
+      families: ['rate'],
+      of,
+      to: 'centrifugo',
+      metrics: [...TRAFFIC, 'serverCpu', 'kbPerConnection'],
+      goal: { name: BEAT_CENTRIFUGO, targets: { p50: 1, p99: 1 } },
+    },
+    { families: ['rooms'], of, to: 'centrifugo', metrics: [...TRAFFIC, 'serverCpu'] },
+  ]),
   {
-    families: ['burst'],
-    of: 'chathub',
-    to: 'centrifugo',
-    metrics: [...TRAFFIC, 'serverCpu', 'kbPerConnection'],
-    goal: { name: BEAT_CENTRIFUGO, targets: { deliveredPerSecond: 1, p50: 1, p99: 1 } },
+    families: ['burst', 'rate', 'rooms'],
+    of: 'chathub-batched',
+    to: 'chathub',
+    metrics: [...TRAFFIC, 'serverCpu', 'clientCpu'],
   },
-  // At a steady rate both deliver what is sent (see "kept up"): latency is the goal there.
-  {
-    families: ['rate'],
-    of: 'chathub',
-    to: 'centrifugo',
-    metrics: [...TRAFFIC, 'serverCpu', 'kbPerConnection'],
-    goal: { name: BEAT_CENTRIFUGO, targets: { p50: 1, p99: 1 } },
-  },
-  { families: ['rooms'], of: 'chathub', to: 'centrifugo', metrics: [...TRAFFIC, 'serverCpu'] },
   { families: ['burst', 'rate'], of: 'chathub', to: 'centrifugo-2core', metrics: TRAFFIC },
   ...(['ws', 'socketio', 'trpc-stock'] as const).map(
     (to): RatioSpec => ({
@@ -103,8 +114,10 @@ const RATIOS: RatioSpec[] = [
   { families: ['burst'], of: 'chathub-redis-sqlite', to: 'chathub', metrics: TRAFFIC },
   { families: ['twoproc'], of: 'chathub-2proc', to: 'chathub-redis-sqlite', metrics: TRAFFIC },
   { families: ['twoproc'], of: 'chathub-2proc', to: 'chathub', metrics: TRAFFIC },
-  ...(['ws', 'centrifugo'] as const).map(
-    (to): RatioSpec => ({ families: ['memory'], of: 'chathub', to, metrics: ['kbPerConnection'] }),
+  ...CHATHUB_MODES.flatMap((of) =>
+    (['ws', 'centrifugo'] as const).map(
+      (to): RatioSpec => ({ families: ['memory'], of, to, metrics: ['kbPerConnection'] }),
+    ),
   ),
 ];
 

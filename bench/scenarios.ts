@@ -99,6 +99,7 @@ export const SCENARIOS: Record<ScenarioName, ScenarioFamily> = {
     purpose: 'one room, every message sent back to back: throughput and latency under load',
     defaultSystems: [
       'chathub',
+      'chathub-batched',
       'chathub-trpc-client',
       'chathub-redis-sqlite',
       'chathub-redis-mongo',
@@ -115,6 +116,7 @@ export const SCENARIOS: Record<ScenarioName, ScenarioFamily> = {
     purpose: 'one room at a steady rate: latency when nobody is overloaded',
     defaultSystems: [
       'chathub',
+      'chathub-batched',
       'chathub-trpc-client',
       'centrifugo',
       'ws',
@@ -140,7 +142,7 @@ export const SCENARIOS: Record<ScenarioName, ScenarioFamily> = {
   },
   rooms: {
     purpose: 'many rooms with senders in every room, all sent back to back',
-    defaultSystems: ['chathub', 'centrifugo', 'ws', 'socketio'],
+    defaultSystems: ['chathub', 'chathub-batched', 'centrifugo', 'ws', 'socketio'],
     supports: anySystem,
     scenarios: (o) =>
       o.roomLayouts.map(({ rooms, members }) => ({
@@ -157,7 +159,7 @@ export const SCENARIOS: Record<ScenarioName, ScenarioFamily> = {
   },
   memory: {
     purpose: 'idle, authenticated, subscribed connections on one process: memory only',
-    defaultSystems: ['chathub', 'centrifugo', 'ws'],
+    defaultSystems: ['chathub', 'chathub-batched', 'centrifugo', 'ws'],
     supports: (system) => SYSTEMS[system].processes === 1,
     scenarios: (o) => [
       {

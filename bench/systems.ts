@@ -25,6 +25,7 @@ export interface SystemSpec {
 
 export const SYSTEM_NAMES = [
   'chathub',
+  'chathub-batched',
   'chathub-trpc-client',
   'chathub-redis-sqlite',
   'chathub-redis-mongo',
@@ -43,6 +44,13 @@ export const SYSTEMS: Record<SystemName, SystemSpec> = {
     label: 'ChatHub, embedded (SQLite, in-process bus and presence), one process',
     server: 'chathub',
     client: 'chathub',
+    backend: 'embedded',
+    processes: 1,
+  },
+  'chathub-batched': {
+    label: 'ChatHub, embedded, one process, batched wire mode (a frame per turn, messages by line)',
+    server: 'chathub',
+    client: 'chathub-batched',
     backend: 'embedded',
     processes: 1,
   },

@@ -49,6 +49,8 @@ export type Reading =
   | { kind: 'error'; error: string };
 
 export interface Wire {
+  /** WebSocket subprotocols asked for at the upgrade (a wire mode), if any. */
+  protocols?: string[];
   /** Frames sent as soon as the socket is open. */
   hello: string[];
   /** Usable as soon as the socket is open, without waiting for a `live` reading. */
@@ -101,7 +103,7 @@ class BareConnection {
       becomeLive = resolve;
       failEarly = reject;
     });
-    const ws = new WebSocket(address, { perMessageDeflate: false });
+    const ws = new WebSocket(address, wire.protocols ?? [], { perMessageDeflate: false });
     this.ws = ws;
     const fail = (error: Error) => {
       if (this.closing) return;

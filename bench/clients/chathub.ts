@@ -82,6 +82,8 @@ function ackReading({ id }: Response): Reading | null {
 
 export interface ChatHubWireOptions {
   format: FrameFormat;
+  /** WebSocket subprotocols to ask for (ChatHub's batched wire mode). */
+  protocols?: string[];
   /** Extra connection params (e.g. a wire mode the client asks for). */
   connectionParams?: Record<string, string>;
 }
@@ -91,11 +93,12 @@ const address = (url: string) => `${url}${url.includes('?') ? '&' : '?'}connecti
 /** Connection params, then `first` request; results go to `onResult`, errors are read alike. */
 function chatHubWire(
   token: string,
-  { format, connectionParams: extra = {} }: ChatHubWireOptions,
+  { format, protocols, connectionParams: extra = {} }: ChatHubWireOptions,
   first: string,
   onResult: (response: Response) => Reading | null,
 ): Wire {
   return {
+    ...(protocols ? { protocols } : {}),
     hello: [connectionParams(token, extra), first],
     control: KEEP_ALIVE,
     split: SPLITTERS[format],

@@ -9,10 +9,19 @@ export interface FeedSink {
   own(id: string, event: ChatEvent): void;
 }
 
+/**
+ * How a feed learns that its subscriber is gone: an `AbortSignal`, or anything lighter that
+ * behaves alike (a transport holding thousands of subscriptions keeps one small object each).
+ */
+export interface StopSignal {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+}
+
 /** A subscription result that can stream straight into a transport's sink. */
 export interface Pipeable {
   /** Starts streaming; resolves once caught up, and stops when `signal` aborts. */
-  pipe(sink: FeedSink, signal: AbortSignal): Promise<void>;
+  pipe(sink: FeedSink, signal: StopSignal): Promise<void>;
 }
 
 export function isPipeable(value: unknown): value is Pipeable {

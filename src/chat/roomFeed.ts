@@ -4,7 +4,7 @@ import { LIMITS } from '../contract/limits.js';
 import type { PublicUser } from '../contract/models.js';
 import type { Store } from '../storage/store.js';
 import { AsyncQueue } from './asyncQueue.js';
-import type { FeedSink, Pipeable } from './feedSink.js';
+import type { FeedSink, Pipeable, StopSignal } from './feedSink.js';
 import type { RoomHub, RoomMember } from './roomHub.js';
 import type { SharedEvent } from './sharedEvent.js';
 
@@ -34,42 +34,20 @@ export class RoomFeed implements Pipeable, AsyncIterable<TrackedEnvelope<ChatEve
     private readonly request: FeedRequest,
   ) {}
 
-  async pipe(sink: FeedSink, signal: AbortSignal): Promise<void> {
+  async pipe(sink: FeedSink, signal: StopSignal): Promise<void> {
     const { roomId, viewer } = this.request;
-    let lastSent = 0;
-    let pending: SharedEvent[] | null = [];
-
-    const deliver = (event: SharedEvent) => {
-      if (event.logged) {
-        if (event.seq <= lastSent) return;
-        lastSent = event.seq;
-        sink.shared(event);
-      } else if (event.seq < lastSent) {
-        // The hub has not seen our latest entry yet: never let the client's id go backwards.
-        sink.own(String(lastSent), event.event);
-      } else {
-        sink.shared(event);
-      }
-    };
-    const member: RoomMember = {
-      userId: viewer.id,
-      username: viewer.username,
-      receive: (event) => (pending ? pending.push(event) : deliver(event)),
-    };
-
+    const member = new FeedMember(viewer, sink);
     const leave = await this.deps.hub.join(roomId, member);
     if (signal.aborted) return leave();
     signal.addEventListener('abort', leave, { once: true });
     try {
-      lastSent = await this.catchUp(sink);
+      const lastSent = await this.catchUp(sink);
       // Without presence now (unreachable), the hub announces it once it has it.
       const online = await this.deps.hub.whoIsOnline(roomId);
       if (online) sink.own(String(lastSent), { type: 'presence', ...online });
       const typing = this.deps.hub.typingIn(roomId);
       if (typing.length > 0) sink.own(String(lastSent), { type: 'typing', users: typing });
-      const caughtUp: SharedEvent[] = pending;
-      pending = null;
-      for (const event of caughtUp) deliver(event);
+      member.caughtUp(lastSent);
     } catch (error) {
       leave();
       throw error;
@@ -114,5 +92,56 @@ export class RoomFeed implements Pipeable, AsyncIterable<TrackedEnvelope<ChatEve
       pinned: snapshot.pinned,
     });
     return snapshot.head;
+  }
+}
+
+/**
+ * A subscriber as a member of its room: it holds live events back while the feed catches up,
+ * then passes each on once and in order. One object per subscriber, its methods shared.
+ */
+class FeedMember implements RoomMember {
+  private catchingUp = true;
+  /** Live events that arrived while catching up. */
+  private held: SharedEvent[] | null = null;
+  /** The last log entry sent: the client's resume point. */
+  private lastSent = 0;
+
+  readonly userId: string;
+  readonly username: string;
+
+  constructor(
+    viewer: PublicUser,
+    private readonly sink: FeedSink,
+  ) {
+    this.userId = viewer.id;
+    this.username = viewer.username;
+  }
+
+  receive(event: SharedEvent): void {
+    if (!this.catchingUp) this.deliver(event);
+    else if (this.held) this.held.push(event);
+    else this.held = [event];
+  }
+
+  /** The client now holds everything up to `lastSent`: what was held back follows. */
+  caughtUp(lastSent: number): void {
+    this.lastSent = lastSent;
+    this.catchingUp = false;
+    const held = this.held ?? [];
+    this.held = null;
+    for (const event of held) this.deliver(event);
+  }
+
+  private deliver(event: SharedEvent): void {
+    if (event.logged) {
+      if (event.seq <= this.lastSent) return;
+      this.lastSent = event.seq;
+      this.sink.shared(event);
+    } else if (event.seq < this.lastSent) {
+      // The hub has not seen our latest entry yet: never let the client's id go backwards.
+      this.sink.own(String(this.lastSent), event.event);
+    } else {
+      this.sink.shared(event);
+    }
   }
 }

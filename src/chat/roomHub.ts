@@ -33,6 +33,8 @@ interface ChannelState {
   readonly typing: TypingRoster;
   /** A presence change or count failed: members may hold a wrong count until it is announced. */
   presenceStale: boolean;
+  /** The room's who-is-online list as last read for a joiner, and when (see `readOnline`). */
+  onlineRead: { at: number; users: Promise<RoomUsers> } | null;
 }
 
 interface Channel extends ChannelState {
@@ -64,6 +66,12 @@ export interface RoomHubOptions {
 
 /** Presence changes are published at most this often per room, coalescing join storms. */
 const PRESENCE_THROTTLE_MS = 250;
+/**
+ * And at most this many presence frames per second per room and server: a count announced to a
+ * room of 10,000 members every 250 ms would be 40,000 frames a second through a join storm, all
+ * saying nearly the same number. Larger rooms hear their count less often (10,000: every 2.5 s).
+ */
+export const PRESENCE_FRAMES_PER_SECOND = 4_000;
 const DEFAULT_GAP_WAIT_MS = 100;
 /** How soon the log is asked again for missing entries when it could not be read. */
 const GAP_RETRY_MS = 1_000;
@@ -137,11 +145,32 @@ export class RoomHub {
    */
   async whoIsOnline(roomId: string): Promise<RoomUsers | null> {
     try {
-      return await this.options.presence.users(roomId, LIMITS.presenceNamesMax);
+      return await this.readOnline(roomId);
     } catch (error) {
       this.presenceFailed(roomId, error);
       return null;
     }
+  }
+
+  /**
+   * Joiners of one room within PRESENCE_THROTTLE_MS share one read of its list: in a join storm
+   * every joiner reading the whole room (thousands of names, sorted) would cost the room's size
+   * per join. A list a little behind is corrected by the announcement each join schedules.
+   */
+  private readOnline(roomId: string): Promise<RoomUsers> {
+    const channel = this.channels.get(roomId);
+    const now = Date.now();
+    const last = channel?.onlineRead;
+    if (last && now - last.at < PRESENCE_THROTTLE_MS) return last.users;
+    const users = this.options.presence.users(roomId, LIMITS.presenceNamesMax);
+    if (channel) {
+      const read = { at: now, users };
+      channel.onlineRead = read;
+      users.catch(() => {
+        if (channel.onlineRead === read) channel.onlineRead = null;
+      });
+    }
+    return users;
   }
 
   /** Rooms with members here (each holds one bus subscription). */
@@ -181,6 +210,7 @@ export class RoomHub {
         this.announceTyping(state),
       ),
       presenceStale: false,
+      onlineRead: null,
     };
     // One object: the subscription mutates the same state the hub reads.
     const channel: Channel = Object.assign(state, { ready: this.subscribe(state) });
@@ -369,9 +399,14 @@ export class RoomHub {
     const timer = setTimeout(() => {
       this.presenceTimers.delete(roomId);
       this.publishPresence(roomId).catch((error: unknown) => this.presenceFailed(roomId, error));
-    }, PRESENCE_THROTTLE_MS);
+    }, this.presenceDelay(roomId));
     timer.unref();
     this.presenceTimers.set(roomId, timer);
+  }
+
+  private presenceDelay(roomId: string): number {
+    const members = this.channels.get(roomId)?.members.size ?? 0;
+    return Math.max(PRESENCE_THROTTLE_MS, (members * 1000) / PRESENCE_FRAMES_PER_SECOND);
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { JSONRPC2 } from '@trpc/server/rpc';
 import type { SharedEvent } from './sharedEvent.js';
+import { textFrame } from './wsFrames.js';
 
 interface EventEncoding {
   /** Everything after the request id, shared by all subscribers. */
@@ -18,6 +19,8 @@ export function responsePrefix(id: JSONRPC2.RequestId, jsonrpc: '2.0' | undefine
  */
 export function createSharedFrames(serialize: (data: unknown) => unknown) {
   const encodings = new WeakMap<SharedEvent, EventEncoding>();
+  // The members of a room ask for the same event with the same prefix, one after another.
+  let last: { event: SharedEvent; prefix: string; frame: Buffer } | null = null;
 
   const encodingOf = (event: SharedEvent): EventEncoding => {
     let encoding = encodings.get(event);
@@ -33,13 +36,16 @@ export function createSharedFrames(serialize: (data: unknown) => unknown) {
   };
 
   return {
+    /** The event's whole WebSocket frame for the subscription whose responses start `prefix`. */
     frame(event: SharedEvent, prefix: string): Buffer {
+      if (last?.event === event && last.prefix === prefix) return last.frame;
       const encoding = encodingOf(event);
       let frame = encoding.frames.get(prefix);
       if (!frame) {
-        frame = Buffer.from(prefix + encoding.tail);
+        frame = textFrame(prefix + encoding.tail);
         encoding.frames.set(prefix, frame);
       }
+      last = { event, prefix, frame };
       return frame;
     },
   };

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import { BATCH_PROTOCOL } from '../contract/wire.js';
 import { clientAddress } from '../http/clientAddress.js';
 import type { Logger } from '../log.js';
 import type { Services } from '../services.js';
@@ -35,16 +36,21 @@ export function createChatSocketServer(opts: {
     noServer: true,
     // Frames past the limit are refused by `ws` before they are read: close 1009.
     maxPayload: maxFrameBytes(limits.maxBatch),
+    // The transport writes whole frames to the socket itself, which needs `ws` to write each of
+    // its own (close, pong) at once rather than queue it behind a compressor.
+    perMessageDeflate: false,
+    // The batched wire mode, for clients that ask for it; the others get no subprotocol.
+    handleProtocols: (protocols) => (protocols.has(BATCH_PROTOCOL) ? BATCH_PROTOCOL : false),
   });
   const addressSlots = new ConnectionSlots(limits.maxConnectionsPerAddress);
   const transport = createWsTransport({
     router: chatRouter,
-    createContext: ({ req, connectionParams }) =>
-      createContext(services, {
-        token: connectionParams?.token,
-        clientAddress: clientAddress(req, trustProxy),
-        requestHost: req.headers.host ?? null,
-      }),
+    requestInfo: (req) => ({
+      clientAddress: clientAddress(req, trustProxy),
+      requestHost: req.headers.host ?? null,
+    }),
+    createContext: ({ request, connectionParams }) =>
+      createContext(services, { token: connectionParams?.token, ...request }),
     sessionOf: ({ session }) =>
       session && { userId: session.user.id, expiresAt: session.expiresAt },
     onError(error, { path }) {

@@ -10,9 +10,9 @@ import type { AppRouter } from '../appRouter.js';
 import { LIMITS } from '../contract/limits.js';
 import { bearerHeaders, type TokenSource, trpcUrl } from './apiClient.js';
 import { backoffDelay } from './backoff.js';
+import { batchedWebSocket, type WebSocketImplementation } from './batchedSocket.js';
 
-/** Any WebSocket constructor: the platform's global one, or `ws`'s class on Node 20. */
-export type WebSocketImplementation = new (url: string, protocols?: string | string[]) => unknown;
+export type { WebSocketImplementation } from './batchedSocket.js';
 
 export interface ChatHubLinkOptions {
   /** Where the API role listens, e.g. http://localhost:8080. */
@@ -27,6 +27,12 @@ export interface ChatHubLinkOptions {
   WebSocket?: WebSocketImplementation;
   /** Close the socket after 10 s without subscriptions or requests; reopen on demand. */
   lazy?: boolean;
+  /**
+   * `batched` (the default) asks the chat server for its batched wire mode: what it has for this
+   * client in one event-loop turn arrives as one frame, split back into tRPC messages here.
+   * `stock` speaks exactly what the stock wsLink does, one message per frame.
+   */
+  wire?: 'batched' | 'stock';
   onConnectionChange?(state: 'open' | 'closed'): void;
 }
 
@@ -44,14 +50,19 @@ export interface ChatHubLinks {
  */
 export function createChatHubLinks(options: ChatHubLinkOptions): ChatHubLinks {
   let current: string | null = null;
+  const Platform: WebSocketImplementation | undefined =
+    options.WebSocket ?? globalThis.WebSocket ?? undefined;
   const socket = createWSClient({
     url: async () => {
       current = await options.chatUrl(current);
       return current;
     },
     connectionParams: () => ({ token: options.token() ?? '' }),
-    // tRPC types this as the DOM constructor; `ws` implements everything the client uses.
-    WebSocket: options.WebSocket as typeof globalThis.WebSocket | undefined,
+    // tRPC types this as the DOM constructor; `ws` and the batched wrapper implement everything
+    // the client uses.
+    WebSocket: (Platform && options.wire !== 'stock' ? batchedWebSocket(Platform) : Platform) as
+      | typeof globalThis.WebSocket
+      | undefined,
     retryDelayMs: (attempt) => backoffDelay(attempt),
     keepAlive: { enabled: true, intervalMs: 10_000, pongTimeoutMs: 5_000 },
     lazy: { enabled: options.lazy ?? false, closeMs: 10_000 },

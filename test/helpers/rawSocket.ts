@@ -1,4 +1,5 @@
 import { WebSocket } from 'ws';
+import { BATCH_PROTOCOL } from '../../src/contract/wire.js';
 import { Waiters } from './wait.js';
 
 export interface RawResponse {
@@ -13,17 +14,26 @@ export interface RawResponse {
   };
 }
 
+export interface RawSocketOptions {
+  /** Ask for the batched wire mode: frames may hold several messages, one per line. */
+  batched?: boolean;
+}
+
 /** A bare WebSocket speaking the tRPC wire protocol, for inputs the typed client cannot send. */
 export class RawSocket {
   readonly responses: RawResponse[] = [];
+  /** Every text frame as it arrived (keep-alive frames included). */
+  readonly frames: string[] = [];
   closed: { code: number } | null = null;
   private readonly waiters = new Waiters();
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data) => {
       const text = data.toString();
+      this.frames.push(text);
       if (text === 'PING' || text === 'PONG') return;
-      this.responses.push(JSON.parse(text) as RawResponse);
+      const messages = ws.protocol === BATCH_PROTOCOL ? text.split('\n') : [text];
+      for (const message of messages) this.responses.push(JSON.parse(message) as RawResponse);
       this.waiters.notify();
     });
     ws.on('close', (code) => {
@@ -32,8 +42,12 @@ export class RawSocket {
     });
   }
 
-  static async open(wsUrl: string, token: string | null): Promise<RawSocket> {
-    const ws = new WebSocket(`${wsUrl}?connectionParams=1`);
+  static async open(
+    wsUrl: string,
+    token: string | null,
+    { batched = false }: RawSocketOptions = {},
+  ): Promise<RawSocket> {
+    const ws = new WebSocket(`${wsUrl}?connectionParams=1`, batched ? [BATCH_PROTOCOL] : []);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);

@@ -62,8 +62,8 @@ async function largestReplyBytes(roomId: string, token: string): Promise<number>
  * A signed-in client that subscribes, stops reading its socket, then asks for the largest history
  * page at the connection's request rate for as long as the server keeps it.
  */
-async function neverReading(roomId: string, token: string) {
-  const raw = await RawSocket.open(server.wsUrl, token);
+async function neverReading(roomId: string, token: string, batched = false) {
+  const raw = await RawSocket.open(server.wsUrl, token, { batched });
   raw.request(0, 'subscription', 'chat.events', { roomId });
   await raw.response(0);
   raw.ws.pause();
@@ -95,22 +95,28 @@ function sampleBacklog() {
 }
 
 describe('one output budget per connection', () => {
-  it('closes a client that stops reading with 4008 once its replies pass the budget', async () => {
-    const roomId = await roomWithLongHistory();
-    const { token } = await server.fastUser(uniqueName('slow'));
-    const reply = await largestReplyBytes(roomId, token);
-    const sampler = sampleBacklog();
-    const client = await neverReading(roomId, token);
-    // Dropping it ends its subscription at once: it leaves the room.
-    await pollUntil(() => members() === 0, 20_000);
-    expect(members()).toBe(0);
-    client.stop();
-    expect(sampler.stop()).toBeLessThanOrEqual(BUDGET + reply);
-    // It reads again before the close times out: what was queued arrives, then the close.
-    client.raw.ws.resume();
-    await client.raw.until(() => client.raw.closed !== null, 'close', 10_000);
-    expect(client.raw.closed?.code).toBe(CLOSE_TOO_SLOW);
-  });
+  it.each([
+    ['one message per frame', false],
+    ['the batched wire mode', true],
+  ])(
+    'closes a client that stops reading with 4008 once its replies pass the budget (%s)',
+    async (_, batched) => {
+      const roomId = await roomWithLongHistory();
+      const { token } = await server.fastUser(uniqueName('slow'));
+      const reply = await largestReplyBytes(roomId, token);
+      const sampler = sampleBacklog();
+      const client = await neverReading(roomId, token, batched);
+      // Dropping it ends its subscription at once: it leaves the room.
+      await pollUntil(() => members() === 0, 20_000);
+      expect(members()).toBe(0);
+      client.stop();
+      expect(sampler.stop()).toBeLessThanOrEqual(BUDGET + reply);
+      // It reads again before the close times out: what was queued arrives, then the close.
+      client.raw.ws.resume();
+      await client.raw.until(() => client.raw.closed !== null, 'close', 10_000);
+      expect(client.raw.closed?.code).toBe(CLOSE_TOO_SLOW);
+    },
+  );
 
   it('cuts never-reading clients off and keeps the server within a bounded memory', async () => {
     const roomId = await roomWithLongHistory();

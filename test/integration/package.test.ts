@@ -202,7 +202,7 @@ describe('the chathub-client package', () => {
     const outside = tarballEntries.filter(
       (file) =>
         !['package.json', 'README.md'].includes(file) &&
-        !/^dist\/((index|client\/\w+|contract\/(events|limits|models|roomState))\.(js|d\.ts)|appRouter\.d\.ts)$/.test(
+        !/^dist\/((index|client\/\w+|contract\/(events|limits|models|roomState|wire))\.(js|d\.ts)|appRouter\.d\.ts)$/.test(
           file,
         ),
     );

@@ -5,6 +5,7 @@ import * as closeCodes from '../../src/chat/closeCodes.js';
 import { MAX_ID_LENGTH } from '../../src/chat/protocol.js';
 import { DEFAULT_LIMITS, maxFrameBytes } from '../../src/chat/transportLimits.js';
 import { LIMITS } from '../../src/contract/limits.js';
+import { BATCH_PROTOCOL, MAX_BATCH_FRAME_BYTES } from '../../src/contract/wire.js';
 import { startTestServer, type TestServer, uniqueName } from '../helpers/server.js';
 import { Waiters } from '../helpers/wait.js';
 
@@ -14,7 +15,8 @@ import { Waiters } from '../helpers/wait.js';
  * batches around the limit, stray JSON, non-JSON and frames past the size limit. On every socket
  * the server must answer each request id it was sent, or close the socket with a documented code
  * (and the code the frame calls for, when it was one it cannot read). It must not crash and its
- * memory must stay bounded.
+ * memory must stay bounded. Half the sockets ask for the batched wire mode: their answers may
+ * share frames, one per line, and a frame holding several is never past MAX_BATCH_FRAME_BYTES.
  *
  * Deterministic: the seed is fixed. A failure prints its seed and path; run again with FUZZ_SEED
  * and FUZZ_PATH set to them to replay exactly that case (FUZZ_RUNS changes the number of runs).
@@ -178,6 +180,7 @@ const frame = fc.oneof(
 const session = fc.record({
   user: fc.nat({ max: USERS - 1 }),
   validToken: fc.boolean(),
+  batched: fc.boolean(),
   frames: fc.array(frame, { minLength: 1, maxLength: 12 }),
 });
 
@@ -220,6 +223,8 @@ function owedFor(text: string): Owed {
 class FuzzSocket {
   readonly answers = new Map<string, number>();
   closed: number | null = null;
+  /** Batched frames that held several answers yet were larger than a batched frame may be. */
+  readonly oversized: number[] = [];
   private readonly waiters = new Waiters();
 
   constructor(readonly ws: WebSocket) {
@@ -227,8 +232,14 @@ class FuzzSocket {
       const text = data.toString();
       if (text === 'PING') ws.send('PONG');
       if (text === 'PING' || text === 'PONG') return;
-      const key = keyOf((JSON.parse(text) as { id: unknown }).id);
-      this.answers.set(key, (this.answers.get(key) ?? 0) + 1);
+      const messages = ws.protocol === BATCH_PROTOCOL ? text.split('\n') : [text];
+      if (messages.length > 1 && Buffer.byteLength(text) > MAX_BATCH_FRAME_BYTES) {
+        this.oversized.push(Buffer.byteLength(text));
+      }
+      for (const message of messages) {
+        const key = keyOf((JSON.parse(message) as { id: unknown }).id);
+        this.answers.set(key, (this.answers.get(key) ?? 0) + 1);
+      }
       this.waiters.notify();
     });
     ws.on('close', (code) => {
@@ -242,17 +253,18 @@ class FuzzSocket {
   }
 }
 
-async function openSocket(token: string): Promise<FuzzSocket> {
-  const ws = new WebSocket(`${server.wsUrl}?connectionParams=1`);
+async function openSocket(token: string, batched: boolean): Promise<FuzzSocket> {
+  const ws = new WebSocket(`${server.wsUrl}?connectionParams=1`, batched ? [BATCH_PROTOCOL] : []);
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  expect(ws.protocol).toBe(batched ? BATCH_PROTOCOL : '');
   const socket = new FuzzSocket(ws);
   ws.send(JSON.stringify({ method: 'connectionParams', data: { token } }));
   return socket;
 }
 
 /** Sends the frames, then waits until every owed answer arrived or the socket closed. */
-async function play(token: string, frames: string[]): Promise<void> {
-  const socket = await openSocket(token);
+async function play(token: string, frames: string[], batched: boolean): Promise<void> {
+  const socket = await openSocket(token, batched);
   /** Requests still owed an answer, by id key: a count, since ids repeat. */
   const owed = new Map<string, { calls: number; subscriptions: number }>();
   const entry = (key: string) => {
@@ -283,26 +295,27 @@ async function play(token: string, frames: string[]): Promise<void> {
   if (expectedClose !== null) {
     await socket.until(() => socket.closed !== null, describe);
     expect(socket.closed).toBe(expectedClose);
-    return;
+  } else {
+    await socket.until(() => socket.closed !== null || unanswered().length === 0, describe);
+    if (socket.closed !== null) {
+      expect(DOCUMENTED_CLOSES.has(socket.closed), `close code ${socket.closed}`).toBe(true);
+    } else {
+      socket.ws.close();
+      await socket.until(
+        () => socket.closed !== null,
+        () => 'the socket to close',
+      );
+    }
   }
-  await socket.until(() => socket.closed !== null || unanswered().length === 0, describe);
-  if (socket.closed !== null) {
-    expect(DOCUMENTED_CLOSES.has(socket.closed), `close code ${socket.closed}`).toBe(true);
-    return;
-  }
-  socket.ws.close();
-  await socket.until(
-    () => socket.closed !== null,
-    () => 'the socket to close',
-  );
+  expect(socket.oversized).toEqual([]);
 }
 
 describe('the WebSocket protocol under random input', () => {
   it('answers every request id or closes the socket, and stays up and bounded', async () => {
     const rssBefore = process.memoryUsage().rss;
     await fc.assert(
-      fc.asyncProperty(session, async ({ user, validToken, frames }) => {
-        await play(validToken ? (tokens[user] ?? '') : 'not-a-token', frames);
+      fc.asyncProperty(session, async ({ user, validToken, batched, frames }) => {
+        await play(validToken ? (tokens[user] ?? '') : 'not-a-token', frames, batched);
       }),
       { seed: SEED, path: PATH, numRuns: RUNS, plugins: [fc.interruptAfterTimeLimit(40_000)] },
     );

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { EventBus, RoomBroadcast, RoomListener } from '../../src/bus/eventBus.js';
 import { createMemoryBus } from '../../src/bus/memory.js';
-import { RoomHub } from '../../src/chat/roomHub.js';
+import { PRESENCE_FRAMES_PER_SECOND, RoomHub } from '../../src/chat/roomHub.js';
 import type { SharedEvent } from '../../src/chat/sharedEvent.js';
 import type { LoggedEvent } from '../../src/contract/events.js';
 import { createMemoryPresence } from '../../src/presence/memory.js';
@@ -128,6 +128,49 @@ describe('RoomHub delivery order', () => {
   });
 });
 
+describe('RoomHub presence in a join storm', () => {
+  it('tells a large room its count no more often than PRESENCE_FRAMES_PER_SECOND allows', async () => {
+    vi.useFakeTimers();
+    const bus = createMemoryBus();
+    const hub = new RoomHub({
+      bus,
+      presence: createMemoryPresence(),
+      log: memoryLog(0),
+      onError: (error) => {
+        throw error;
+      },
+      onPresenceError: (error) => {
+        throw error;
+      },
+      presenceRefreshMs: 0,
+    });
+    let frames = 0;
+    let lastCount = 0;
+    const member = (userId: string) => ({
+      userId,
+      receive: (event: SharedEvent) => {
+        if (event.event.type !== 'presence') return;
+        frames++;
+        lastCount = event.event.online;
+      },
+    });
+    // 10,000 members join over 10 seconds.
+    const seconds = 10;
+    for (let tick = 0; tick < seconds * 10; tick++) {
+      await Promise.all(
+        Array.from({ length: 100 }, (_, i) => hub.join(ROOM, member(`u${tick}-${i}`))),
+      );
+      await vi.advanceTimersByTimeAsync(100);
+    }
+    // Announcing every 250 ms would be about 200,000 frames over the storm.
+    expect(frames).toBeLessThanOrEqual(PRESENCE_FRAMES_PER_SECOND * seconds + 10_000);
+    // The room still hears its final count.
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(lastCount).toBe(10_000);
+    await hub.close();
+  });
+});
+
 /** A bus that lost a room for a while: it hands listeners only what the test signals. */
 function lossyBus() {
   const listeners = new Set<RoomListener>();
@@ -196,5 +239,39 @@ describe('RoomHub after the bus lost a room (resync)', () => {
     await room.settled();
     expect(room.seqs()).toEqual([]);
     expect(room.reads.mock.calls).toEqual([[ROOM, 4, 500]]);
+  });
+});
+
+describe('RoomHub who-is-online lists in a join storm', () => {
+  it('reads a room’s list once for all who join within the throttle window, and again after', async () => {
+    vi.useFakeTimers();
+    const presence = createMemoryPresence();
+    const users = vi.spyOn(presence, 'users');
+    const hub = new RoomHub({
+      bus: createMemoryBus(),
+      presence,
+      log: memoryLog(0),
+      onError: (error) => {
+        throw error;
+      },
+      onPresenceError: (error) => {
+        throw error;
+      },
+      presenceRefreshMs: 0,
+    });
+    const joinAndRead = async (userId: string) => {
+      await hub.join(ROOM, { userId, username: userId, receive: () => {} });
+      return hub.whoIsOnline(ROOM);
+    };
+    const storm = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => joinAndRead(`u${String(i).padStart(3, '0')}`)),
+    );
+    expect(users).toHaveBeenCalledTimes(1);
+    expect(storm.every((list) => list === storm[0])).toBe(true);
+    await vi.advanceTimersByTimeAsync(300);
+    const later = await joinAndRead('u999');
+    expect(users.mock.calls.length).toBeGreaterThan(1);
+    expect(later?.online).toBe(201);
+    await hub.close();
   });
 });

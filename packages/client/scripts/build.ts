@@ -18,7 +18,7 @@ const ENTRIES = ['index', 'client/react'];
 
 /** The sources a client may carry, relative to src/: never the zod schemas or server code. */
 const CLIENT_FILE =
-  /^(index|appRouter|client\/[\w/]+|contract\/(events|limits|models|roomState))\.(js|d\.ts)$/;
+  /^(index|appRouter|client\/[\w/]+|contract\/(events|limits|models|roomState|wire))\.(js|d\.ts)$/;
 /** tsc emits a runtime module for appRouter.ts (it builds the router types); clients get its types only. */
 const TYPES_ONLY = new Set(['appRouter.js']);
 
