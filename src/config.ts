@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_LIMITS } from './chat/transportLimits.js';
+import { DEFAULT_LIMITS } from './chat/transport/transportLimits.js';
 import type { RedisNode, RedisTarget } from './redis/connection.js';
 
 const DURATION = /^(\d+)\s*(s|m|h|d)?$/;

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { adaptersFor, newServerId } from './adapters.js';
 import { createApiHandler } from './api/httpHandler.js';
 import { type ChatSocketServer, createChatSocketServer } from './chat/socketServer.js';
-import type { TransportLimits } from './chat/transportLimits.js';
+import type { TransportLimits } from './chat/transport/transportLimits.js';
 import type { Config } from './config.js';
 import type { ChatServerAnnouncement, ChatServerRegistration } from './discovery/discovery.js';
 import { type HealthProbe, handleHealth, sendJson } from './http/health.js';

@@ -1,16 +1,16 @@
 import type { EventBus } from './bus/eventBus.js';
-import { type FeedRequest, RoomFeed } from './chat/roomFeed.js';
-import { RoomHub } from './chat/roomHub.js';
 import type { Config } from './config.js';
 import type { Discovery } from './discovery/discovery.js';
 import { Announcer } from './domain/announcer.js';
 import { AuthService } from './domain/auth.js';
-import { ChatService } from './domain/chat.js';
+import { MessageService } from './domain/messages.js';
 import { ModerationService } from './domain/moderation.js';
 import { type RateLimit, RateLimiter } from './domain/rateLimiter.js';
 import { RoomService } from './domain/rooms.js';
 import { TokenIssuer } from './domain/tokens.js';
 import { TypingService } from './domain/typing.js';
+import { type FeedRequest, RoomFeed } from './fanout/roomFeed.js';
+import { RoomHub } from './fanout/roomHub.js';
 import type { Logger } from './log.js';
 import type { ServerMetrics } from './metrics/serverMetrics.js';
 import { watchOutage, withTimeout } from './outage.js';
@@ -23,7 +23,7 @@ export interface Services {
   tokens: TokenIssuer;
   auth: AuthService;
   rooms: RoomService;
-  chat: ChatService;
+  messages: MessageService;
   moderation: ModerationService;
   typing: TypingService;
   feeds: { open(request: FeedRequest): RoomFeed };
@@ -115,7 +115,7 @@ export async function createServices(
   const hub = new RoomHub({
     bus,
     presence,
-    log: store.messages,
+    eventLog: store.messages,
     metrics,
     onError: (error) => {
       metrics.roomHubFailed();
@@ -132,7 +132,7 @@ export async function createServices(
   };
   // Sends, edits, removals, pins and answers share one bucket per user.
   const messageTokens = new RateLimiter(rateLimits.messages);
-  const chat = new ChatService(
+  const messages = new MessageService(
     store,
     bus,
     rooms,
@@ -183,7 +183,7 @@ export async function createServices(
       failuresPerAddress: rateLimits.signInFailuresPerAddress,
     }),
     rooms,
-    chat,
+    messages,
     moderation,
     typing: new TypingService(bus, rooms),
     feeds: { open: (request) => new RoomFeed({ store, hub }, request) },

@@ -6,11 +6,15 @@ import { clientAddress } from '../http/clientAddress.js';
 import type { Logger } from '../log.js';
 import type { Services } from '../services.js';
 import { createContext } from '../trpc/context.js';
-import type { TransportMetrics } from './chatMetrics.js';
-import { ConnectionSlots } from './connectionSlots.js';
 import { chatRouter } from './router.js';
-import { DEFAULT_LIMITS, maxFrameBytes, type TransportLimits } from './transportLimits.js';
-import { createWsTransport, type WsTransport } from './wsTransport.js';
+import { ConnectionSlots } from './transport/connectionSlots.js';
+import {
+  DEFAULT_LIMITS,
+  maxFrameBytes,
+  type TransportLimits,
+} from './transport/transportLimits.js';
+import type { TransportMetrics } from './transport/transportMetrics.js';
+import { createWsTransport, type WsTransport } from './transport/wsTransport.js';
 
 export const CHAT_PATH = '/ws';
 

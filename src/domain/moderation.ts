@@ -2,8 +2,8 @@ import type { Message, PublicUser, RemoveResult } from '../contract/models.js';
 import type { EditInput, MarkAnsweredInput, PinInput, RemoveInput } from '../contract/schemas.js';
 import { type ChangeOutcome, MessageRemovedError, type Store } from '../storage/store.js';
 import type { Announcer } from './announcer.js';
-import { messageNotFound, takeMessageToken } from './chat.js';
 import { DomainError } from './errors.js';
+import { messageNotFound, takeMessageToken } from './messages.js';
 import type { RateLimiter } from './rateLimiter.js';
 import type { RoomService } from './rooms.js';
 

@@ -1,6 +1,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { FanoutMetrics, TransportMetrics } from '../chat/chatMetrics.js';
-import type { SharedEvent } from '../chat/sharedEvent.js';
+import type { TransportMetrics } from '../chat/transport/transportMetrics.js';
+import type { FanoutMetrics } from '../fanout/fanoutMetrics.js';
+import type { SharedEvent } from '../fanout/sharedEvent.js';
 
 /** The dependencies whose errors are counted, one label value each. */
 const DEPENDENCIES = ['store', 'bus', 'presence', 'discovery'] as const;

@@ -6,7 +6,7 @@ import { type Clients, createClients, trpc } from './api/trpc.js';
 import { Header } from './components/Header.js';
 import { parseRoute, usePathname } from './router.js';
 import { AuthScreen } from './screens/AuthScreen.js';
-import { ChatScreen } from './screens/ChatScreen.js';
+import { RoomScreen } from './screens/RoomScreen.js';
 import { RoomsScreen } from './screens/RoomsScreen.js';
 import {
   createSessionStore,
@@ -68,7 +68,7 @@ function SignedIn({
       <Header user={session.user} onSignOut={() => sessions.signOut()} />
       <main className="main">
         {route.name === 'room' ? (
-          <ChatScreen roomId={route.roomId} user={session.user} socket={socket} />
+          <RoomScreen roomId={route.roomId} user={session.user} socket={socket} />
         ) : (
           <RoomsScreen />
         )}

@@ -147,7 +147,10 @@ describe('accounts over HTTP', () => {
 describe('chat connections without a valid token', () => {
   it('answers every call and subscription with UNAUTHORIZED and sends no data', async () => {
     const { user } = await server.fastUser(uniqueName('ivan'));
-    await server.running.services.chat.send(user, { roomId: 'general', body: 'secret history' });
+    await server.running.services.messages.send(user, {
+      roomId: 'general',
+      body: 'secret history',
+    });
     const tokens = [
       null,
       'garbage',

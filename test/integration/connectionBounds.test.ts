@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { CLOSE_NOT_AUTHENTICATED, CLOSE_TOO_MANY_CONNECTIONS } from '../../src/chat/wsTransport.js';
+import {
+  CLOSE_NOT_AUTHENTICATED,
+  CLOSE_TOO_MANY_CONNECTIONS,
+} from '../../src/chat/transport/wsTransport.js';
 import { failure } from '../helpers/errors.js';
 import { RawSocket } from '../helpers/rawSocket.js';
 import { startTestServer, type TestServer, uniqueName } from '../helpers/server.js';

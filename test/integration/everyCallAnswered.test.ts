@@ -3,7 +3,7 @@ import {
   CLOSE_FRAME_TOO_LARGE,
   DEFAULT_LIMITS,
   maxFrameBytes,
-} from '../../src/chat/wsTransport.js';
+} from '../../src/chat/transport/wsTransport.js';
 import { LIMITS } from '../../src/contract/limits.js';
 import { settleWithin, tally } from '../helpers/calls.js';
 import { startTestServer, type TestServer, uniqueName } from '../helpers/server.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { createMemoryBus } from '../../src/bus/memory.js';
-import { CLOSE_TOO_SLOW } from '../../src/chat/wsTransport.js';
+import { CLOSE_TOO_SLOW } from '../../src/chat/transport/wsTransport.js';
 import { type ChatHubConnection, createApiClient } from '../../src/client/index.js';
 import { LIMITS } from '../../src/contract/limits.js';
 import { createStaticDiscovery } from '../../src/discovery/static.js';
@@ -201,7 +201,7 @@ describe('a slow consumer', () => {
     const roomId = (await server.running.services.rooms.create(uniqueName('long'))).id;
     for (let i = 0; i < LIMITS.historyPageMax; i++) {
       const body = `${i} `.padEnd(LIMITS.messageMax, 'x');
-      await server.running.services.chat.send(user, { roomId, body });
+      await server.running.services.messages.send(user, { roomId, body });
     }
     const raw = await RawSocket.open(server.wsUrl, token);
     raw.request(0, 'subscription', 'chat.events', { roomId });
@@ -237,7 +237,7 @@ describe('dependency errors', () => {
       redis.block();
       // Discovery announces this server every second: its heartbeat fails first.
       await scrapeUntil(url, TOKEN, (s) => errors(s, 'discovery') > errors(before, 'discovery'));
-      const stored = await server.running.services.chat.send(user, { roomId, body: 'kept' });
+      const stored = await server.running.services.messages.send(user, { roomId, body: 'kept' });
       expect(stored.body).toBe('kept');
       const after = await scrape(url, TOKEN);
       expect(errors(after, 'bus')).toBeGreaterThan(errors(before, 'bus'));

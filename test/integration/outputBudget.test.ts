@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { CLOSE_TOO_SLOW, DEFAULT_LIMITS } from '../../src/chat/wsTransport.js';
+import { CLOSE_TOO_SLOW, DEFAULT_LIMITS } from '../../src/chat/transport/wsTransport.js';
 import { LIMITS } from '../../src/contract/limits.js';
 import type { PublicUser } from '../../src/contract/models.js';
 import { settleWithin, tally } from '../helpers/calls.js';
@@ -35,7 +35,7 @@ async function roomWithLongHistory(): Promise<string> {
   const roomId = (await server.running.services.rooms.create(uniqueName('long'))).id;
   for (let i = 0; i < LIMITS.historyPageMax; i++) {
     const body = `${i} `.padEnd(LIMITS.messageMax, 'x');
-    await server.running.services.chat.send(author, { roomId, body });
+    await server.running.services.messages.send(author, { roomId, body });
   }
   return roomId;
 }
@@ -165,7 +165,7 @@ describe('one output budget per connection', () => {
     );
     await pollUntil(() => snapshots === 1);
     const send = async (body: string) =>
-      (await server.running.services.chat.send(author, { roomId, body })).id;
+      (await server.running.services.messages.send(author, { roomId, body })).id;
     const first = await send('before');
     await pollUntil(() => received.includes(first));
     expect(received).toEqual([first]);

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import * as closeCodes from '../../src/chat/closeCodes.js';
-import { MAX_ID_LENGTH } from '../../src/chat/protocol.js';
-import { DEFAULT_LIMITS, maxFrameBytes } from '../../src/chat/transportLimits.js';
+import * as closeCodes from '../../src/chat/transport/closeCodes.js';
+import { MAX_ID_LENGTH } from '../../src/chat/transport/protocol.js';
+import { DEFAULT_LIMITS, maxFrameBytes } from '../../src/chat/transport/transportLimits.js';
 import { LIMITS } from '../../src/contract/limits.js';
 import { BATCH_PROTOCOL, MAX_BATCH_FRAME_BYTES } from '../../src/contract/wire.js';
 import { startTestServer, type TestServer, uniqueName } from '../helpers/server.js';

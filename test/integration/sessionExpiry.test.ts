@@ -1,6 +1,6 @@
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CLOSE_SESSION_EXPIRED } from '../../src/chat/wsTransport.js';
+import { CLOSE_SESSION_EXPIRED } from '../../src/chat/transport/wsTransport.js';
 import { RawSocket } from '../helpers/rawSocket.js';
 import { startTestServer, TEST_SECRET, type TestServer, uniqueName } from '../helpers/server.js';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { DEFAULT_LIMITS } from '../../src/chat/transportLimits.js';
-import { maxFrameBytes } from '../../src/chat/wsTransport.js';
+import { DEFAULT_LIMITS } from '../../src/chat/transport/transportLimits.js';
+import { maxFrameBytes } from '../../src/chat/transport/wsTransport.js';
 import type { Logger } from '../../src/log.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { Waiters } from '../helpers/wait.js';

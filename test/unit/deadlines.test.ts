@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DeadlineQueue, MAX_TIMER_MS, type Sleeper } from '../../src/chat/deadlines.js';
+import { DeadlineQueue, MAX_TIMER_MS, type Sleeper } from '../../src/chat/transport/deadlines.js';
 
 const DAY_MS = 86_400_000;
 

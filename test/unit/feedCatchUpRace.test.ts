@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryBus } from '../../src/bus/memory.js';
-import type { FeedSink } from '../../src/chat/feedSink.js';
-import { RoomFeed } from '../../src/chat/roomFeed.js';
-import { RoomHub } from '../../src/chat/roomHub.js';
 import type { ChatEvent } from '../../src/contract/events.js';
-import { ChatService } from '../../src/domain/chat.js';
+import { MessageService } from '../../src/domain/messages.js';
 import { RateLimiter } from '../../src/domain/rateLimiter.js';
 import { RoomService } from '../../src/domain/rooms.js';
+import type { FeedSink } from '../../src/fanout/feedSink.js';
+import { RoomFeed } from '../../src/fanout/roomFeed.js';
+import { RoomHub } from '../../src/fanout/roomHub.js';
 import { createMemoryPresence } from '../../src/presence/memory.js';
 import { openSqliteStore } from '../../src/storage/sqlite.js';
 import type { Store } from '../../src/storage/store.js';
@@ -56,14 +56,14 @@ async function setUp() {
     ownedMax: 1000,
   });
   await rooms.ensureDefault();
-  const chat = new ChatService(store, bus, rooms, {
+  const chat = new MessageService(store, bus, rooms, {
     messages: new RateLimiter({ perSecond: 1000, burst: 1000 }),
     votes: new RateLimiter({ perSecond: 1000, burst: 1000 }),
   });
   const hub = new RoomHub({
     bus,
     presence,
-    log: store.messages,
+    eventLog: store.messages,
     onError: (error) => {
       throw error;
     },

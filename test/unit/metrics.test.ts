@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { SharedEvent } from '../../src/chat/sharedEvent.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import type { Message } from '../../src/contract/models.js';
+import { SharedEvent } from '../../src/fanout/sharedEvent.js';
 import { metricsExposure } from '../../src/metrics/endpoint.js';
 import { type ChatServerGauges, ServerMetrics } from '../../src/metrics/serverMetrics.js';
 import { Scrape } from '../helpers/metrics.js';

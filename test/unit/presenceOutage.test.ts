@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createMemoryBus } from '../../src/bus/memory.js';
-import { RoomFeed } from '../../src/chat/roomFeed.js';
-import { RoomHub } from '../../src/chat/roomHub.js';
 import type { ChatEvent } from '../../src/contract/events.js';
 import type { PublicUser } from '../../src/contract/models.js';
-import { ChatService } from '../../src/domain/chat.js';
 import { UnavailableError } from '../../src/domain/errors.js';
+import { MessageService } from '../../src/domain/messages.js';
 import { RateLimiter } from '../../src/domain/rateLimiter.js';
 import { RoomService } from '../../src/domain/rooms.js';
+import { RoomFeed } from '../../src/fanout/roomFeed.js';
+import { RoomHub } from '../../src/fanout/roomHub.js';
 import { createMemoryPresence } from '../../src/presence/memory.js';
 import type { Presence } from '../../src/presence/presence.js';
 import { openSqliteStore } from '../../src/storage/sqlite.js';
@@ -62,7 +62,7 @@ let dir: string;
 let store: Store;
 let flaky: ReturnType<typeof flakyPresence>;
 let hub: RoomHub;
-let chat: ChatService;
+let chat: MessageService;
 let hubErrors: unknown[];
 let presenceErrors: unknown[];
 let unhandled: unknown[];
@@ -80,7 +80,7 @@ beforeEach(async () => {
   hub = new RoomHub({
     bus,
     presence: flaky.presence,
-    log: store.messages,
+    eventLog: store.messages,
     onError: (error) => hubErrors.push(error),
     onPresenceError: (error) => presenceErrors.push(error),
     presenceRefreshMs: 50,
@@ -89,7 +89,7 @@ beforeEach(async () => {
   const unlimited = new RateLimiter(plenty);
   const rooms = new RoomService(store, flaky.presence, { creations: plenty, ownedMax: 1 });
   await rooms.ensureDefault();
-  chat = new ChatService(store, bus, rooms, { messages: unlimited, votes: unlimited });
+  chat = new MessageService(store, bus, rooms, { messages: unlimited, votes: unlimited });
 });
 
 afterEach(async () => {

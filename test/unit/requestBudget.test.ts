@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RequestBudget } from '../../src/chat/requestBudget.js';
+import { RequestBudget } from '../../src/chat/transport/requestBudget.js';
 
 function clock() {
   let now = 1_000_000;

@@ -4,9 +4,6 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { EventBus } from '../../src/bus/eventBus.js';
 import { createMemoryBus } from '../../src/bus/memory.js';
-import { REPLAY_LIMIT, RoomFeed } from '../../src/chat/roomFeed.js';
-import { RoomHub } from '../../src/chat/roomHub.js';
-import type { SharedEvent } from '../../src/chat/sharedEvent.js';
 import type { ChatEvent } from '../../src/contract/events.js';
 import { LIMITS } from '../../src/contract/limits.js';
 import {
@@ -16,10 +13,13 @@ import {
   type PublicUser,
 } from '../../src/contract/models.js';
 import { applyChatEvent, EMPTY_ROOM } from '../../src/contract/roomState.js';
-import { ChatService } from '../../src/domain/chat.js';
 import { ulid } from '../../src/domain/ids.js';
+import { MessageService } from '../../src/domain/messages.js';
 import { RateLimiter } from '../../src/domain/rateLimiter.js';
 import { RoomService } from '../../src/domain/rooms.js';
+import { REPLAY_LIMIT, RoomFeed } from '../../src/fanout/roomFeed.js';
+import { RoomHub } from '../../src/fanout/roomHub.js';
+import type { SharedEvent } from '../../src/fanout/sharedEvent.js';
 import { createMemoryPresence } from '../../src/presence/memory.js';
 import type { Presence } from '../../src/presence/presence.js';
 import { openSqliteStore } from '../../src/storage/sqlite.js';
@@ -72,7 +72,7 @@ let store: Store;
 let bus: EventBus;
 let presence: Presence;
 let hub: RoomHub;
-let chat: ChatService;
+let chat: MessageService;
 let hubErrors: unknown[];
 let roomCounter = 0;
 const controllers: AbortController[] = [];
@@ -86,7 +86,7 @@ beforeEach(async () => {
   hub = new RoomHub({
     bus,
     presence,
-    log: store.messages,
+    eventLog: store.messages,
     onError: (error) => hubErrors.push(error),
     onPresenceError: (error) => hubErrors.push(error),
   });
@@ -94,7 +94,7 @@ beforeEach(async () => {
     creations: { perSecond: 1000, burst: 1000 },
     ownedMax: 1000,
   });
-  chat = new ChatService(store, bus, rooms, {
+  chat = new MessageService(store, bus, rooms, {
     messages: unlimited(),
     votes: unlimited(),
   });
@@ -493,7 +493,7 @@ describe('RoomHub', () => {
     const countingHub = new RoomHub({
       bus: countingBus,
       presence,
-      log: store.messages,
+      eventLog: store.messages,
       onError: (error) => hubErrors.push(error),
       onPresenceError: (error) => hubErrors.push(error),
     });

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { EventBus, RoomBroadcast, RoomListener } from '../../src/bus/eventBus.js';
 import { createMemoryBus } from '../../src/bus/memory.js';
-import { PRESENCE_FRAMES_PER_SECOND, RoomHub } from '../../src/chat/roomHub.js';
-import type { SharedEvent } from '../../src/chat/sharedEvent.js';
 import type { LoggedEvent } from '../../src/contract/events.js';
+import { PRESENCE_FRAMES_PER_SECOND, RoomHub } from '../../src/fanout/roomHub.js';
+import type { SharedEvent } from '../../src/fanout/sharedEvent.js';
 import { createMemoryPresence } from '../../src/presence/memory.js';
 import type { LoggedEntry } from '../../src/storage/store.js';
 
@@ -42,7 +42,7 @@ async function setUp(logged: number, bus: EventBus = createMemoryBus()) {
   const hub = new RoomHub({
     bus,
     presence: createMemoryPresence(),
-    log,
+    eventLog: log,
     onError: (error) => errors.push(error),
     onPresenceError: (error) => errors.push(error),
     gapWaitMs: 20,
@@ -135,7 +135,7 @@ describe('RoomHub presence in a join storm', () => {
     const hub = new RoomHub({
       bus,
       presence: createMemoryPresence(),
-      log: memoryLog(0),
+      eventLog: memoryLog(0),
       onError: (error) => {
         throw error;
       },
@@ -250,7 +250,7 @@ describe('RoomHub who-is-online lists in a join storm', () => {
     const hub = new RoomHub({
       bus: createMemoryBus(),
       presence,
-      log: memoryLog(0),
+      eventLog: memoryLog(0),
       onError: (error) => {
         throw error;
       },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConnectionSlots } from '../../src/chat/connectionSlots.js';
-import { DEFAULT_LIMITS, maxFrameBytes } from '../../src/chat/transportLimits.js';
+import { ConnectionSlots } from '../../src/chat/transport/connectionSlots.js';
+import { DEFAULT_LIMITS, maxFrameBytes } from '../../src/chat/transport/transportLimits.js';
 import { LIMITS } from '../../src/contract/limits.js';
 
 /** What the stock client sends for a tick's calls: one request alone, several as an array. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LIMITS } from '../../src/chat/transportLimits.js';
+import { DEFAULT_LIMITS } from '../../src/chat/transport/transportLimits.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
 describe('chat socket settings', () => {

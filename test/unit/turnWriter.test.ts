@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type Outlet, TurnWriter } from '../../src/chat/turnWriter.js';
-import { mergeFrames, textFrame } from '../../src/chat/wsFrames.js';
+import { type Outlet, TurnWriter } from '../../src/chat/transport/turnWriter.js';
+import { mergeFrames, textFrame } from '../../src/chat/transport/wsFrames.js';
 
 /** An outlet over a fake socket that records every write. */
 function outlet(batched: boolean, open = true) {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { TypingRoster } from '../../src/chat/typingRoster.js';
+import { TypingRoster } from '../../src/fanout/typingRoster.js';
 
 const ada = { id: 'ada', username: 'ada' };
 const bob = { id: 'bob', username: 'bob' };

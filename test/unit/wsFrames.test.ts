@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mergeFrames, textFrame } from '../../src/chat/wsFrames.js';
+import { mergeFrames, textFrame } from '../../src/chat/transport/wsFrames.js';
 
 /** Reads server frames back (RFC 6455 §5.2), independently of the code under test. */
 function readFrames(bytes: Buffer): string[] {

@@ -2,8 +2,8 @@
 import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AS_SENT, type MessageView } from '../../src/contract/models.js';
-import { MessageItem } from '../../src/web/chat/MessageItem.js';
-import type { MessageHandlers, Viewer } from '../../src/web/chat/messageActions.js';
+import { MessageItem } from '../../src/web/room/MessageItem.js';
+import type { MessageHandlers, Viewer } from '../../src/web/room/messageActions.js';
 
 afterEach(cleanup);
 

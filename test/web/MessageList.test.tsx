@@ -2,8 +2,8 @@
 import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AS_SENT, type MessageView } from '../../src/contract/models.js';
-import { MessageList } from '../../src/web/chat/MessageList.js';
-import type { MessageHandlers } from '../../src/web/chat/messageActions.js';
+import { MessageList } from '../../src/web/room/MessageList.js';
+import type { MessageHandlers } from '../../src/web/room/messageActions.js';
 
 afterEach(() => {
   cleanup();

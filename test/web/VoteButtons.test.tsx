@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { VoteButtons } from '../../src/web/chat/VoteButtons.js';
+import { VoteButtons } from '../../src/web/room/VoteButtons.js';
 
 afterEach(cleanup);
 

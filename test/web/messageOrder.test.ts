@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AS_SENT, type MessageView } from '../../src/contract/models.js';
-import { topMessages } from '../../src/web/chat/messageOrder.js';
+import { topMessages } from '../../src/web/room/messageOrder.js';
 
 const view = (id: string, up = 0, down = 0, createdAt = 0, answered = false): MessageView => ({
   id,

@@ -2,9 +2,9 @@
 import { cleanup, fireEvent, render, screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AS_SENT, type MessageView } from '../../src/contract/models.js';
-import { OnlinePanel } from '../../src/web/chat/OnlinePanel.js';
-import { PinnedStrip } from '../../src/web/chat/PinnedStrip.js';
-import { TypingIndicator } from '../../src/web/chat/TypingIndicator.js';
+import { OnlinePanel } from '../../src/web/room/OnlinePanel.js';
+import { PinnedStrip } from '../../src/web/room/PinnedStrip.js';
+import { TypingIndicator } from '../../src/web/room/TypingIndicator.js';
 
 afterEach(cleanup);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { typingLabel } from '../../src/web/chat/typing.js';
+import { typingLabel } from '../../src/web/room/typing.js';
 
 const users = (...names: string[]) => names.map((username) => ({ id: username, username }));
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LIMITS } from '../../src/contract/limits.js';
-import { unreadCount } from '../../src/web/rooms/RoomDirectory.js';
+import { unreadCount } from '../../src/web/directory/RoomDirectory.js';
 
 describe('unread counts on the room list', () => {
   it('shows the count, and "99+" from the server’s cap up', () => {

@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { useOnlinePanel } from '../../src/web/chat/useOnlinePanel.js';
+import { useOnlinePanel } from '../../src/web/room/useOnlinePanel.js';
 
 afterEach(() => {
   cleanup();

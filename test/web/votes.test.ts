@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextVote } from '../../src/web/chat/votes.js';
+import { nextVote } from '../../src/web/room/votes.js';
 
 describe('vote clicks', () => {
   it('votes, takes the vote back on a second click, and switches sides', () => {

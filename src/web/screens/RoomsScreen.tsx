@@ -1,8 +1,8 @@
 import { useState } from 'react';
 import { LIMITS } from '../../contract/limits.js';
-import { CreateRoomForm } from '../rooms/CreateRoomForm.js';
-import { RoomDirectory } from '../rooms/RoomDirectory.js';
-import { useDebouncedValue } from '../rooms/useDebouncedValue.js';
+import { CreateRoomForm } from '../directory/CreateRoomForm.js';
+import { RoomDirectory } from '../directory/RoomDirectory.js';
+import { useDebouncedValue } from '../directory/useDebouncedValue.js';
 
 /** Typing pauses this long before the server is asked. */
 const SEARCH_DEBOUNCE_MS = 300;

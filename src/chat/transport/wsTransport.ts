@@ -12,9 +12,10 @@ import {
 } from '@trpc/server';
 import { type JSONRPC2, parseTRPCMessage, type TRPCResponseMessage } from '@trpc/server/rpc';
 import { WebSocket } from 'ws';
-import { BATCH_PROTOCOL, MAX_BATCH_FRAME_BYTES } from '../contract/wire.js';
-import { toTRPCError } from '../trpc/init.js';
-import type { TransportMetrics } from './chatMetrics.js';
+import { BATCH_PROTOCOL, MAX_BATCH_FRAME_BYTES } from '../../contract/wire.js';
+import { type FeedSink, isPipeable, type StopSignal } from '../../fanout/feedSink.js';
+import type { SharedEvent } from '../../fanout/sharedEvent.js';
+import { toTRPCError } from '../../trpc/init.js';
 import {
   CLOSE_BAD_CONNECTION_PARAMS,
   CLOSE_INVALID_FRAME,
@@ -26,7 +27,6 @@ import {
 } from './closeCodes.js';
 import { ConnectionSlots } from './connectionSlots.js';
 import { DeadlineQueue, type Sleeper } from './deadlines.js';
-import { type FeedSink, isPipeable, type StopSignal } from './feedSink.js';
 import {
   connectionParamsOf,
   type IncomingRequest,
@@ -36,9 +36,9 @@ import {
   withLastEventId,
 } from './protocol.js';
 import { RequestBudget } from './requestBudget.js';
-import type { SharedEvent } from './sharedEvent.js';
 import { createSharedFrames, responsePrefix } from './sharedFrames.js';
 import { DEFAULT_LIMITS, type TransportLimits } from './transportLimits.js';
+import type { TransportMetrics } from './transportMetrics.js';
 import { type Outlet, TurnWriter } from './turnWriter.js';
 import { textFrame } from './wsFrames.js';
 

@@ -3,7 +3,7 @@ import { LIMITS } from '../contract/limits.js';
 import type { PublicUser } from '../contract/models.js';
 import type { Presence, PresenceChange, RoomUsers } from '../presence/presence.js';
 import type { LoggedEntry, MessageRepository } from '../storage/store.js';
-import type { FanoutMetrics } from './chatMetrics.js';
+import type { FanoutMetrics } from './fanoutMetrics.js';
 import { SharedEvent } from './sharedEvent.js';
 import { TypingRoster } from './typingRoster.js';
 
@@ -45,7 +45,7 @@ interface Channel extends ChannelState {
 export interface RoomHubOptions {
   bus: EventBus;
   presence: Presence;
-  log: Pick<MessageRepository, 'head' | 'eventsAfter'>;
+  eventLog: Pick<MessageRepository, 'head' | 'eventsAfter'>;
   metrics?: FanoutMetrics;
   onError(error: unknown): void;
   /**
@@ -228,7 +228,7 @@ export class RoomHub {
     try {
       // Subscribed first, then positioned: anything at or below the head is in the store
       // (members catch up from there); anything after it reaches this subscription.
-      channel.delivered = await this.options.log.head(channel.roomId);
+      channel.delivered = await this.options.eventLog.head(channel.roomId);
     } catch (error) {
       await unsubscribe();
       throw error;
@@ -303,7 +303,7 @@ export class RoomHub {
     const upTo = Math.max(...channel.early.keys());
     let missing: LoggedEntry[];
     try {
-      missing = await this.options.log.eventsAfter(channel.roomId, from, upTo - from);
+      missing = await this.options.eventLog.eventsAfter(channel.roomId, from, upTo - from);
     } catch (error) {
       // The log cannot be read now (the database is unreachable): hold what arrived and ask
       // again, since skipping would lose entries that exist for every member here.
@@ -345,7 +345,7 @@ export class RoomHub {
     for (;;) {
       const from = channel.delivered;
       if (from === null) return; // Not positioned yet: it reads the head after subscribing.
-      const entries = await this.options.log.eventsAfter(channel.roomId, from, RESYNC_PAGE);
+      const entries = await this.options.eventLog.eventsAfter(channel.roomId, from, RESYNC_PAGE);
       for (const entry of entries) channel.early.set(entry.seq, { kind: 'logged', ...entry });
       this.deliverInOrder(channel);
       if (entries.length < RESYNC_PAGE || channel.delivered === from) return;

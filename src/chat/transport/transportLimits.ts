@@ -1,4 +1,4 @@
-import { LIMITS } from '../contract/limits.js';
+import { LIMITS } from '../../contract/limits.js';
 
 /** Every bound the chat transport enforces; the defaults are below, in one place. */
 export interface TransportLimits {

@@ -6,20 +6,20 @@ import type { PublicUser } from '../../contract/models.js';
 import { trpc } from '../api/trpc.js';
 import { useConnectionState } from '../api/useConnectionState.js';
 import { usePageVisible } from '../api/usePageVisible.js';
-import { Composer } from '../chat/Composer.js';
-import { MessageList } from '../chat/MessageList.js';
-import type { MessageHandlers, Viewer } from '../chat/messageActions.js';
-import { type MessageOrder, topMessages } from '../chat/messageOrder.js';
-import { OnlinePanel } from '../chat/OnlinePanel.js';
-import { PinnedStrip } from '../chat/PinnedStrip.js';
-import { TypingIndicator } from '../chat/TypingIndicator.js';
-import { useOnlinePanel } from '../chat/useOnlinePanel.js';
-import { nextVote } from '../chat/votes.js';
 import { ConnectionBadge } from '../components/ConnectionBadge.js';
 import { ErrorBanner } from '../components/ErrorBanner.js';
+import { Composer } from '../room/Composer.js';
+import { MessageList } from '../room/MessageList.js';
+import type { MessageHandlers, Viewer } from '../room/messageActions.js';
+import { type MessageOrder, topMessages } from '../room/messageOrder.js';
+import { OnlinePanel } from '../room/OnlinePanel.js';
+import { PinnedStrip } from '../room/PinnedStrip.js';
+import { TypingIndicator } from '../room/TypingIndicator.js';
+import { useOnlinePanel } from '../room/useOnlinePanel.js';
+import { nextVote } from '../room/votes.js';
 import { hrefFor, navigate } from '../router.js';
 
-export function ChatScreen({
+export function RoomScreen({
   roomId,
   user,
   socket,

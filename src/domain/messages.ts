@@ -27,7 +27,7 @@ export interface ChatLimits {
 }
 
 /** Sending, voting, reading; every change is stored before it is published. */
-export class ChatService {
+export class MessageService {
   private readonly announcer: Announcer;
 
   constructor(

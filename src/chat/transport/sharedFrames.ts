@@ -1,5 +1,5 @@
 import type { JSONRPC2 } from '@trpc/server/rpc';
-import type { SharedEvent } from './sharedEvent.js';
+import type { SharedEvent } from '../../fanout/sharedEvent.js';
 import { textFrame } from './wsFrames.js';
 
 interface EventEncoding {
