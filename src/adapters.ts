@@ -63,12 +63,8 @@ export async function adaptersFor(
   return {
     store,
     bus: await createRedisBus(redis, { onError: onError('redis bus', 'bus') }),
-    // Nine seconds of life (three missed heartbeats) plus the hub's four-second recount keep a
-    // dead server's users in the counts members see for under fifteen seconds.
     presence: await createRedisPresence(redis, {
       serverId,
-      ttlMs: 9_000,
-      heartbeatMs: 3_000,
       onError: onError('redis presence', 'presence'),
     }),
     discovery: await createRedisDiscovery(redis, {

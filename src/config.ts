@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_LIMITS } from './chat/transport/transportLimits.js';
+import { ACCOUNT_DEFAULTS, HEALTH_TIMING, TRANSPORT_DEFAULTS } from './limits.js';
 import type { RedisNode, RedisTarget } from './redis/connection.js';
 
 const DURATION = /^(\d+)\s*(s|m|h|d)?$/;
@@ -83,7 +83,7 @@ const schema = z
     REDIS_CLUSTER_NODES: clusterNodes.optional(),
     /** Chat socket bounds (see the transport's limits). */
     WS_AUTH_TIMEOUT: duration({
-      fallback: `${DEFAULT_LIMITS.authTimeoutMs / 1000}s`,
+      fallback: `${TRANSPORT_DEFAULTS.authTimeoutMs / 1000}s`,
       min: 1,
       max: 600,
       example: 'like 10s',
@@ -92,35 +92,47 @@ const schema = z
       .number()
       .int()
       .min(1)
-      .default(DEFAULT_LIMITS.maxConnectionsPerAddress),
+      .default(TRANSPORT_DEFAULTS.maxConnectionsPerAddress),
     WS_MAX_CONNECTIONS_PER_USER: z.coerce
       .number()
       .int()
       .min(1)
-      .default(DEFAULT_LIMITS.maxConnectionsPerUser),
+      .default(TRANSPORT_DEFAULTS.maxConnectionsPerUser),
     TRUST_PROXY: z.stringbool().default(false),
     /** Sign-ups per client address: sized for a crowd joining from one venue's network. */
-    SIGNUPS_PER_ADDRESS_BURST: burst(500),
-    SIGNUPS_PER_ADDRESS_PER_MINUTE: perMinute(10),
+    SIGNUPS_PER_ADDRESS_BURST: burst(ACCOUNT_DEFAULTS.signUpsPerAddress.burst),
+    SIGNUPS_PER_ADDRESS_PER_MINUTE: perMinute(ACCOUNT_DEFAULTS.signUpsPerAddress.perMinute),
     /** Failed sign-ins per account (successes cost nothing): at most ~70 guesses an hour. */
-    SIGNIN_FAILURES_PER_ACCOUNT_BURST: burst(10),
-    SIGNIN_FAILURES_PER_ACCOUNT_PER_MINUTE: perMinute(1),
+    SIGNIN_FAILURES_PER_ACCOUNT_BURST: burst(ACCOUNT_DEFAULTS.signInFailuresPerAccount.burst),
+    SIGNIN_FAILURES_PER_ACCOUNT_PER_MINUTE: perMinute(
+      ACCOUNT_DEFAULTS.signInFailuresPerAccount.perMinute,
+    ),
     /** Failed sign-ins per client address, across all accounts (password spraying). */
-    SIGNIN_FAILURES_PER_ADDRESS_BURST: burst(100),
-    SIGNIN_FAILURES_PER_ADDRESS_PER_MINUTE: perMinute(10),
+    SIGNIN_FAILURES_PER_ADDRESS_BURST: burst(ACCOUNT_DEFAULTS.signInFailuresPerAddress.burst),
+    SIGNIN_FAILURES_PER_ADDRESS_PER_MINUTE: perMinute(
+      ACCOUNT_DEFAULTS.signInFailuresPerAddress.perMinute,
+    ),
     /** Rooms one user may create: a burst, then this many per minute. */
-    ROOM_CREATES_BURST: burst(10),
-    ROOM_CREATES_PER_MINUTE: perMinute(1),
+    ROOM_CREATES_BURST: burst(ACCOUNT_DEFAULTS.roomCreations.burst),
+    ROOM_CREATES_PER_MINUTE: perMinute(ACCOUNT_DEFAULTS.roomCreations.perMinute),
     /** Rooms one user may own in all. */
-    ROOMS_PER_USER_MAX: z.coerce.number().int().min(0).default(100),
+    ROOMS_PER_USER_MAX: z.coerce.number().int().min(0).default(ACCOUNT_DEFAULTS.roomsPerUserMax),
     /** The user who looks after `general` (removes messages, pins, marks answers); none by default. */
     ADMIN_USERNAME: z.string().trim().min(1).optional(),
     AUTH_ATTEMPTS_BURST: replaced('SIGNUPS_PER_ADDRESS_* and SIGNIN_FAILURES_PER_*'),
     AUTH_ATTEMPTS_PER_MINUTE: replaced('SIGNUPS_PER_ADDRESS_* and SIGNIN_FAILURES_PER_*'),
     /** MongoDB unreachable this long through the store's client: the client is replaced. */
-    MONGO_RECONNECT_AFTER: duration({ fallback: '5s', min: 1, example: 'like 5s or 1m' }),
+    MONGO_RECONNECT_AFTER: duration({
+      fallback: HEALTH_TIMING.mongoReconnectAfter,
+      min: 1,
+      example: 'like 5s or 1m',
+    }),
     /** Storage unreachable this long: /healthz fails and a chat server leaves discovery. */
-    STORAGE_UNHEALTHY_AFTER: duration({ fallback: '60s', min: 1, example: 'like 60s or 5m' }),
+    STORAGE_UNHEALTHY_AFTER: duration({
+      fallback: HEALTH_TIMING.storageUnhealthyAfter,
+      min: 1,
+      example: 'like 60s or 5m',
+    }),
     /** A port of its own for GET /metrics; unset, /metrics is not on a port of its own. */
     METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
     /** Where METRICS_PORT listens: loopback unless the deployment opens it to its scraper. */

@@ -9,6 +9,7 @@ import type { TransportLimits } from './chat/transport/transportLimits.js';
 import type { Config } from './config.js';
 import type { ChatServerAnnouncement, ChatServerRegistration } from './discovery/discovery.js';
 import { type HealthProbe, handleHealth, sendJson } from './http/health.js';
+import { DRAIN_TIMEOUT_MS, HTTP_LIMITS } from './limits.js';
 import type { Logger } from './log.js';
 import { createMetricsEndpoint } from './metrics/endpoint.js';
 import { ServerMetrics } from './metrics/serverMetrics.js';
@@ -22,9 +23,6 @@ import {
 
 /** The built web client (`vite build`), the same path from src/ (tsx) and from dist/. */
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../dist/web', import.meta.url));
-
-/** How long in-flight chat requests may take to finish when the server drains. */
-const DRAIN_TIMEOUT_MS = 5_000;
 
 export interface RunningServer {
   readonly port: number;
@@ -79,33 +77,33 @@ export async function startServer(
   const api = serveApi
     ? createApiHandler({ services, log, webRoot: opts.webRoot ?? DEFAULT_WEB_ROOT, trustProxy })
     : null;
-  const chat =
-    config.ROLE !== 'api'
-      ? createChatSocketServer({
-          services,
-          log,
-          trustProxy,
-          limits: {
-            authTimeoutMs: config.WS_AUTH_TIMEOUT * 1000,
-            maxConnectionsPerAddress: config.WS_MAX_CONNECTIONS_PER_ADDRESS,
-            maxConnectionsPerUser: config.WS_MAX_CONNECTIONS_PER_USER,
-            ...opts.transportLimits,
-          },
-          onConnectionsChanged: () => registration?.loadChanged(),
-          metrics,
-        })
-      : null;
+  const chatServices = services.chat;
+  const chat = chatServices
+    ? createChatSocketServer({
+        services,
+        log,
+        trustProxy,
+        limits: {
+          authTimeoutMs: config.WS_AUTH_TIMEOUT * 1000,
+          maxConnectionsPerAddress: config.WS_MAX_CONNECTIONS_PER_ADDRESS,
+          maxConnectionsPerUser: config.WS_MAX_CONNECTIONS_PER_USER,
+          ...opts.transportLimits,
+        },
+        onConnectionsChanged: () => registration?.loadChanged(),
+        metrics,
+      })
+    : null;
   let registration: ChatServerRegistration | null = null;
   const load = {
     connections: () => chat?.transport.connectionCount() ?? 0,
     // A server that should be restarted sends no one new its way meanwhile.
     available: () => services.unhealthy() === null,
   };
-  if (chat) {
+  if (chat && chatServices) {
     metrics.watchChatServer({
       openSockets: () => chat.openSockets(),
       transport: chat.transport,
-      hub: services.hub,
+      hub: chatServices.hub,
       announcement: load,
     });
   }
@@ -121,8 +119,8 @@ export async function startServer(
     if (chat) chat.handleUpgrade(req, socket, head);
     else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
   });
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
+  server.headersTimeout = HTTP_LIMITS.headersTimeoutMs;
+  server.requestTimeout = HTTP_LIMITS.requestTimeoutMs;
 
   // First, so that a metrics port that cannot be had fails the start before anything is announced.
   const metricsPort = await metricsEndpoint.listen();

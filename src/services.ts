@@ -11,6 +11,7 @@ import { TokenIssuer } from './domain/tokens.js';
 import { TypingService } from './domain/typing.js';
 import { type FeedRequest, RoomFeed } from './fanout/roomFeed.js';
 import { RoomHub } from './fanout/roomHub.js';
+import { HEALTH_TIMING, WRITE_RATES } from './limits.js';
 import type { Logger } from './log.js';
 import type { ServerMetrics } from './metrics/serverMetrics.js';
 import { watchOutage, withTimeout } from './outage.js';
@@ -23,13 +24,10 @@ export interface Services {
   tokens: TokenIssuer;
   auth: AuthService;
   rooms: RoomService;
-  messages: MessageService;
-  moderation: ModerationService;
-  typing: TypingService;
-  feeds: { open(request: FeedRequest): RoomFeed };
   discovery: Discovery;
-  hub: RoomHub;
   metrics: ServerMetrics;
+  /** What only the chat role needs (the room hub and what uses it); null on an API server. */
+  chat: ChatServices | null;
   /**
    * Resolves when every dependency answers; rejects naming the one that does not (its error is
    * logged, not returned: it can name internal hosts).
@@ -41,6 +39,15 @@ export interface Services {
    */
   unhealthy(): string | null;
   close(): Promise<void>;
+}
+
+/** The chat role's services: live rooms and the writes their members make. */
+export interface ChatServices {
+  hub: RoomHub;
+  feeds: { open(request: FeedRequest): RoomFeed };
+  messages: MessageService;
+  moderation: ModerationService;
+  typing: TypingService;
 }
 
 export interface Adapters {
@@ -65,11 +72,6 @@ export interface RateLimits {
   votes: RateLimit;
 }
 
-/** How often storage is pinged to know how long it has been unreachable. */
-const STORAGE_PROBE_MS = 2_000;
-/** A dependency that does not answer a ping within this long counts as unreachable. */
-const PING_TIMEOUT_MS = 3_000;
-
 /** The configured limits, and the fixed ones. */
 export function rateLimitsFor(config: Config): RateLimits {
   const bucket = (burst: number, perMinute: number): RateLimit => ({
@@ -87,8 +89,7 @@ export function rateLimitsFor(config: Config): RateLimits {
       config.SIGNIN_FAILURES_PER_ADDRESS_PER_MINUTE,
     ),
     roomCreations: bucket(config.ROOM_CREATES_BURST, config.ROOM_CREATES_PER_MINUTE),
-    messages: { perSecond: 10, burst: 20 },
-    votes: { perSecond: 20, burst: 40 },
+    ...WRITE_RATES,
   };
 }
 
@@ -112,6 +113,75 @@ export async function createServices(
     admin: config.ADMIN_USERNAME,
   });
   await rooms.ensureDefault();
+  const chat =
+    config.ROLE === 'api' ? null : createChatServices(adapters, rooms, log, rateLimits, metrics);
+
+  const unhealthyAfterMs = config.STORAGE_UNHEALTHY_AFTER * 1_000;
+  let toldUnhealthy = false;
+  const storage = watchOutage(() => store.ping(), {
+    what: 'storage',
+    intervalMs: HEALTH_TIMING.storageProbeMs,
+    timeoutMs: HEALTH_TIMING.pingTimeoutMs,
+    onFailure(error, downForMs) {
+      metrics.dependencyFailed('store');
+      if (toldUnhealthy || downForMs < unhealthyAfterMs) return;
+      toldUnhealthy = true;
+      log.error('storage unreachable too long: failing /healthz and leaving discovery', {
+        error,
+        downForMs,
+      });
+    },
+    onRecovery(downForMs) {
+      toldUnhealthy = false;
+      log.info('storage reachable again', { downForMs });
+    },
+  });
+  const ping = async (dependency: string, check: () => Promise<void>) => {
+    try {
+      await withTimeout(check(), HEALTH_TIMING.pingTimeoutMs, dependency);
+    } catch (error) {
+      log.warn(`${dependency} unreachable`, { error });
+      throw new Error(`${dependency} unreachable`);
+    }
+  };
+
+  return {
+    tokens,
+    auth: new AuthService(store, tokens, {
+      signUpsPerAddress: rateLimits.signUps,
+      failuresPerAccount: rateLimits.signInFailuresPerAccount,
+      failuresPerAddress: rateLimits.signInFailuresPerAddress,
+    }),
+    rooms,
+    discovery,
+    metrics,
+    chat,
+    async checkReady() {
+      await Promise.all([ping('storage', () => store.ping()), ping('pub/sub', () => bus.ping())]);
+    },
+    unhealthy() {
+      const downForMs = storage.downForMs();
+      return downForMs >= unhealthyAfterMs
+        ? `storage unreachable for ${Math.round(downForMs / 1_000)} s`
+        : null;
+    },
+    async close() {
+      storage.stop();
+      await chat?.hub.close();
+      await Promise.allSettled([bus.close(), presence.close(), discovery.close()]);
+      await store.close();
+    },
+  };
+}
+
+/** The room hub and the services of a chat server's members. */
+function createChatServices(
+  { store, bus, presence }: Adapters,
+  rooms: RoomService,
+  log: Logger,
+  rateLimits: RateLimits,
+  metrics: ServerMetrics,
+): ChatServices {
   const hub = new RoomHub({
     bus,
     presence,
@@ -132,78 +202,22 @@ export async function createServices(
   };
   // Sends, edits, removals, pins and answers share one bucket per user.
   const messageTokens = new RateLimiter(rateLimits.messages);
-  const messages = new MessageService(
-    store,
-    bus,
-    rooms,
-    { messages: messageTokens, votes: new RateLimiter(rateLimits.votes) },
-    onPublishError,
-  );
-  const moderation = new ModerationService(
-    store,
-    rooms,
-    messageTokens,
-    new Announcer(bus, onPublishError),
-  );
-
-  const unhealthyAfterMs = config.STORAGE_UNHEALTHY_AFTER * 1_000;
-  let toldUnhealthy = false;
-  const storage = watchOutage(() => store.ping(), {
-    what: 'storage',
-    intervalMs: STORAGE_PROBE_MS,
-    timeoutMs: PING_TIMEOUT_MS,
-    onFailure(error, downForMs) {
-      metrics.dependencyFailed('store');
-      if (toldUnhealthy || downForMs < unhealthyAfterMs) return;
-      toldUnhealthy = true;
-      log.error('storage unreachable too long: failing /healthz and leaving discovery', {
-        error,
-        downForMs,
-      });
-    },
-    onRecovery(downForMs) {
-      toldUnhealthy = false;
-      log.info('storage reachable again', { downForMs });
-    },
-  });
-  const ping = async (dependency: string, check: () => Promise<void>) => {
-    try {
-      await withTimeout(check(), PING_TIMEOUT_MS, dependency);
-    } catch (error) {
-      log.warn(`${dependency} unreachable`, { error });
-      throw new Error(`${dependency} unreachable`);
-    }
-  };
-
   return {
-    tokens,
-    auth: new AuthService(store, tokens, {
-      signUpsPerAddress: rateLimits.signUps,
-      failuresPerAccount: rateLimits.signInFailuresPerAccount,
-      failuresPerAddress: rateLimits.signInFailuresPerAddress,
-    }),
-    rooms,
-    messages,
-    moderation,
-    typing: new TypingService(bus, rooms),
-    feeds: { open: (request) => new RoomFeed({ store, hub }, request) },
-    discovery,
     hub,
-    metrics,
-    async checkReady() {
-      await Promise.all([ping('storage', () => store.ping()), ping('pub/sub', () => bus.ping())]);
-    },
-    unhealthy() {
-      const downForMs = storage.downForMs();
-      return downForMs >= unhealthyAfterMs
-        ? `storage unreachable for ${Math.round(downForMs / 1_000)} s`
-        : null;
-    },
-    async close() {
-      storage.stop();
-      await hub.close();
-      await Promise.allSettled([bus.close(), presence.close(), discovery.close()]);
-      await store.close();
-    },
+    feeds: { open: (request) => new RoomFeed({ store, hub }, request) },
+    messages: new MessageService(
+      store,
+      bus,
+      rooms,
+      { messages: messageTokens, votes: new RateLimiter(rateLimits.votes) },
+      onPublishError,
+    ),
+    moderation: new ModerationService(
+      store,
+      rooms,
+      messageTokens,
+      new Announcer(bus, onPublishError),
+    ),
+    typing: new TypingService(bus, rooms),
   };
 }

@@ -20,15 +20,14 @@ const MAX_PAYLOAD = 1024 * 1024;
 /**
  * The same ChatHub router and services, served by tRPC's stock `applyWSSHandler` instead of
  * ChatHub's transport: one async iterator per subscription (`RoomFeed` is an AsyncIterable),
- * each event serialized and written per subscriber. ChatHub runs as ROLE=api here, so it builds
- * the services (SQLite in a temp DATA_DIR, in-process bus and presence) but serves no WebSocket
- * itself; the stock adapter gets its own HTTP server. Clients are ChatHub's, unchanged: the
+ * each event serialized and written per subscriber. ChatHub builds its services as usual (SQLite
+ * in a temp DATA_DIR, in-process bus and presence); no client connects to its own transport: the
+ * stock adapter gets its own HTTP server. Clients are ChatHub's, unchanged: the
  * wire protocol (connection params first, then JSON-RPC) is the same.
  */
 export const startTrpcStock: StartSystem = async ({ receivers, senders, roomIds }) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'chathub-bench-'));
   const config = loadConfig({
-    ROLE: 'api',
     DATA_DIR: dataDir,
     PORT: '0',
     HOST: '127.0.0.1',

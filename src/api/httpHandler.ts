@@ -4,6 +4,7 @@ import { LIMITS } from '../contract/limits.js';
 import { clientAddress } from '../http/clientAddress.js';
 import { setSecurityHeaders } from '../http/securityHeaders.js';
 import { createStaticHandler } from '../http/staticFiles.js';
+import { HTTP_LIMITS } from '../limits.js';
 import type { Logger } from '../log.js';
 import type { Services } from '../services.js';
 import { bearerToken, createContext } from '../trpc/context.js';
@@ -16,14 +17,12 @@ export interface ApiHandlerOptions {
   trustProxy: boolean;
 }
 
-const MAX_BODY_BYTES = 64 * 1024;
-
 /** The API role's HTTP surface: tRPC under /trpc, the web client everywhere else. */
 export function createApiHandler({ services, log, webRoot, trustProxy }: ApiHandlerOptions) {
   const trpc = createHTTPHandler({
     router: apiRouter,
     basePath: '/trpc/',
-    maxBodySize: MAX_BODY_BYTES,
+    maxBodySize: HTTP_LIMITS.maxBodyBytes,
     // One request may not multiply into unbounded work: larger batches are refused whole.
     maxBatchSize: LIMITS.httpBatchMax,
     createContext: ({ req }) =>

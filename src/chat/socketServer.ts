@@ -3,16 +3,13 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { BATCH_PROTOCOL } from '../contract/wire.js';
 import { clientAddress } from '../http/clientAddress.js';
+import { TRANSPORT_DEFAULTS } from '../limits.js';
 import type { Logger } from '../log.js';
 import type { Services } from '../services.js';
 import { createContext } from '../trpc/context.js';
 import { chatRouter } from './router.js';
 import { ConnectionSlots } from './transport/connectionSlots.js';
-import {
-  DEFAULT_LIMITS,
-  maxFrameBytes,
-  type TransportLimits,
-} from './transport/transportLimits.js';
+import { maxFrameBytes, type TransportLimits } from './transport/transportLimits.js';
 import type { TransportMetrics } from './transport/transportMetrics.js';
 import { createWsTransport, type WsTransport } from './transport/wsTransport.js';
 
@@ -35,7 +32,7 @@ export function createChatSocketServer(opts: {
   metrics?: TransportMetrics;
 }): ChatSocketServer {
   const { services, log, trustProxy } = opts;
-  const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const limits = { ...TRANSPORT_DEFAULTS, ...opts.limits };
   const wss = new WebSocketServer({
     noServer: true,
     // Frames past the limit are refused by `ws` before they are read: close 1009.

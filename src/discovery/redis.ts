@@ -1,5 +1,6 @@
 import type { ChainableCommander, Result } from 'ioredis';
 import { DomainError, UnavailableError } from '../domain/errors.js';
+import { DISCOVERY_TIMING } from '../limits.js';
 import { messageOf, RedisConnection, type RedisTarget } from '../redis/connection.js';
 import type { ChatServerAnnouncement, ChatServerRegistration, Discovery } from './discovery.js';
 
@@ -28,11 +29,11 @@ export interface RedisDiscoveryOptions {
   onError?: (error: Error) => void;
   /** A command without a reply after this long rejects (half-open connections). Default 5000. */
   commandTimeoutMs?: number;
-  /** How often a registered chat server announces itself. Default 1000. */
+  /** How often a registered chat server announces itself. Default `DISCOVERY_TIMING`. */
   heartbeatMs?: number;
-  /** A server not heard from for this long is handed out only when none is fresher. Default 3000. */
+  /** A server not heard from for this long is handed out only when none is fresher. */
   staleAfterMs?: number;
-  /** A registration expires after this long without a heartbeat. Default 15000. */
+  /** A registration expires after this long without a heartbeat. */
   ttlMs?: number;
 }
 
@@ -89,9 +90,9 @@ export async function createRedisDiscovery(
   options: RedisDiscoveryOptions = {},
 ): Promise<Discovery> {
   const { servers, serverKey } = registryKeys(options.keyPrefix);
-  const heartbeatMs = options.heartbeatMs ?? 1_000;
-  const staleAfterMs = options.staleAfterMs ?? 3_000;
-  const ttlMs = options.ttlMs ?? 15_000;
+  const heartbeatMs = options.heartbeatMs ?? DISCOVERY_TIMING.heartbeatMs;
+  const staleAfterMs = options.staleAfterMs ?? DISCOVERY_TIMING.staleAfterMs;
+  const ttlMs = options.ttlMs ?? DISCOVERY_TIMING.ttlMs;
   const onError = options.onError ?? (() => {});
   if (!(heartbeatMs > 0 && staleAfterMs > heartbeatMs && ttlMs >= staleAfterMs)) {
     throw new Error(

@@ -1,3 +1,4 @@
+import { ACCOUNT_DEFAULTS } from '../limits.js';
 import { DomainError } from './errors.js';
 import { type RateLimit, RateLimiter } from './rateLimiter.js';
 
@@ -35,7 +36,7 @@ export class SignInThrottle {
     limits: SignInLimits,
     now: () => number = Date.now,
     /** (address, account) pairs remembered, a few MB at most; the oldest are forgotten first. */
-    private readonly knownPairsMax = 50_000,
+    private readonly knownPairsMax: number = ACCOUNT_DEFAULTS.knownPairsMax,
   ) {
     this.perAccount = new RateLimiter(limits.failuresPerAccount, now);
     this.perAddress = new RateLimiter(limits.failuresPerAddress, now);

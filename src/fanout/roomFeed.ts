@@ -2,14 +2,12 @@ import { type TrackedEnvelope, tracked } from '@trpc/server';
 import type { ChatEvent } from '../contract/events.js';
 import { LIMITS } from '../contract/limits.js';
 import type { PublicUser } from '../contract/models.js';
+import { FANOUT_LIMITS } from '../limits.js';
 import type { Store } from '../storage/store.js';
 import { AsyncQueue } from './asyncQueue.js';
 import type { FeedSink, Pipeable, StopSignal } from './feedSink.js';
 import type { RoomHub, RoomMember } from './roomHub.js';
 import type { SharedEvent } from './sharedEvent.js';
-
-/** A resuming client further behind than this gets a fresh snapshot instead of a replay. */
-export const REPLAY_LIMIT = 500;
 
 export interface FeedDeps {
   store: Store;
@@ -78,8 +76,8 @@ export class RoomFeed implements Pipeable, AsyncIterable<TrackedEnvelope<ChatEve
     const { roomId, viewer, lastEventId } = this.request;
     const { messages } = this.deps.store;
     if (lastEventId !== null && lastEventId <= (await messages.head(roomId))) {
-      const entries = await messages.eventsAfter(roomId, lastEventId, REPLAY_LIMIT + 1);
-      if (entries.length <= REPLAY_LIMIT) {
+      const entries = await messages.eventsAfter(roomId, lastEventId, FANOUT_LIMITS.replayMax + 1);
+      if (entries.length <= FANOUT_LIMITS.replayMax) {
         for (const entry of entries) sink.own(String(entry.seq), entry.event);
         return entries.at(-1)?.seq ?? lastEventId;
       }

@@ -1,6 +1,7 @@
 import type { EventBus, RoomBroadcast, RoomSignal } from '../bus/eventBus.js';
 import { LIMITS } from '../contract/limits.js';
 import type { PublicUser } from '../contract/models.js';
+import { FANOUT_LIMITS, PRESENCE_TIMING } from '../limits.js';
 import type { Presence, PresenceChange, RoomUsers } from '../presence/presence.js';
 import type { LoggedEntry, MessageRepository } from '../storage/store.js';
 import type { FanoutMetrics } from './fanoutMetrics.js';
@@ -64,20 +65,13 @@ export interface RoomHubOptions {
   typingTtlMs?: number;
 }
 
-/** Presence changes are published at most this often per room, coalescing join storms. */
-const PRESENCE_THROTTLE_MS = 250;
-/**
- * And at most this many presence frames per second per room and server: a count announced to a
- * room of 10,000 members every 250 ms would be 40,000 frames a second through a join storm, all
- * saying nearly the same number. Larger rooms hear their count less often (10,000: every 2.5 s).
- */
-export const PRESENCE_FRAMES_PER_SECOND = 4_000;
-const DEFAULT_GAP_WAIT_MS = 100;
-/** How soon the log is asked again for missing entries when it could not be read. */
-const GAP_RETRY_MS = 1_000;
-const DEFAULT_PRESENCE_REFRESH_MS = 4_000;
-/** Log entries read per query when the bus says it may have missed some. */
-const RESYNC_PAGE = 500;
+const {
+  presenceThrottleMs: PRESENCE_THROTTLE_MS,
+  presenceFramesPerSecond: PRESENCE_FRAMES_PER_SECOND,
+  gapWaitMs: DEFAULT_GAP_WAIT_MS,
+  gapRetryMs: GAP_RETRY_MS,
+  resyncPage: RESYNC_PAGE,
+} = FANOUT_LIMITS;
 
 /**
  * The chat server's local fan-out: which members are in which room on this process. It holds
@@ -95,7 +89,7 @@ export class RoomHub {
 
   constructor(private readonly options: RoomHubOptions) {
     this.gapWaitMs = options.gapWaitMs ?? DEFAULT_GAP_WAIT_MS;
-    const refreshMs = options.presenceRefreshMs ?? DEFAULT_PRESENCE_REFRESH_MS;
+    const refreshMs = options.presenceRefreshMs ?? PRESENCE_TIMING.recountMs;
     this.presenceRefresh =
       refreshMs > 0
         ? setInterval(

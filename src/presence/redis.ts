@@ -1,5 +1,6 @@
 import type { Result } from 'ioredis';
 import { UnavailableError } from '../domain/errors.js';
+import { PRESENCE_TIMING } from '../limits.js';
 import { messageOf, RedisConnection, type RedisTarget } from '../redis/connection.js';
 import { roomKey } from '../redis/keys.js';
 import type { Presence, PresenceChange } from './presence.js';
@@ -7,9 +8,9 @@ import type { Presence, PresenceChange } from './presence.js';
 export interface RedisPresenceOptions {
   /** Unique per chat server process; must not contain `|`. */
   serverId: string;
-  /** A server that stops heartbeating drops out of every count after this long. Default 15000. */
+  /** A server that stops heartbeating drops out of every count after this long. Default `PRESENCE_TIMING`. */
   ttlMs?: number;
-  /** How often this server refreshes its members. Default 5000; must be below ttlMs. */
+  /** How often this server refreshes its members; must be below ttlMs. Default `PRESENCE_TIMING`. */
   heartbeatMs?: number;
   /** Prefix of every key; a room's is `<keyPrefix>{room:<roomId>}:presence`. Default `chathub:`. */
   keyPrefix?: string;
@@ -149,8 +150,8 @@ export async function createRedisPresence(
   options: RedisPresenceOptions,
 ): Promise<Presence> {
   const { serverId } = options;
-  const ttlMs = options.ttlMs ?? 15_000;
-  const heartbeatMs = options.heartbeatMs ?? 5_000;
+  const ttlMs = options.ttlMs ?? PRESENCE_TIMING.ttlMs;
+  const heartbeatMs = options.heartbeatMs ?? PRESENCE_TIMING.heartbeatMs;
   const prefix = options.keyPrefix ?? 'chathub:';
   const onError = options.onError ?? (() => {});
   if (!serverId || serverId.includes('|')) {
@@ -257,8 +258,8 @@ export async function createRedisPresence(
       beating = false;
     }
   };
-  const timer = setInterval(() => void heartbeat(), heartbeatMs);
-  timer.unref();
+  // Started by the first join: a process that only counts (an API server) runs no timer.
+  let timer: NodeJS.Timeout | undefined;
 
   const change = async (
     roomId: string,
@@ -279,6 +280,7 @@ export async function createRedisPresence(
     async join(roomId, userId, username) {
       if (closed) throw new Error('Redis presence: closed');
       if (username && !username.includes('|')) names.set(userId, username);
+      timer ??= setInterval(() => void heartbeat(), heartbeatMs).unref();
       const subscriptions = localCount(roomId, userId);
       // Local state changes even if Redis fails: the subscription exists either way, and the
       // next heartbeat that reaches Redis adds the member.

@@ -1,6 +1,7 @@
 import { getTRPCErrorFromUnknown, initTRPC, TRPCError } from '@trpc/server';
 import { ZodError } from 'zod';
 import { DomainError } from '../domain/errors.js';
+import type { TokenClaims } from '../domain/tokens.js';
 import type { Context } from './context.js';
 
 export interface ErrorData {
@@ -76,13 +77,34 @@ export const createRouter = t.router;
 export const mergeRouters = t.mergeRouters;
 export const publicProcedure = t.procedure.use(callMetrics).use(domainErrors);
 
-export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
-  const session = ctx.session;
+/** The signed-in caller, from the verified token only; otherwise UNAUTHORIZED. */
+function signedIn(session: Context['session']): TokenClaims {
   if (!session || session.expiresAt <= Date.now()) {
     throw new TRPCError({
       code: 'UNAUTHORIZED',
       message: session ? 'Your session has expired; sign in again' : 'Sign in first',
     });
   }
+  return session;
+}
+
+export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
+  const session = signedIn(ctx.session);
   return next({ ctx: { ...ctx, session, user: session.user } });
+});
+
+/**
+ * The chat role's procedures: a signed-in caller, on a process that runs the chat role's services
+ * (an API server builds none). One middleware, since every chat call goes through it.
+ */
+export const chatProcedure = publicProcedure.use(({ ctx, next }) => {
+  const session = signedIn(ctx.session);
+  const chat = ctx.services.chat;
+  if (!chat) {
+    throw new TRPCError({
+      code: 'NOT_FOUND',
+      message: 'This server does not serve chat; connect to a chat server',
+    });
+  }
+  return next({ ctx: { ...ctx, session, user: session.user, chat } });
 });

@@ -15,6 +15,7 @@ import { loadConfig } from '../../src/config.js';
 import type { PublicUser } from '../../src/contract/models.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import { type RunningServer, type StartOptions, startServer } from '../../src/server.js';
+import type { ChatServices } from '../../src/services.js';
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-0123456789';
 export const PASSWORD = 'correct horse battery';
@@ -24,6 +25,8 @@ export const NodeWebSocket = WebSocket;
 
 export interface TestServer {
   running: RunningServer;
+  /** The chat role's services (test servers run ROLE=all unless told otherwise). */
+  chat: ChatServices;
   apiUrl: string;
   wsUrl: string;
   dataDir: string;
@@ -75,6 +78,11 @@ export async function startTestServer(
   const sockets: TRPCWebSocketClient[] = [];
   return {
     running,
+    get chat() {
+      if (!running.services.chat)
+        throw new Error(`a ROLE=${config.ROLE} server has no chat services`);
+      return running.services.chat;
+    },
     apiUrl,
     wsUrl: `ws://127.0.0.1:${running.port}/ws`,
     dataDir,

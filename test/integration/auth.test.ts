@@ -147,7 +147,7 @@ describe('accounts over HTTP', () => {
 describe('chat connections without a valid token', () => {
   it('answers every call and subscription with UNAUTHORIZED and sends no data', async () => {
     const { user } = await server.fastUser(uniqueName('ivan'));
-    await server.running.services.messages.send(user, {
+    await server.chat.messages.send(user, {
       roomId: 'general',
       body: 'secret history',
     });

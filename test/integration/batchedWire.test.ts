@@ -40,14 +40,14 @@ const newRoom = async (prefix: string) =>
 async function burst(roomId: string, count: number, body = (i: number) => `m${i}`) {
   const sent = await Promise.all(
     Array.from({ length: count }, (_, i) =>
-      server.running.services.messages.send(authors[i % authors.length] as PublicUser, {
+      server.chat.messages.send(authors[i % authors.length] as PublicUser, {
         roomId,
         body: body(i),
       }),
     ),
   );
   // In the room's order, which is the order every member must see them in.
-  const { messages } = await server.running.services.messages.history(authors[0] as PublicUser, {
+  const { messages } = await server.chat.messages.history(authors[0] as PublicUser, {
     roomId,
     limit: LIMITS.historyPageMax,
   });

@@ -52,7 +52,7 @@ describe('chat over WebSocket with the stock tRPC client', () => {
     for (let i = 0; i < 60; i++) {
       const writer = writers[i % writers.length]?.user;
       if (!writer) throw new Error('no writer');
-      await server.running.services.messages.send(writer, { roomId, body: `m${i}` });
+      await server.chat.messages.send(writer, { roomId, body: `m${i}` });
     }
     const reader = await server.user(uniqueName('reader'));
     const log = EventLog.open(reader, roomId);

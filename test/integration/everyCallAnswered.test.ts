@@ -1,10 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CLOSE_FRAME_TOO_LARGE,
-  DEFAULT_LIMITS,
-  maxFrameBytes,
-} from '../../src/chat/transport/wsTransport.js';
+import { CLOSE_FRAME_TOO_LARGE, maxFrameBytes } from '../../src/chat/transport/wsTransport.js';
 import { LIMITS } from '../../src/contract/limits.js';
+import { TRANSPORT_DEFAULTS } from '../../src/limits.js';
 import { settleWithin, tally } from '../helpers/calls.js';
 import { startTestServer, type TestServer, uniqueName } from '../helpers/server.js';
 
@@ -37,9 +34,9 @@ function sendAll(chat: Awaited<ReturnType<typeof freshClient>>, bodies: string[]
 describe('every call of a batch gets an answer', () => {
   it('answers each call of a batch past maxBatch with its own error', async () => {
     const chat = await freshClient();
-    const bodies = Array.from({ length: DEFAULT_LIMITS.maxBatch + 1 }, (_, i) => `call ${i}`);
+    const bodies = Array.from({ length: TRANSPORT_DEFAULTS.maxBatch + 1 }, (_, i) => `call ${i}`);
     const outcomes = await settleWithin(sendAll(chat, bodies));
-    expect(tally(outcomes)).toEqual({ PAYLOAD_TOO_LARGE: DEFAULT_LIMITS.maxBatch + 1 });
+    expect(tally(outcomes)).toEqual({ PAYLOAD_TOO_LARGE: TRANSPORT_DEFAULTS.maxBatch + 1 });
     expect(outcomes[0]).toMatchObject({
       message: 'Too many calls sent together (51); at most 50 may be batched',
     });
@@ -60,19 +57,22 @@ describe('every call of a batch gets an answer', () => {
     expect(JSON.stringify(WORST_BODY)).toHaveLength((LIMITS.messageMax - 1) * 6 + 3);
     const closes: number[] = [];
     const chat = await freshClient((code) => closes.push(code));
-    const bodies = Array.from({ length: DEFAULT_LIMITS.maxBatch }, () => WORST_BODY);
+    const bodies = Array.from({ length: TRANSPORT_DEFAULTS.maxBatch }, () => WORST_BODY);
     const outcomes = await settleWithin(sendAll(chat, bodies));
     // Read and answered call by call: stored, or refused by the per-user message rate limit.
-    expect(tally(outcomes)).toEqual({ ok: 20, TOO_MANY_REQUESTS: DEFAULT_LIMITS.maxBatch - 20 });
+    expect(tally(outcomes)).toEqual({
+      ok: 20,
+      TOO_MANY_REQUESTS: TRANSPORT_DEFAULTS.maxBatch - 20,
+    });
     expect(closes).toEqual([]);
   });
 
   it('closes the socket (1009) on a frame past the limit, failing its calls, and recovers', async () => {
     const closes: number[] = [];
     const chat = await freshClient((code) => closes.push(code));
-    const count = DEFAULT_LIMITS.maxBatch + 10;
+    const count = TRANSPORT_DEFAULTS.maxBatch + 10;
     expect(count * JSON.stringify(WORST_BODY).length).toBeGreaterThan(
-      maxFrameBytes(DEFAULT_LIMITS.maxBatch),
+      maxFrameBytes(TRANSPORT_DEFAULTS.maxBatch),
     );
     const outcomes = await settleWithin(sendAll(chat, Array(count).fill(WORST_BODY)));
     expect(tally(outcomes)).toEqual({ closed: count });

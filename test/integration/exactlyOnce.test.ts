@@ -68,7 +68,7 @@ async function follower(
 }
 
 async function stored(roomId: string, readerId: string) {
-  const page = await server.running.services.messages.history(
+  const page = await server.chat.messages.history(
     { id: readerId, username: 'x' },
     { roomId, limit: 100 },
   );

@@ -80,11 +80,12 @@ describe('the HTTP surface', () => {
 });
 
 describe('roles', () => {
-  it('ROLE=api serves HTTP tRPC but no chat socket', async () => {
+  it('ROLE=api serves HTTP tRPC but no chat socket, and builds no room hub', async () => {
     const api = await startTestServer({ ROLE: 'api' });
     try {
       expect((await fetch(`${api.apiUrl}/trpc/rooms.list`)).status).toBe(200);
       expect(await upgradeStatus(api.wsUrl)).toBe(404);
+      expect(api.running.services.chat).toBeNull();
     } finally {
       await api.stop();
     }

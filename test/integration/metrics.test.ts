@@ -201,7 +201,7 @@ describe('a slow consumer', () => {
     const roomId = (await server.running.services.rooms.create(uniqueName('long'))).id;
     for (let i = 0; i < LIMITS.historyPageMax; i++) {
       const body = `${i} `.padEnd(LIMITS.messageMax, 'x');
-      await server.running.services.messages.send(user, { roomId, body });
+      await server.chat.messages.send(user, { roomId, body });
     }
     const raw = await RawSocket.open(server.wsUrl, token);
     raw.request(0, 'subscription', 'chat.events', { roomId });
@@ -212,7 +212,7 @@ describe('a slow consumer', () => {
     for (let id = 1; id <= pages; id++) {
       raw.request(id, 'query', 'chat.history', { roomId, limit: LIMITS.historyPageMax });
     }
-    await pollUntil(() => server.running.services.hub.localMembers() === 0, 20_000);
+    await pollUntil(() => server.chat.hub.localMembers() === 0, 20_000);
     raw.ws.resume();
     await raw.until(() => raw.closed !== null, 'close', 10_000);
     expect(raw.closed?.code).toBe(CLOSE_TOO_SLOW);
@@ -237,7 +237,7 @@ describe('dependency errors', () => {
       redis.block();
       // Discovery announces this server every second: its heartbeat fails first.
       await scrapeUntil(url, TOKEN, (s) => errors(s, 'discovery') > errors(before, 'discovery'));
-      const stored = await server.running.services.messages.send(user, { roomId, body: 'kept' });
+      const stored = await server.chat.messages.send(user, { roomId, body: 'kept' });
       expect(stored.body).toBe('kept');
       const after = await scrape(url, TOKEN);
       expect(errors(after, 'bus')).toBeGreaterThan(errors(before, 'bus'));

@@ -223,7 +223,7 @@ describe('pins and answers', () => {
     for (let i = 0; i < LIMITS.snapshotSize; i++) {
       const writer = writers[i % writers.length]?.user;
       if (!writer) throw new Error('no writer');
-      await server.running.services.messages.send(writer, { roomId, body: `${i}` });
+      await server.chat.messages.send(writer, { roomId, body: `${i}` });
     }
     const newcomer = await live(bob, roomId);
     expect(newcomer.messages().map((m) => m.id)).not.toContain(question.id);
@@ -351,7 +351,7 @@ describe('unread counts', () => {
     for (let i = 0; i <= LIMITS.unreadCountMax; i++) {
       const writer = writers[i % writers.length]?.user;
       if (!writer) throw new Error('no writer');
-      await server.running.services.messages.send(writer, { roomId, body: `${i}` });
+      await server.chat.messages.send(writer, { roomId, body: `${i}` });
     }
     const { name } = await bob.rooms.get.query({ id: roomId });
     const { rooms } = await bob.rooms.list.query({ query: name });

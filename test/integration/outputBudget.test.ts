@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { CLOSE_TOO_SLOW, DEFAULT_LIMITS } from '../../src/chat/transport/wsTransport.js';
+import { CLOSE_TOO_SLOW } from '../../src/chat/transport/wsTransport.js';
 import { LIMITS } from '../../src/contract/limits.js';
 import type { PublicUser } from '../../src/contract/models.js';
+import { TRANSPORT_DEFAULTS } from '../../src/limits.js';
 import { settleWithin, tally } from '../helpers/calls.js';
 import { RawSocket } from '../helpers/rawSocket.js';
 import { startTestServer, type TestServer, uniqueName } from '../helpers/server.js';
@@ -13,7 +14,7 @@ import { pollUntil } from '../helpers/wait.js';
  * keeps asking for history and never reads is dropped instead of growing the server.
  */
 
-const BUDGET = DEFAULT_LIMITS.maxBufferedBytes;
+const BUDGET = TRANSPORT_DEFAULTS.maxBufferedBytes;
 const CLOSE_TIMEOUT_MS = 2_000;
 
 let server: TestServer;
@@ -35,13 +36,13 @@ async function roomWithLongHistory(): Promise<string> {
   const roomId = (await server.running.services.rooms.create(uniqueName('long'))).id;
   for (let i = 0; i < LIMITS.historyPageMax; i++) {
     const body = `${i} `.padEnd(LIMITS.messageMax, 'x');
-    await server.running.services.messages.send(author, { roomId, body });
+    await server.chat.messages.send(author, { roomId, body });
   }
   return roomId;
 }
 
 /** Room members on this server: a dropped connection's subscriptions end at once. */
-const members = () => server.running.services.hub.localMembers();
+const members = () => server.chat.hub.localMembers();
 
 const transport = () => {
   const chat = server.running.chat;
@@ -165,7 +166,7 @@ describe('one output budget per connection', () => {
     );
     await pollUntil(() => snapshots === 1);
     const send = async (body: string) =>
-      (await server.running.services.messages.send(author, { roomId, body })).id;
+      (await server.chat.messages.send(author, { roomId, body })).id;
     const first = await send('before');
     await pollUntil(() => received.includes(first));
     expect(received).toEqual([first]);
@@ -173,7 +174,7 @@ describe('one output budget per connection', () => {
     PausableWebSocket.latest?.pause();
     const calls: Promise<unknown>[] = [];
     for (let tick = 0; tick < 2; tick++) {
-      for (let i = 0; i < DEFAULT_LIMITS.maxBatch; i++) {
+      for (let i = 0; i < TRANSPORT_DEFAULTS.maxBatch; i++) {
         calls.push(chat.chat.history.query({ roomId, limit: LIMITS.historyPageMax }));
       }
       await new Promise((resolve) => setImmediate(resolve));

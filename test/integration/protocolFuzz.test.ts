@@ -3,9 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import * as closeCodes from '../../src/chat/transport/closeCodes.js';
 import { MAX_ID_LENGTH } from '../../src/chat/transport/protocol.js';
-import { DEFAULT_LIMITS, maxFrameBytes } from '../../src/chat/transport/transportLimits.js';
+import { maxFrameBytes } from '../../src/chat/transport/transportLimits.js';
 import { LIMITS } from '../../src/contract/limits.js';
 import { BATCH_PROTOCOL, MAX_BATCH_FRAME_BYTES } from '../../src/contract/wire.js';
+import { TRANSPORT_DEFAULTS } from '../../src/limits.js';
 import { startTestServer, type TestServer, uniqueName } from '../helpers/server.js';
 import { Waiters } from '../helpers/wait.js';
 
@@ -25,7 +26,7 @@ import { Waiters } from '../helpers/wait.js';
 const SEED = Number(process.env.FUZZ_SEED ?? 20_260_808);
 const PATH = process.env.FUZZ_PATH;
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
-const FRAME_LIMIT = maxFrameBytes(DEFAULT_LIMITS.maxBatch);
+const FRAME_LIMIT = maxFrameBytes(TRANSPORT_DEFAULTS.maxBatch);
 const DOCUMENTED_CLOSES = new Set<number>(Object.values(closeCodes));
 const USERS = 4;
 
@@ -151,8 +152,8 @@ const frame = fc.oneof(
     weight: 2,
     arbitrary: fc
       .array(request, {
-        minLength: DEFAULT_LIMITS.maxBatch - 1,
-        maxLength: DEFAULT_LIMITS.maxBatch + 3,
+        minLength: TRANSPORT_DEFAULTS.maxBatch - 1,
+        maxLength: TRANSPORT_DEFAULTS.maxBatch + 3,
       })
       .map((r) => JSON.stringify(r)),
   },

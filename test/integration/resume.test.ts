@@ -22,7 +22,7 @@ async function keepSending(roomId: string, count: number, gapMs = 15): Promise<M
   for (let i = 0; i < count; i++) {
     const sender = senders[i % senders.length];
     if (!sender) throw new Error('no sender');
-    sent.push(await server.running.services.messages.send(sender, { roomId, body: `n${i}` }));
+    sent.push(await server.chat.messages.send(sender, { roomId, body: `n${i}` }));
     await new Promise((resolve) => setTimeout(resolve, gapMs));
   }
   return sent;

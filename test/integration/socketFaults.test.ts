@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { DEFAULT_LIMITS } from '../../src/chat/transport/transportLimits.js';
 import { maxFrameBytes } from '../../src/chat/transport/wsTransport.js';
+import { TRANSPORT_DEFAULTS } from '../../src/limits.js';
 import type { Logger } from '../../src/log.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { Waiters } from '../helpers/wait.js';
@@ -50,7 +50,7 @@ async function closeCodeAfter(send: (ws: WebSocket) => void): Promise<number> {
 describe('faults on a client’s own socket', () => {
   it('closes with the fault’s code and logs no server error', async () => {
     for (let i = 0; i < 5; i++) {
-      const tooLarge = 'z'.repeat(maxFrameBytes(DEFAULT_LIMITS.maxBatch) + 1);
+      const tooLarge = 'z'.repeat(maxFrameBytes(TRANSPORT_DEFAULTS.maxBatch) + 1);
       expect(await closeCodeAfter((ws) => ws.send(tooLarge))).toBe(1009);
       const invalidUtf8 = Buffer.from([0x7b, 0xff, 0xfe, 0x7d]);
       expect(await closeCodeAfter((ws) => ws.send(invalidUtf8, { binary: false }))).toBe(1007);

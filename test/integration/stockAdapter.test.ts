@@ -18,7 +18,7 @@ const wss = new WebSocketServer({ server: httpServer });
 let url: string;
 
 beforeAll(async () => {
-  server = await startTestServer({ ROLE: 'api' });
+  server = await startTestServer();
   applyWSSHandler({
     wss,
     router: chatRouter,
@@ -42,7 +42,7 @@ afterAll(async () => {
 it('streams snapshot, messages and votes, and resumes from lastEventId, on the stock adapter', async () => {
   const roomId = (await server.running.services.rooms.create(uniqueName('stock'))).id;
   const alice = await server.fastUser(uniqueName('alice'));
-  const early = await server.running.services.messages.send(alice.user, { roomId, body: 'before' });
+  const early = await server.chat.messages.send(alice.user, { roomId, body: 'before' });
   const { chat } = server.chatClient(alice.token, url);
   const seen: { id: string; type: string }[] = [];
   const subscription = chat.chat.events.subscribe(

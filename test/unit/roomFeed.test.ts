@@ -17,9 +17,10 @@ import { ulid } from '../../src/domain/ids.js';
 import { MessageService } from '../../src/domain/messages.js';
 import { RateLimiter } from '../../src/domain/rateLimiter.js';
 import { RoomService } from '../../src/domain/rooms.js';
-import { REPLAY_LIMIT, RoomFeed } from '../../src/fanout/roomFeed.js';
+import { RoomFeed } from '../../src/fanout/roomFeed.js';
 import { RoomHub } from '../../src/fanout/roomHub.js';
 import type { SharedEvent } from '../../src/fanout/sharedEvent.js';
+import { FANOUT_LIMITS } from '../../src/limits.js';
 import { createMemoryPresence } from '../../src/presence/memory.js';
 import type { Presence } from '../../src/presence/presence.js';
 import { openSqliteStore } from '../../src/storage/sqlite.js';
@@ -313,17 +314,17 @@ describe('RoomFeed', () => {
     ]);
   });
 
-  it(`replays up to ${REPLAY_LIMIT} missing entries and sends a snapshot beyond that`, async () => {
+  it(`replays up to ${FANOUT_LIMITS.replayMax} missing entries and sends a snapshot beyond that`, async () => {
     const roomId = await newRoom();
-    await appendQuietly(roomId, REPLAY_LIMIT + 100);
-    const head = REPLAY_LIMIT + 100;
+    await appendQuietly(roomId, FANOUT_LIMITS.replayMax + 100);
+    const head = FANOUT_LIMITS.replayMax + 100;
 
-    const atLimit = await subscribe(roomId, head - REPLAY_LIMIT);
+    const atLimit = await subscribe(roomId, head - FANOUT_LIMITS.replayMax);
     await atLimit.piped;
     expect(atLimit.sink.snapshots()).toEqual([]);
-    expect(atLimit.sink.loggedSeqs()).toEqual(range(head - REPLAY_LIMIT + 1, head));
+    expect(atLimit.sink.loggedSeqs()).toEqual(range(head - FANOUT_LIMITS.replayMax + 1, head));
 
-    const tooFar = await subscribe(roomId, head - REPLAY_LIMIT - 1);
+    const tooFar = await subscribe(roomId, head - FANOUT_LIMITS.replayMax - 1);
     await tooFar.piped;
     expect(tooFar.sink.loggedSeqs()).toEqual([]);
     const [snapshot, ...others] = tooFar.sink.snapshots();

@@ -2,8 +2,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { EventBus, RoomBroadcast, RoomListener } from '../../src/bus/eventBus.js';
 import { createMemoryBus } from '../../src/bus/memory.js';
 import type { LoggedEvent } from '../../src/contract/events.js';
-import { PRESENCE_FRAMES_PER_SECOND, RoomHub } from '../../src/fanout/roomHub.js';
+import { RoomHub } from '../../src/fanout/roomHub.js';
 import type { SharedEvent } from '../../src/fanout/sharedEvent.js';
+import { FANOUT_LIMITS } from '../../src/limits.js';
 import { createMemoryPresence } from '../../src/presence/memory.js';
 import type { LoggedEntry } from '../../src/storage/store.js';
 
@@ -129,7 +130,7 @@ describe('RoomHub delivery order', () => {
 });
 
 describe('RoomHub presence in a join storm', () => {
-  it('tells a large room its count no more often than PRESENCE_FRAMES_PER_SECOND allows', async () => {
+  it('tells a large room its count no more often than its presence frame budget allows', async () => {
     vi.useFakeTimers();
     const bus = createMemoryBus();
     const hub = new RoomHub({
@@ -163,7 +164,7 @@ describe('RoomHub presence in a join storm', () => {
       await vi.advanceTimersByTimeAsync(100);
     }
     // Announcing every 250 ms would be about 200,000 frames over the storm.
-    expect(frames).toBeLessThanOrEqual(PRESENCE_FRAMES_PER_SECOND * seconds + 10_000);
+    expect(frames).toBeLessThanOrEqual(FANOUT_LIMITS.presenceFramesPerSecond * seconds + 10_000);
     // The room still hears its final count.
     await vi.advanceTimersByTimeAsync(5_000);
     expect(lastCount).toBe(10_000);

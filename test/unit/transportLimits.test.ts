@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConnectionSlots } from '../../src/chat/transport/connectionSlots.js';
-import { DEFAULT_LIMITS, maxFrameBytes } from '../../src/chat/transport/transportLimits.js';
+import { maxFrameBytes } from '../../src/chat/transport/transportLimits.js';
 import { LIMITS } from '../../src/contract/limits.js';
+import { TRANSPORT_DEFAULTS } from '../../src/limits.js';
 
 /** What the stock client sends for a tick's calls: one request alone, several as an array. */
 function stockFrame(count: number, body: string): string {
@@ -27,19 +28,19 @@ describe('maxFrameBytes', () => {
   ])('fits maxBatch requests of the longest body of %s', (_, unit) => {
     const body = unit.repeat(LIMITS.messageMax / unit.length);
     expect(body).toHaveLength(LIMITS.messageMax);
-    const frame = Buffer.byteLength(stockFrame(DEFAULT_LIMITS.maxBatch, body));
-    expect(frame).toBeLessThanOrEqual(maxFrameBytes(DEFAULT_LIMITS.maxBatch));
+    const frame = Buffer.byteLength(stockFrame(TRANSPORT_DEFAULTS.maxBatch, body));
+    expect(frame).toBeLessThanOrEqual(maxFrameBytes(TRANSPORT_DEFAULTS.maxBatch));
   });
 
   it('is not much larger than that worst case (under 5% above it)', () => {
     const worst = Buffer.byteLength(
-      stockFrame(DEFAULT_LIMITS.maxBatch, '\u0001'.repeat(LIMITS.messageMax)),
+      stockFrame(TRANSPORT_DEFAULTS.maxBatch, '\u0001'.repeat(LIMITS.messageMax)),
     );
-    expect(maxFrameBytes(DEFAULT_LIMITS.maxBatch)).toBeLessThan(worst * 1.05);
+    expect(maxFrameBytes(TRANSPORT_DEFAULTS.maxBatch)).toBeLessThan(worst * 1.05);
   });
 
   it('grows with the batch size', () => {
-    expect(maxFrameBytes(10)).toBeLessThan(maxFrameBytes(DEFAULT_LIMITS.maxBatch));
+    expect(maxFrameBytes(10)).toBeLessThan(maxFrameBytes(TRANSPORT_DEFAULTS.maxBatch));
   });
 });
 

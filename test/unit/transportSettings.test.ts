@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LIMITS } from '../../src/chat/transport/transportLimits.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
+import { TRANSPORT_DEFAULTS } from '../../src/limits.js';
 
 describe('chat socket settings', () => {
   it('default to the transport’s own limits', () => {
     expect(loadConfig({})).toMatchObject({
-      WS_AUTH_TIMEOUT: DEFAULT_LIMITS.authTimeoutMs / 1000,
-      WS_MAX_CONNECTIONS_PER_ADDRESS: DEFAULT_LIMITS.maxConnectionsPerAddress,
-      WS_MAX_CONNECTIONS_PER_USER: DEFAULT_LIMITS.maxConnectionsPerUser,
+      WS_AUTH_TIMEOUT: TRANSPORT_DEFAULTS.authTimeoutMs / 1000,
+      WS_MAX_CONNECTIONS_PER_ADDRESS: TRANSPORT_DEFAULTS.maxConnectionsPerAddress,
+      WS_MAX_CONNECTIONS_PER_USER: TRANSPORT_DEFAULTS.maxConnectionsPerUser,
     });
   });
 

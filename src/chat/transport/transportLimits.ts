@@ -1,6 +1,6 @@
 import { LIMITS } from '../../contract/limits.js';
 
-/** Every bound the chat transport enforces; the defaults are below, in one place. */
+/** Every bound the chat transport enforces; the defaults are `TRANSPORT_DEFAULTS` in src/limits.ts. */
 export interface TransportLimits {
   /** Most requests one frame may batch; a larger batch gets one error per request. */
   maxBatch: number;
@@ -25,20 +25,6 @@ export interface TransportLimits {
   /** Authenticated connections per user on one chat server. */
   maxConnectionsPerUser: number;
 }
-
-export const DEFAULT_LIMITS: TransportLimits = {
-  maxBatch: 50,
-  maxSubscriptions: 32,
-  requestsPerSecond: 50,
-  requestBurst: 100,
-  maxBufferedBytes: 8 * 1024 * 1024,
-  closeTimeoutMs: 5_000,
-  pingMs: 30_000,
-  pongWaitMs: 5_000,
-  authTimeoutMs: 10_000,
-  maxConnectionsPerAddress: 1_000,
-  maxConnectionsPerUser: 20,
-};
 
 /**
  * JSON escapes a control character or a lone surrogate as `\uXXXX`: six bytes for one UTF-16

@@ -15,6 +15,7 @@ import { WebSocket } from 'ws';
 import { BATCH_PROTOCOL, MAX_BATCH_FRAME_BYTES } from '../../contract/wire.js';
 import { type FeedSink, isPipeable, type StopSignal } from '../../fanout/feedSink.js';
 import type { SharedEvent } from '../../fanout/sharedEvent.js';
+import { TRANSPORT_DEFAULTS } from '../../limits.js';
 import { toTRPCError } from '../../trpc/init.js';
 import {
   CLOSE_BAD_CONNECTION_PARAMS,
@@ -37,13 +38,13 @@ import {
 } from './protocol.js';
 import { RequestBudget } from './requestBudget.js';
 import { createSharedFrames, responsePrefix } from './sharedFrames.js';
-import { DEFAULT_LIMITS, type TransportLimits } from './transportLimits.js';
+import type { TransportLimits } from './transportLimits.js';
 import type { TransportMetrics } from './transportMetrics.js';
 import { type Outlet, TurnWriter } from './turnWriter.js';
 import { textFrame } from './wsFrames.js';
 
 export * from './closeCodes.js';
-export { DEFAULT_LIMITS, maxFrameBytes, type TransportLimits } from './transportLimits.js';
+export { maxFrameBytes, type TransportLimits } from './transportLimits.js';
 
 /**
  * The tRPC WebSocket protocol (the one `@trpc/client`'s wsLink speaks). Queries and mutations go
@@ -140,7 +141,7 @@ class Transport<TRouter extends AnyTRPCRouter, TRequest> implements WsTransport 
   private readonly onClose: (this: WebSocket) => void;
 
   constructor(readonly options: WsTransportOptions<TRouter, TRequest>) {
-    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.limits = { ...TRANSPORT_DEFAULTS, ...options.limits };
     this.config = options.router._def._config;
     this.userSlots = new ConnectionSlots(this.limits.maxConnectionsPerUser);
     this.sharedFrames = createSharedFrames((data) =>
