@@ -56,26 +56,27 @@ export function toTRPCError(cause: unknown): TRPCError {
   return getTRPCErrorFromUnknown(cause);
 }
 
-const domainErrors = t.middleware(async ({ next }) => {
-  const result = await next();
-  if (!result.ok && result.error.cause instanceof DomainError) throw toTRPCError(result.error);
-  return result;
-});
-
 /**
- * Counts every call that reaches a procedure by its path and how it ended (`ok` or the error code
- * the caller gets). Outermost, so it sees invalid input, missing sessions and domain errors
- * already translated.
+ * Every call's outcome: a domain failure becomes the tRPC error its code names (see
+ * `toTRPCError`), and each call is counted by its path and how it ended (`ok` or the code the
+ * caller gets), invalid input and missing sessions included. One middleware, outermost.
  */
-const callMetrics = t.middleware(async ({ ctx, path, next }) => {
+const outcomes = t.middleware(async ({ ctx, path, next }) => {
   const result = await next();
-  ctx.services.metrics.procedureFinished(path, result.ok ? 'ok' : result.error.code);
+  if (result.ok) {
+    ctx.services.metrics.procedureFinished(path, 'ok');
+    return result;
+  }
+  const error =
+    result.error.cause instanceof DomainError ? toTRPCError(result.error) : result.error;
+  ctx.services.metrics.procedureFinished(path, error.code);
+  if (error !== result.error) throw error;
   return result;
 });
 
 export const createRouter = t.router;
 export const mergeRouters = t.mergeRouters;
-export const publicProcedure = t.procedure.use(callMetrics).use(domainErrors);
+export const publicProcedure = t.procedure.use(outcomes);
 
 /** The signed-in caller, from the verified token only; otherwise UNAUTHORIZED. */
 function signedIn(session: Context['session']): TokenClaims {
