@@ -22,7 +22,7 @@ export default defineConfig({
     pool: 'forks',
     coverage: {
       provider: 'v8',
-      include: ['src/**'],
+      include: ['src/**/*.{ts,tsx}'],
       exclude: ['src/web/main.tsx'],
       reporter: ['text-summary', 'html'],
       reportsDirectory: 'artifacts/coverage',
