@@ -428,8 +428,10 @@ class Connection<TRouter extends AnyTRPCRouter, TRequest> implements Outlet, Sle
   private startContext(connectionParams: ConnectionParams): Promise<inferRouterContext<TRouter>> {
     const request = this.request as TRequest;
     this.request = null;
-    const created = Promise.resolve(
-      this.transport.options.createContext({ request, connectionParams }),
+    // A createContext that throws rather than rejects fails the same way (not out of a socket
+    // listener, where nothing catches it).
+    const created = new Promise<inferRouterContext<TRouter>>((resolve) =>
+      resolve(this.transport.options.createContext({ request, connectionParams })),
     ).then((context) => {
       this.ctx = context;
       this.authenticate(context);
@@ -603,21 +605,29 @@ class Connection<TRouter extends AnyTRPCRouter, TRequest> implements Outlet, Sle
       }
       if (subscription.aborted || !this.isOpen()) return;
       this.respond({ id, jsonrpc, result: { type: 'started' } });
-      await this.runSubscription(subscription, result);
-    } catch (cause) {
-      if (subscription) {
-        this.forget(subscription);
-        subscription.abort();
+      if (isPipeable(result)) {
+        await result.pipe(subscription, subscription);
+        return;
       }
-      this.respondError(id, jsonrpc, cause, call);
+      // Iterated, a subscription lasts as long as its client wants it: it is not a request under
+      // way for a drain to wait on (the reconnect notice ends it).
+      const iterated = subscription;
+      this.iterate(iterated, result).catch((cause: unknown) =>
+        this.subscriptionFailed(iterated, cause, call),
+      );
+    } catch (cause) {
+      if (subscription) this.subscriptionFailed(subscription, cause, call);
+      else this.respondError(id, jsonrpc, cause, call);
     }
   }
 
-  private async runSubscription(subscription: Subscription, result: unknown): Promise<void> {
-    if (isPipeable(result)) {
-      await result.pipe(subscription, subscription);
-      return;
-    }
+  private subscriptionFailed(subscription: Subscription, cause: unknown, call: Call): void {
+    this.forget(subscription);
+    subscription.abort();
+    this.respondError(subscription.id, subscription.jsonrpc, cause, call);
+  }
+
+  private async iterate(subscription: Subscription, result: unknown): Promise<void> {
     if (!isAsyncIterable(result)) {
       throw new TRPCError({
         code: 'INTERNAL_SERVER_ERROR',
