@@ -130,8 +130,10 @@ describe('a server whose storage stays unreachable', { timeout: 90_000 }, () => 
 
   /** Public URLs of the chat servers registered in Redis (default key prefix). */
   const registered = async () => {
-    const ids = await redis.smembers('chathub:servers');
-    const records = await Promise.all(ids.map((id) => redis.get(`chathub:server:${id}`)));
+    const ids = await redis.smembers('chathub:{discovery}:servers');
+    const records = await Promise.all(
+      ids.map((id) => redis.get(`chathub:{discovery}:server:${id}`)),
+    );
     return records.flatMap((raw) =>
       raw ? [(JSON.parse(raw) as { publicUrl: string }).publicUrl] : [],
     );
