@@ -1,7 +1,8 @@
+import type { CommandStartedEvent } from 'mongodb';
 import { type Collections, collectionsOf, createIndexes } from './mongo/collections.js';
 import { unavailableWhenUnreachable } from './mongo/errors.js';
 import { messageRepository } from './mongo/messages.js';
-import { keyExistingRooms } from './mongo/migrations.js';
+import { migrate } from './mongo/migrations.js';
 import { roomRepository } from './mongo/rooms.js';
 import { userRepository } from './mongo/users.js';
 import { connectMongo } from './mongoConnection.js';
@@ -65,6 +66,8 @@ export interface MongoStoreOptions {
   reconnectAfterMs?: number;
   onClientReplaced?(unreachableForMs: number): void;
   onReconnectFailed?(error: unknown): void;
+  /** Sees every command the store sends (command monitoring), e.g. to check its query shapes. */
+  onCommandStarted?(event: CommandStartedEvent): void;
 }
 
 const DEFAULT_DB_NAME = 'chathub';
@@ -77,10 +80,11 @@ export async function openMongoStore(url: string, options: MongoStoreOptions = {
     replaceAfterMs: options.reconnectAfterMs ?? DEFAULT_RECONNECT_AFTER_MS,
     onReplaced: options.onClientReplaced,
     onReplaceFailed: options.onReconnectFailed,
+    onCommandStarted: options.onCommandStarted,
   });
   try {
     const collections: Collections = collectionsOf(connection);
-    await keyExistingRooms(collections.rooms);
+    await migrate(connection, collections);
     await createIndexes(collections);
     return {
       users: unavailableWhenUnreachable(userRepository(collections)),

@@ -1,4 +1,10 @@
-import { type Collection, type Document, MongoClient, type MongoClientOptions } from 'mongodb';
+import {
+  type Collection,
+  type CommandStartedEvent,
+  type Document,
+  MongoClient,
+  type MongoClientOptions,
+} from 'mongodb';
 import { watchOutage } from '../outage.js';
 
 const CLIENT_OPTIONS: MongoClientOptions = {
@@ -26,6 +32,8 @@ export interface MongoConnectionOptions {
   onReplaced?(unreachableForMs: number): void;
   /** A fresh client could not reach the database either; the current one is kept. */
   onReplaceFailed?(error: unknown): void;
+  /** Sees every command sent through any of the clients (the driver's command monitoring). */
+  onCommandStarted?(event: CommandStartedEvent): void;
 }
 
 export interface MongoConnection {
@@ -47,7 +55,8 @@ export async function connectMongo(
   url: string,
   options: MongoConnectionOptions,
 ): Promise<MongoConnection> {
-  let client = await open(url);
+  const open = () => connect(url, options.onCommandStarted);
+  let client = await open();
   let lastAttempt = 0;
   let replacing: Promise<void> | null = null;
   let closed = false;
@@ -55,7 +64,7 @@ export async function connectMongo(
   const replace = async (unreachableForMs: number) => {
     let fresh: MongoClient;
     try {
-      fresh = await open(url);
+      fresh = await open();
     } catch (error) {
       options.onReplaceFailed?.(error);
       return;
@@ -114,8 +123,12 @@ export async function connectMongo(
 }
 
 /** A connected client; nothing is left open when it cannot connect. */
-async function open(url: string): Promise<MongoClient> {
-  const client = new MongoClient(url, CLIENT_OPTIONS);
+async function connect(
+  url: string,
+  onCommandStarted?: (event: CommandStartedEvent) => void,
+): Promise<MongoClient> {
+  const client = new MongoClient(url, { ...CLIENT_OPTIONS, monitorCommands: !!onCommandStarted });
+  if (onCommandStarted) client.on('commandStarted', onCommandStarted);
   try {
     await client.connect();
     return client;

@@ -156,19 +156,6 @@ describe('MongoDB store', () => {
       await store.rooms.create({ id: roomId, name: roomId, createdAt: 1 });
       return roomId;
     };
-    /** The message document an older version of this adapter made of `old`, logged at seq 1. */
-    const appliedByAnOlderVersion = (old: Message) =>
-      collection('messages').insertOne({
-        _id: old.id,
-        roomId: old.roomId,
-        seq: 1,
-        author,
-        body: old.body,
-        createdAt: old.createdAt,
-        up: 0,
-        down: 0,
-        countsSeq: 1,
-      });
     /** What a writer leaves behind when it dies right after its insert, before applying it. */
     const diedAfterInserting = (roomId: string, from: number, payloads: LoggedEvent[]) =>
       collection('events').insertMany(
@@ -242,60 +229,6 @@ describe('MongoDB store', () => {
         hasMore: false,
         pinned: [],
       });
-    });
-
-    it('reads entries written before entries had keys, without a migration', async () => {
-      const roomId = await newRoom('written-by-an-older-version');
-      const old = message(roomId, 'older version, applied');
-      const unapplied = message(roomId, 'older version, died before applying');
-      // What the previous version of this adapter wrote: ObjectId ids, no batchEnd.
-      await collection('events').insertMany([
-        { roomId, seq: 1, payload: { type: 'message', message: old } },
-        { roomId, seq: 2, payload: { type: 'message', message: unapplied } },
-      ]);
-      await appliedByAnOlderVersion(old);
-      await collection('rooms').updateOne({ _id: roomId }, { $set: { seq: 1 } });
-
-      const next = message(roomId, 'this version');
-      await expect(store.messages.append(next)).resolves.toMatchObject({ seq: 3 });
-      const snapshot = await store.messages.snapshot(roomId, 10, 'viewer');
-      expect(snapshot.head).toBe(3);
-      expect(snapshot.messages.map((each) => each.body)).toEqual([
-        old.body,
-        unapplied.body,
-        next.body,
-      ]);
-      const log = await store.messages.eventsAfter(roomId, 0, 10);
-      expect(log.map((entry) => entry.seq)).toEqual([1, 2, 3]);
-    });
-
-    it('edits, pins, answers and removes messages stored before those existed', async () => {
-      const roomId = await newRoom('older-messages-change');
-      const old = message(roomId, 'older version, secret');
-      await collection('events').insertOne({
-        roomId,
-        seq: 1,
-        payload: { type: 'message', message: old },
-      });
-      await appliedByAnOlderVersion(old);
-      await collection('rooms').updateOne({ _id: roomId }, { $set: { seq: 1 } });
-
-      await expect(store.messages.get(old.id)).resolves.toEqual(old);
-      await store.messages.answer(old.id, true);
-      await store.messages.pin(old.id, true);
-      await store.messages.edit(old.id, 'edited, secret', 5);
-      await expect(store.messages.snapshot(roomId, 10, 'v')).resolves.toMatchObject({
-        head: 4,
-        messages: [{ body: 'edited, secret', answered: true, pinned: true, editedAt: 5 }],
-        pinned: [{ id: old.id }],
-      });
-      await store.messages.remove(old.id, 6, 'author');
-      const stored = JSON.stringify([
-        await collection('events').find({ roomId }).toArray(),
-        await collection('messages').find({ roomId }).toArray(),
-      ]);
-      expect(stored).not.toContain('secret');
-      expect(stored).toContain('"removed":true');
     });
 
     it('a removal whose writer died before applying it is applied, and scrubbed, on the next read', async () => {

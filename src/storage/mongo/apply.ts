@@ -2,7 +2,14 @@ import type { Collection } from 'mongodb';
 import { withoutBody } from '../messageChanges.js';
 import type { LoggedEntry } from '../store.js';
 import type { Collections } from './collections.js';
-import { eventKey, type MessageDoc, type SendDoc, type VoteDoc, voteKey } from './documents.js';
+import {
+  eventKey,
+  type MessageDoc,
+  type MessageRoomDoc,
+  type SendDoc,
+  type VoteDoc,
+  voteKey,
+} from './documents.js';
 import {
   type CountsEffect,
   changesOf,
@@ -14,18 +21,21 @@ import {
 } from './effects.js';
 import { duplicatesIn } from './errors.js';
 
-/** Applying committed log entries to the derived documents (messages, votes, sends). */
+/** Edits, removals, pins and answers: the message effects besides counts. */
+type ChangeEffect = Exclude<MessageEffect, CountsEffect>;
+
 /**
- * Makes the derived documents reflect `entries` (in log order), then takes the body of every
- * message they remove out of the log. Idempotent.
+ * Makes the derived documents (messages and where they are, votes, sends) reflect `entries`, one
+ * room's in log order, then takes the body of every message they remove out of the log.
+ * Idempotent. Every write names the room: in the document, its key, or its filter.
  */
 export async function apply(c: Collections, roomId: string, entries: LoggedEntry[]): Promise<void> {
-  const { messages, votes, sends } = c;
+  const { messages, messageRooms, votes, sends } = c;
   const inserts = new Map<string, MessageDoc>();
   const counts = new Map<string, CountsEffect>();
   const voteChanges = new Map<string, VoteEffect>();
-  /** Edits, removals, pins and answers, in log order. */
-  const changes: Exclude<MessageEffect, CountsEffect>[] = [];
+  /** In log order. */
+  const changes: ChangeEffect[] = [];
   const sendDocs: SendDoc[] = [];
   const removed = new Set<string>();
   for (const entry of entries) {
@@ -35,10 +45,10 @@ export async function apply(c: Collections, roomId: string, entries: LoggedEntry
           inserts.set(effect.doc._id, effect.doc);
           break;
         case 'send':
-          sendDocs.push({ _id: effect.key, messageId: effect.messageId });
+          sendDocs.push({ _id: effect.key, roomId, messageId: effect.messageId });
           break;
         case 'vote':
-          voteChanges.set(voteKey(effect.messageId, effect.voterId), effect);
+          voteChanges.set(voteKey(roomId, effect.messageId, effect.voterId), effect);
           break;
         default: {
           const doc = inserts.get(effect.messageId);
@@ -51,17 +61,20 @@ export async function apply(c: Collections, roomId: string, entries: LoggedEntry
     }
   }
   const fresh = [...inserts.values()];
+  const located: MessageRoomDoc[] = fresh.map((doc) => ({ _id: doc._id, roomId }));
   const [existing] = await Promise.all([
     fresh.length === 0
       ? []
       : duplicatesIn(messages.insertMany(fresh, { ordered: false })).then((indexes) =>
           indexes.flatMap((index) => fresh[index]?._id ?? []),
         ),
+    located.length === 0 ? [] : duplicatesIn(messageRooms.insertMany(located, { ordered: false })),
     setCounts(
       messages,
+      roomId,
       [...counts.values()].filter((effect) => !inserts.has(effect.messageId)),
     ),
-    setVotes(votes, [...voteChanges.values()]),
+    setVotes(votes, roomId, [...voteChanges.values()]),
     sendDocs.length === 0 ? [] : duplicatesIn(sends.insertMany(sendDocs, { ordered: false })),
   ]);
   // A message another writer inserted first may hold counts and changes older than these entries'.
@@ -70,10 +83,12 @@ export async function apply(c: Collections, roomId: string, entries: LoggedEntry
   await Promise.all([
     setCounts(
       messages,
+      roomId,
       existing.flatMap((id) => counts.get(id) ?? []),
     ),
     setChanges(
       messages,
+      roomId,
       changes.filter((effect) => !inserted.has(effect.messageId)),
     ),
   ]);
@@ -83,7 +98,8 @@ export async function apply(c: Collections, roomId: string, entries: LoggedEntry
 /** Applies edits, removals, pins and answers in order, each only to a message older than it. */
 async function setChanges(
   messages: Collection<MessageDoc>,
-  effects: Exclude<MessageEffect, CountsEffect>[],
+  roomId: string,
+  effects: ChangeEffect[],
 ): Promise<void> {
   if (effects.length === 0) return;
   await messages.bulkWrite(
@@ -94,6 +110,7 @@ async function setChanges(
         updateOne: {
           // Messages stored before these fields existed have none of the seqs yet.
           filter: {
+            roomId,
             _id: effect.messageId,
             $or: [{ [field]: { $lt: effect.seq } }, { [field]: { $exists: false } }],
           },
@@ -110,24 +127,18 @@ async function setChanges(
 
 /**
  * Takes the body of removed messages out of every log entry that carries it: each message's own
- * entry and those its document lists (edits, pins). Entries written before entries had keys are
- * found by { roomId, seq }.
+ * entry and those its document lists (edits, pins).
  */
 async function scrub(c: Collections, roomId: string, messageIds: string[]): Promise<void> {
   const { messages, events } = c;
-  // Lookups by _id, a few per message: FerretDB reads a whole collection for anything else.
-  const docs = await Promise.all(
-    messageIds.map((id) => messages.findOne({ _id: id }, { projection: { seq: 1, bodySeqs: 1 } })),
-  );
-  const seqs = docs.flatMap((doc) => (doc ? [doc.seq, ...(doc.bodySeqs ?? [])] : []));
-  const keyed = (
+  const docs = await messages
+    .find({ roomId, _id: { $in: messageIds } }, { projection: { seq: 1, bodySeqs: 1 } })
+    .toArray();
+  const seqs = docs.flatMap((doc) => [doc.seq, ...(doc.bodySeqs ?? [])]);
+  // A lookup by key each (a removal has a few): FerretDB reads a whole collection for anything else.
+  const entries = (
     await Promise.all(seqs.map((seq) => events.findOne({ _id: eventKey(roomId, seq) })))
   ).flatMap((doc) => (doc ? [doc] : []));
-  const found = new Set(keyed.map((doc) => doc.seq));
-  const missing = seqs.filter((seq) => !found.has(seq));
-  const unkeyed =
-    missing.length === 0 ? [] : await events.find({ roomId, seq: { $in: missing } }).toArray();
-  const entries = [...keyed, ...unkeyed];
   if (entries.length === 0) return;
   await events.bulkWrite(
     entries.map((doc) => ({
@@ -141,14 +152,18 @@ async function scrub(c: Collections, roomId: string, messageIds: string[]): Prom
 }
 
 /** Only a document older than the change is updated, so a replay never moves counts backwards. */
-async function setCounts(messages: Collection<MessageDoc>, changes: CountsEffect[]): Promise<void> {
+async function setCounts(
+  messages: Collection<MessageDoc>,
+  roomId: string,
+  changes: CountsEffect[],
+): Promise<void> {
   if (changes.length === 0) return;
   // No upsert, so no duplicate key: this only passes on what made the write fail.
   await duplicatesIn(
     messages.bulkWrite(
       changes.map(({ messageId, seq, up, down }) => ({
         updateOne: {
-          filter: { _id: messageId, countsSeq: { $lt: seq } },
+          filter: { roomId, _id: messageId, countsSeq: { $lt: seq } },
           update: { $set: { up, down, countsSeq: seq } },
         },
       })),
@@ -158,17 +173,21 @@ async function setCounts(messages: Collection<MessageDoc>, changes: CountsEffect
 }
 
 /**
- * Matches only a vote older than the change; when a newer one exists the upsert's insert hits
- * the unique index, and the newer vote rightly stays.
+ * Matches only a vote older than the change; when a newer one exists the upsert's insert meets
+ * its key, and the newer vote rightly stays.
  */
-async function setVotes(votes: Collection<VoteDoc>, changes: VoteEffect[]): Promise<void> {
+async function setVotes(
+  votes: Collection<VoteDoc>,
+  roomId: string,
+  changes: VoteEffect[],
+): Promise<void> {
   if (changes.length === 0) return;
   await duplicatesIn(
     votes.bulkWrite(
       changes.map(({ messageId, voterId, seq, value }) => ({
         updateOne: {
-          filter: { messageId, userId: voterId, seq: { $lt: seq } },
-          update: { $set: { value, seq } },
+          filter: { _id: voteKey(roomId, messageId, voterId), seq: { $lt: seq } },
+          update: { $set: { value, seq }, $setOnInsert: { roomId, messageId, userId: voterId } },
           upsert: true,
         },
       })),

@@ -69,7 +69,9 @@ export function committerOf(c: Collections): Committer {
     let head = applied;
     while (head < seq) {
       // Every seq up to `seq` is taken: the log has no gaps.
-      for (const entry of await readInsertAt(events, roomId, head + 1, true)) {
+      const run = await readInsertAt(events, roomId, head + 1);
+      if (run.length === 0) throw new Error(`room ${roomId}: entry ${head + 1} cannot be read`);
+      for (const entry of run) {
         entries.push(entry);
         head = entry.seq;
       }
@@ -118,6 +120,7 @@ export function committerOf(c: Collections): Committer {
     if (head === null) throw new RoomNotFoundError(roomId);
     let state = await RoomState.read(
       c,
+      roomId,
       writes.flatMap((write) => write.reads),
     );
     /** Our entries logged so far, oldest first: what we apply. */
@@ -137,7 +140,7 @@ export function committerOf(c: Collections): Committer {
             continue;
           }
           const entry: LoggedEntry = { seq: ++seq, event: decision.event };
-          draft.fold(roomId, entry);
+          draft.fold(entry);
           planned.push({ write, entry, reply: () => decision.committed(entry) });
         }
         const entries = planned.flatMap(({ entry }) => (entry ? [entry] : []));
@@ -159,6 +162,7 @@ export function committerOf(c: Collections): Committer {
         [head] = await Promise.all([catchUp(roomId, head + 1), claiming]);
         state = await RoomState.read(
           c,
+          roomId,
           pending.flatMap((write) => write.reads),
         );
       }

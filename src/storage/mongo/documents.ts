@@ -2,7 +2,13 @@ import type { LoggedEvent } from '../../contract/events.js';
 import type { Message, MessageView, PublicUser } from '../../contract/models.js';
 import type { VoteValue } from '../../contract/schemas.js';
 
-/** The documents the MongoDB adapter stores, their keys, and the models they hold. */
+/**
+ * The documents the MongoDB adapter stores, their keys, and the models they hold. Every document
+ * of a room-scoped collection names its room: in a `roomId` field and, where the document has a
+ * natural key, at the start of its `_id` (`<roomId>/…`). A lookup by such a key is then both the
+ * one filter FerretDB 1.24 hands to its backend and, on a cluster sharded by `_id`, a read of the
+ * one shard that holds the room's range (see collections.ts for the shard keys).
+ */
 
 /** Vote values as stored: 0 is a withdrawn vote, kept so its `seq` still guards against replays. */
 export type StoredVote = 1 | -1 | 0;
@@ -60,7 +66,19 @@ export interface MessageDoc {
 /** A message posted with a `clientMessageId`: its key makes a retry find it (see `sendKey`). */
 export interface SendDoc {
   _id: string;
+  /** Set at start-up on sends stored before it was kept. */
+  roomId: string;
   messageId: string;
+}
+
+/**
+ * Which room a message is in, by message id: votes and changes name only the message, and the
+ * message documents are placed by room.
+ */
+export interface MessageRoomDoc {
+  /** The message's id. */
+  _id: string;
+  roomId: string;
 }
 
 /** How far a user has read a room. */
@@ -73,6 +91,9 @@ export interface ReadMarkDoc {
 }
 
 export interface VoteDoc {
+  /** `voteKey(roomId, messageId, userId)`. */
+  _id: string;
+  roomId: string;
   messageId: string;
   userId: string;
   value: StoredVote;
@@ -82,15 +103,15 @@ export interface VoteDoc {
 
 export interface EventDoc {
   /**
-   * `eventKey(roomId, seq)`, so that finding an entry is a lookup by `_id` (the one filter
-   * FerretDB hands to its backend). Entries written before group commit have an ObjectId.
+   * `eventKey(roomId, seq)`: one entry per seq (the key is unique, and the shard key), found by
+   * `_id`, and a room's entries are one range of keys in log order.
    */
   _id: string;
   roomId: string;
   seq: number;
   payload: LoggedEvent;
-  /** Seq of the last entry the same insert wrote (absent on entries written before group commit). */
-  batchEnd?: number;
+  /** Seq of the last entry the same insert wrote. */
+  batchEnd: number;
 }
 
 /** A writer's claim on its room's next turn (see turns.ts). */
@@ -100,10 +121,21 @@ export interface ClaimDoc {
   writer: string;
 }
 
+/** A database step that runs once per database (see migrations.ts). */
+export interface MigrationDoc {
+  _id: string;
+  doneAt: number;
+}
+
 /** Digits of the zero-padded seq in an event's key: every seq a client can name (eventIdSchema). */
 const EVENT_KEY_DIGITS = 15;
+/** The highest seq an event key can hold. */
+export const MAX_SEQ = 10 ** EVENT_KEY_DIGITS - 1;
 
-/** A log entry's key: the room, then the seq zero-padded so that key order is log order. */
+/**
+ * A log entry's key: the room, then the seq zero-padded so that key order is log order. Room ids
+ * hold no `/`, so one room's keys are one range, which no other room's key falls into.
+ */
 export function eventKey(roomId: string, seq: number): string {
   return `${roomId}/${String(seq).padStart(EVENT_KEY_DIGITS, '0')}`;
 }
@@ -113,7 +145,10 @@ export function sendKey(roomId: string, authorId: string, clientMessageId: strin
   return `${roomId}/${authorId}/${clientMessageId}`;
 }
 
-export const voteKey = (messageId: string, voterId: string) => `${messageId}/${voterId}`;
+/** A voter's vote on a message: keyed by the room first, like the log. */
+export function voteKey(roomId: string, messageId: string, voterId: string): string {
+  return `${roomId}/${messageId}/${voterId}`;
+}
 
 export const readMarkKey = (userId: string, roomId: string) => `${userId}/${roomId}`;
 

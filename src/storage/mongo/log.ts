@@ -1,10 +1,13 @@
 import type { Collection } from 'mongodb';
 import { MAX_BATCH } from '../groupCommit.js';
 import type { LoggedEntry } from '../store.js';
-import { type EventDoc, eventKey } from './documents.js';
+import { type EventDoc, eventKey, MAX_SEQ } from './documents.js';
 import { failureOf, firstDuplicateIn } from './errors.js';
 
-/** Each room's event log: the source of truth, one document per entry. */
+/**
+ * Each room's event log: the source of truth, one document per entry, keyed `<roomId>/<seq>`.
+ * Every read is by key or by a range of one room's keys.
+ */
 
 export interface StoredEntry extends LoggedEntry {
   /** Where the insert that wrote this entry ended. */
@@ -12,7 +15,14 @@ export interface StoredEntry extends LoggedEntry {
 }
 
 function toEntry(doc: EventDoc): StoredEntry {
-  return { seq: doc.seq, event: doc.payload, batchEnd: doc.batchEnd ?? doc.seq };
+  return { seq: doc.seq, event: doc.payload, batchEnd: doc.batchEnd };
+}
+
+/** The room's entries with `after < seq <= through`, oldest first. */
+function range(events: Collection<EventDoc>, roomId: string, after: number, through: number) {
+  return events
+    .find({ _id: { $gt: eventKey(roomId, after), $lte: eventKey(roomId, through) } })
+    .sort({ _id: 1 });
 }
 
 /** Inserts consecutive entries in order; returns how many went in before a seq already taken. */
@@ -21,7 +31,7 @@ export async function insertEntries(
   roomId: string,
   entries: LoggedEntry[],
 ): Promise<number> {
-  const batchEnd = entries.at(-1)?.seq;
+  const batchEnd = entries.at(-1)?.seq ?? 0;
   const docs = entries.map(({ seq, event }) => ({
     _id: eventKey(roomId, seq),
     roomId,
@@ -51,29 +61,19 @@ export async function readEntry(
 /**
  * The entries logged from `seq` on by the insert that wrote `seq`, oldest first: [] when nothing
  * is logged at `seq`. The first is looked up by key; its writer recorded where that insert
- * ended, and any others are read with one query on { roomId, seq }. `taken`: an insert at `seq`
- * just failed, so an entry is there, perhaps one written before entries had keys.
+ * ended, and any others are read as one range.
  */
 export async function readInsertAt(
   events: Collection<EventDoc>,
   roomId: string,
   seq: number,
-  taken: boolean,
 ): Promise<LoggedEntry[]> {
-  let first = await readEntry(events, roomId, seq);
-  if (!first && taken) {
-    const unkeyed = await events.findOne({ roomId, seq });
-    if (!unkeyed) throw new Error(`room ${roomId}: entry ${seq} is taken but cannot be read`);
-    first = toEntry(unkeyed);
-  }
+  const first = await readEntry(events, roomId, seq);
   if (!first) return [];
   const entries: LoggedEntry[] = [first];
   const last = Math.min(first.batchEnd, seq + MAX_BATCH - 1);
   if (last === seq) return entries;
-  const rest = await events
-    .find({ roomId, seq: { $gt: seq, $lte: last } })
-    .sort({ seq: 1 })
-    .toArray();
+  const rest = await range(events, roomId, seq, last).toArray();
   for (const doc of rest) {
     // A writer that lost part of its insert to another leaves a shorter run than it recorded.
     if (doc.seq !== seq + entries.length) break;
@@ -89,10 +89,7 @@ export async function entriesAfter(
   seq: number,
   limit: number,
 ): Promise<LoggedEntry[]> {
-  const docs = await events
-    .find({ roomId, seq: { $gt: seq } })
-    .sort({ seq: 1 })
-    .limit(limit)
-    .toArray();
+  // The log has no gaps, so the next `limit` entries are those up to seq + limit.
+  const docs = await range(events, roomId, seq, Math.min(seq + limit, MAX_SEQ)).toArray();
   return docs.map((doc) => ({ seq: doc.seq, event: doc.payload }));
 }

@@ -14,11 +14,11 @@ import type { Collections } from './collections.js';
 import { committerOf } from './commit.js';
 import { readMarkKey, sendKey, storedVote, toMessage } from './documents.js';
 import { ignoringDuplicate } from './errors.js';
-import { readsOf } from './reads.js';
+import { readsOf, roomOfMessage } from './reads.js';
 
 /** Messages and votes: every change as a write in its room's queue, and the reads beside them. */
 export function messageRepository(c: Collections): MessageRepository {
-  const { messages, readMarks } = c;
+  const { readMarks } = c;
   const committer = committerOf(c);
   const { submit, appliedHead } = committer;
 
@@ -27,9 +27,9 @@ export function messageRepository(c: Collections): MessageRepository {
     messageId: string,
     requested: MessageChange,
   ): Promise<ChangeOutcome | null> => {
-    const target = await messages.findOne({ _id: messageId }, { projection: { roomId: 1 } });
-    if (!target) return null;
-    return submit<ChangeOutcome | null>(target.roomId, (resolve, reject) => ({
+    const roomId = await roomOfMessage(c, messageId);
+    if (roomId === null) return null;
+    return submit<ChangeOutcome | null>(roomId, (resolve, reject) => ({
       reads: [{ messageId }],
       decide(state) {
         const doc = state.message(messageId);
@@ -70,9 +70,8 @@ export function messageRepository(c: Collections): MessageRepository {
     },
 
     async vote(messageId, userId, value): Promise<VoteOutcome | null> {
-      const target = await messages.findOne({ _id: messageId }, { projection: { roomId: 1 } });
-      if (!target) return null;
-      const { roomId } = target;
+      const roomId = await roomOfMessage(c, messageId);
+      if (roomId === null) return null;
       const next = storedVote(value);
       return submit<VoteOutcome | null>(roomId, (resolve, reject) => ({
         reads: [{ messageId, voterId: userId }],

@@ -2,7 +2,14 @@ import { LIMITS } from '../../contract/limits.js';
 import type { MessageRepository, RoomSnapshot } from '../store.js';
 import type { Collections } from './collections.js';
 import type { Committer } from './commit.js';
-import { type MessageDoc, readMarkKey, toMessage, toMessageView } from './documents.js';
+import {
+  type MessageDoc,
+  readMarkKey,
+  toMessage,
+  toMessageView,
+  type VoteDoc,
+  voteKey,
+} from './documents.js';
 import { seqOf } from './effects.js';
 import { entriesAfter } from './log.js';
 
@@ -14,6 +21,15 @@ export type MessageReads = Pick<
   'snapshot' | 'page' | 'head' | 'eventsAfter' | 'get' | 'unread'
 >;
 
+/**
+ * The room a message is in, by its id alone (votes and changes name only the message), or null
+ * when there is no such message.
+ */
+export async function roomOfMessage(c: Collections, messageId: string): Promise<string | null> {
+  const located = await c.messageRooms.findOne({ _id: messageId });
+  return located?.roomId ?? null;
+}
+
 /** What readers ask of a room: its snapshot, history pages, log and unread counts. */
 export function readsOf(c: Collections, { settle }: Committer): MessageReads {
   const { messages, votes, events, readMarks } = c;
@@ -22,19 +38,18 @@ export function readsOf(c: Collections, { settle }: Committer): MessageReads {
   const changedAfter = (doc: MessageDoc, head: number) =>
     (['counts', 'body', 'pin', 'answer'] as const).some((kind) => seqOf(doc, kind) > head);
 
-  /** The viewer's votes on `docs`, as MessageViews in the order given. */
-  const withMyVotes = async (docs: MessageDoc[], viewerId: string) => {
-    const mine =
-      docs.length === 0
-        ? []
-        : await votes
-            .find({ userId: viewerId, messageId: { $in: docs.map((doc) => doc._id) } })
-            .toArray();
-    const byMessage = new Map(mine.map((vote) => [vote.messageId, vote]));
-    return {
-      views: docs.map((doc) => toMessageView(doc, byMessage.get(doc._id)?.value ?? 0)),
-      votes: mine,
-    };
+  /** The viewer's votes on `docs`, all in one room's range of vote keys. */
+  const votesOf = (roomId: string, docs: MessageDoc[], viewerId: string): Promise<VoteDoc[]> => {
+    const keys = new Set(docs.map((doc) => voteKey(roomId, doc._id, viewerId)));
+    return keys.size === 0
+      ? Promise.resolve([])
+      : votes.find({ _id: { $in: [...keys] } }).toArray();
+  };
+
+  /** `docs` as MessageViews for the viewer whose votes are `mine`, in the order given. */
+  const viewsOf = (docs: MessageDoc[], mine: VoteDoc[]) => {
+    const byMessage = new Map(mine.map((vote) => [vote.messageId, vote.value]));
+    return docs.map((doc) => toMessageView(doc, byMessage.get(doc._id) ?? 0));
   };
 
   /** Newest first, one past `limit` so the caller can tell whether more exist. */
@@ -63,22 +78,19 @@ export function readsOf(c: Collections, { settle }: Committer): MessageReads {
             .toArray(),
         ]);
         const page = docs.slice(0, limit);
-        const [{ views, votes: mine }, pinned] = await Promise.all([
-          withMyVotes(page, viewerId),
-          withMyVotes(pinnedDocs, viewerId),
-        ]);
+        const mine = await votesOf(roomId, [...page, ...pinnedDocs], viewerId);
         // A write committed while we read may already show in a message or a vote: then what
         // we read is newer than `head`. Read again (rarely needed); if writes keep winning, the
         // newer state is still safe, as the events after `head` carry absolute values.
         const newer =
           [...page, ...pinnedDocs].some((doc) => changedAfter(doc, head)) ||
-          [...mine, ...pinned.votes].some((vote) => vote.seq > head);
+          mine.some((vote) => vote.seq > head);
         if (!newer || attempt >= MAX_SNAPSHOT_ATTEMPTS) {
           return {
             head,
-            messages: views.reverse(),
+            messages: viewsOf(page, mine).reverse(),
             hasMore: docs.length > limit,
-            pinned: pinned.views,
+            pinned: viewsOf(pinnedDocs, mine),
           };
         }
       }
@@ -86,8 +98,9 @@ export function readsOf(c: Collections, { settle }: Committer): MessageReads {
 
     async page(roomId, before, limit, viewerId) {
       const docs = await newestFirst(roomId, before, limit);
-      const { views } = await withMyVotes(docs.slice(0, limit), viewerId);
-      return { messages: views.reverse(), hasMore: docs.length > limit };
+      const page = docs.slice(0, limit);
+      const mine = await votesOf(roomId, page, viewerId);
+      return { messages: viewsOf(page, mine).reverse(), hasMore: docs.length > limit };
     },
 
     async head(roomId) {
@@ -100,7 +113,8 @@ export function readsOf(c: Collections, { settle }: Committer): MessageReads {
     },
 
     async get(messageId) {
-      const doc = await messages.findOne({ _id: messageId });
+      const roomId = await roomOfMessage(c, messageId);
+      const doc = roomId === null ? null : await messages.findOne({ roomId, _id: messageId });
       return doc && toMessage(doc);
     },
 

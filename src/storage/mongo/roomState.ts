@@ -24,16 +24,18 @@ const NO_VOTE: VoteState = { value: 0, seq: 0 };
  */
 export class RoomState {
   private constructor(
+    private readonly roomId: string,
     /** Message documents read (null: no such message) or drafted. */
     private readonly messages: Map<string, MessageDoc | null>,
+    /** Votes read, by `voteKey`. */
     private readonly votes: Map<string, VoteState>,
     /** Send keys read, and the message each names (null: none yet). */
     private readonly sends: Map<string, string | null>,
   ) {}
 
-  static async read(c: Collections, keys: StateKey[]): Promise<RoomState> {
+  static async read(c: Collections, roomId: string, keys: StateKey[]): Promise<RoomState> {
     const messageIds = new Set<string>();
-    const voters: { messageId: string; voterId: string }[] = [];
+    const voteKeys = new Set<string>();
     const sendKeys = new Set<string>();
     for (const key of keys) {
       if ('sendKey' in key) {
@@ -41,20 +43,13 @@ export class RoomState {
         continue;
       }
       messageIds.add(key.messageId);
-      if (key.voterId !== undefined)
-        voters.push({ messageId: key.messageId, voterId: key.voterId });
+      if (key.voterId !== undefined) voteKeys.add(voteKey(roomId, key.messageId, key.voterId));
     }
+    // One lookup by key each (a batch has a few): the one filter FerretDB does not answer by
+    // reading the whole collection, and on MongoDB one index entry each.
     const [sendDocs, voteDocs] = await Promise.all([
-      // One lookup by _id each: the one filter FerretDB does not answer by reading everything.
       Promise.all([...sendKeys].map((key) => c.sends.findOne({ _id: key }))),
-      voters.length === 0
-        ? []
-        : c.votes
-            .find({
-              messageId: { $in: [...new Set(voters.map((voter) => voter.messageId))] },
-              userId: { $in: [...new Set(voters.map((voter) => voter.voterId))] },
-            })
-            .toArray(),
+      Promise.all([...voteKeys].map((key) => c.votes.findOne({ _id: key }))),
     ]);
     const sends = new Map<string, string | null>([...sendKeys].map((key) => [key, null]));
     for (const doc of sendDocs) {
@@ -63,19 +58,13 @@ export class RoomState {
       messageIds.add(doc.messageId);
     }
     const ids = [...messageIds];
-    const docs = await Promise.all(ids.map((id) => c.messages.findOne({ _id: id })));
-    const messages = new Map(ids.map((id, index) => [id, docs[index] ?? null]));
-    const votes = new Map(
-      voters.map(({ messageId, voterId }): [string, VoteState] => [
-        voteKey(messageId, voterId),
-        NO_VOTE,
-      ]),
-    );
-    for (const doc of voteDocs) {
-      const key = voteKey(doc.messageId, doc.userId);
-      if (votes.has(key)) votes.set(key, { value: doc.value, seq: doc.seq });
-    }
-    return new RoomState(messages, votes, sends);
+    const docs =
+      ids.length === 0 ? [] : await c.messages.find({ roomId, _id: { $in: ids } }).toArray();
+    const messages = new Map<string, MessageDoc | null>(ids.map((id) => [id, null]));
+    for (const doc of docs) messages.set(doc._id, doc);
+    const votes = new Map<string, VoteState>([...voteKeys].map((key) => [key, NO_VOTE]));
+    for (const doc of voteDocs) if (doc) votes.set(doc._id, { value: doc.value, seq: doc.seq });
+    return new RoomState(roomId, messages, votes, sends);
   }
 
   /** The message as it is, or null when the room has no such message. */
@@ -86,7 +75,7 @@ export class RoomState {
   }
 
   vote(messageId: string, voterId: string): StoredVote {
-    const state = this.votes.get(voteKey(messageId, voterId));
+    const state = this.votes.get(voteKey(this.roomId, messageId, voterId));
     if (!state) throw new Error(`the vote of ${voterId} on ${messageId} was not read`);
     return state.value;
   }
@@ -98,9 +87,9 @@ export class RoomState {
     return messageId === null ? null : this.message(messageId);
   }
 
-  /** Brings the documents read up to `entry`, the next one in the log. */
-  fold(roomId: string, entry: LoggedEntry): void {
-    for (const effect of effectsOf(roomId, entry)) {
+  /** Brings the documents read up to `entry`, the next one in the room's log. */
+  fold(entry: LoggedEntry): void {
+    for (const effect of effectsOf(this.roomId, entry)) {
       if (isMessageEffect(effect)) {
         const doc = this.messages.get(effect.messageId);
         if (doc) this.messages.set(effect.messageId, withEffect(doc, effect));
@@ -114,7 +103,7 @@ export class RoomState {
           if (this.sends.has(effect.key)) this.sends.set(effect.key, effect.messageId);
           break;
         case 'vote': {
-          const key = voteKey(effect.messageId, effect.voterId);
+          const key = voteKey(this.roomId, effect.messageId, effect.voterId);
           const state = this.votes.get(key);
           if (state && state.seq < effect.seq) this.votes.set(key, effect);
           break;
@@ -124,6 +113,11 @@ export class RoomState {
   }
 
   clone(): RoomState {
-    return new RoomState(new Map(this.messages), new Map(this.votes), new Map(this.sends));
+    return new RoomState(
+      this.roomId,
+      new Map(this.messages),
+      new Map(this.votes),
+      new Map(this.sends),
+    );
   }
 }
