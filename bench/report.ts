@@ -16,6 +16,8 @@ export interface SplitFigures {
 export interface TrafficSummary {
   messages: number;
   deliveredPerSecond: number;
+  /** Messages / (first send → last acknowledgement), per second. */
+  ackedPerSecond: number;
   p50: number;
   p99: number;
   max: number;
@@ -169,7 +171,8 @@ cli µs/dlv  = client CPU time per delivery (bare ws clients, or the stock @trpc
 KB/conn     = (server RSS once every client is connected and settled − RSS before) / connections
               (receivers + senders), all server processes summed. heap = V8 heap after a full GC
               (node servers only).
-acked ms    = first send → last send acknowledged.
+acked ms    = first send → last send acknowledged; acked/s = messages / acked ms: what the write
+              path (validate, store, publish) took in, all rooms together.
 Redis Cluster runs (cluster), per master in the order of their slots, "a / b / c":
 rooms       = the run's rooms whose channel (and presence key) the master serves.
 master CPU  = each master's CPU (INFO cpu: used_cpu_sys + used_cpu_user) over the measured window,
@@ -324,6 +327,7 @@ function summarizeTraffic(runs: Traffic[]): TrafficSummary | null {
   return {
     messages: first.messages,
     deliveredPerSecond: pick((t) => t.deliveredPerSecond),
+    ackedPerSecond: pick((t) => (t.sendMs > 0 ? (t.messages / t.sendMs) * 1000 : Number.NaN)),
     p50: pick((t) => t.p50),
     p99: pick((t) => t.p99),
     max: pick((t) => t.max),
@@ -415,6 +419,7 @@ function summaryColumns(summary: ScenarioSummary, rows: Row[]): Column<Row>[] {
     system,
     { title: 'clients', value: ([, s]) => fmtInt(s.receivers) },
     traffic('delivered/s', (t) => fmtInt(t.deliveredPerSecond)),
+    traffic('acked/s', (t) => fmtInt(t.ackedPerSecond)),
     traffic('p50 ms', (t) => fmtMs(t.p50)),
     traffic('p99 ms', (t) => fmtMs(t.p99)),
     traffic('max ms', (t) => fmtMs(t.max)),
