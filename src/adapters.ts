@@ -7,6 +7,7 @@ import type { Config } from './config.js';
 import { createRedisDiscovery } from './discovery/redis.js';
 import { createStaticDiscovery } from './discovery/static.js';
 import type { Logger } from './log.js';
+import type { Dependency, ServerMetrics } from './metrics/serverMetrics.js';
 import { createMemoryPresence } from './presence/memory.js';
 import { createRedisPresence } from './presence/redis.js';
 import type { Adapters } from './services.js';
@@ -28,9 +29,12 @@ export async function adaptersFor(
   config: Config,
   log: Logger,
   serverId: string,
+  metrics: Pick<ServerMetrics, 'dependencyFailed'>,
 ): Promise<Adapters> {
-  const onError = (component: string) => (error: Error) =>
+  const onError = (component: string, dependency: Dependency) => (error: Error) => {
+    metrics.dependencyFailed(dependency);
     log.warn(`${component} trouble`, { error });
+  };
   const store = config.MONGO_URL
     ? await openMongoStore(config.MONGO_URL, {
         reconnectAfterMs: config.MONGO_RECONNECT_AFTER * 1_000,
@@ -38,8 +42,10 @@ export async function adaptersFor(
           log.warn('replaced the MongoDB client: the database was unreachable through it', {
             unreachableForMs,
           }),
-        onReconnectFailed: (error) =>
-          log.warn('a fresh MongoDB client cannot reach the database either', { error }),
+        onReconnectFailed: (error) => {
+          metrics.dependencyFailed('store');
+          log.warn('a fresh MongoDB client cannot reach the database either', { error });
+        },
       })
     : openEmbeddedStore(config.DATA_DIR);
   if (!config.redis) {
@@ -56,16 +62,18 @@ export async function adaptersFor(
   const redis = config.redis;
   return {
     store,
-    bus: await createRedisBus(redis, { onError: onError('redis bus') }),
+    bus: await createRedisBus(redis, { onError: onError('redis bus', 'bus') }),
     // Nine seconds of life (three missed heartbeats) plus the hub's four-second recount keep a
     // dead server's users in the counts members see for under fifteen seconds.
     presence: await createRedisPresence(redis, {
       serverId,
       ttlMs: 9_000,
       heartbeatMs: 3_000,
-      onError: onError('redis presence'),
+      onError: onError('redis presence', 'presence'),
     }),
-    discovery: await createRedisDiscovery(redis, { onError: onError('redis discovery') }),
+    discovery: await createRedisDiscovery(redis, {
+      onError: onError('redis discovery', 'discovery'),
+    }),
   };
 }
 

@@ -121,6 +121,15 @@ const schema = z
     MONGO_RECONNECT_AFTER: duration({ fallback: '5s', min: 1, example: 'like 5s or 1m' }),
     /** Storage unreachable this long: /healthz fails and a chat server leaves discovery. */
     STORAGE_UNHEALTHY_AFTER: duration({ fallback: '60s', min: 1, example: 'like 60s or 5m' }),
+    /** A port of its own for GET /metrics; unset, /metrics is not on a port of its own. */
+    METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+    /** Where METRICS_PORT listens: loopback unless the deployment opens it to its scraper. */
+    METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+    /** When set, GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`. */
+    METRICS_TOKEN: z
+      .string()
+      .min(32, 'must be at least 32 characters (try: openssl rand -hex 32)')
+      .optional(),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
     NODE_ENV: z.string().default('development'),
   })
@@ -143,7 +152,11 @@ const schema = z
     PORT: PORT ?? (env.ROLE === 'chat' ? 8081 : 8080),
     /** Where pub/sub, presence and discovery live; null keeps them in this process. */
     redis: redisTarget(env.REDIS_URL, env.REDIS_CLUSTER_NODES),
-  }));
+  }))
+  .refine((env) => !env.METRICS_PORT || env.METRICS_PORT !== env.PORT, {
+    path: ['METRICS_PORT'],
+    message: 'must differ from PORT: metrics get a port of their own',
+  });
 
 function redisTarget(url?: string, clusterNodes?: RedisNode[]): RedisTarget | null {
   if (clusterNodes) return { kind: 'cluster', nodes: clusterNodes };

@@ -7,9 +7,11 @@ import { createApiHandler } from './api/httpHandler.js';
 import { type ChatSocketServer, createChatSocketServer } from './chat/socketServer.js';
 import type { TransportLimits } from './chat/transportLimits.js';
 import type { Config } from './config.js';
-import type { ChatServerRegistration } from './discovery/discovery.js';
+import type { ChatServerAnnouncement, ChatServerRegistration } from './discovery/discovery.js';
 import { type HealthProbe, handleHealth, sendJson } from './http/health.js';
 import type { Logger } from './log.js';
+import { createMetricsEndpoint } from './metrics/endpoint.js';
+import { ServerMetrics } from './metrics/serverMetrics.js';
 import {
   type Adapters,
   createServices,
@@ -26,6 +28,8 @@ const DRAIN_TIMEOUT_MS = 5_000;
 
 export interface RunningServer {
   readonly port: number;
+  /** Where GET /metrics has a port of its own (METRICS_PORT), or null. */
+  readonly metricsPort: number | null;
   readonly server: Server;
   readonly chat: ChatSocketServer | null;
   readonly services: Services;
@@ -47,11 +51,15 @@ export async function startServer(
   opts: StartOptions = {},
 ): Promise<RunningServer> {
   const serverId = newServerId();
-  const adapters = opts.adapters ?? (await adaptersFor(config, log, serverId));
-  const services = await createServices(config, adapters, log, {
-    ...rateLimitsFor(config),
-    ...opts.rateLimits,
-  });
+  const metrics = new ServerMetrics();
+  const adapters = opts.adapters ?? (await adaptersFor(config, log, serverId, metrics));
+  const services = await createServices(
+    config,
+    adapters,
+    log,
+    { ...rateLimitsFor(config), ...opts.rateLimits },
+    metrics,
+  );
   const trustProxy = config.TRUST_PROXY;
   let draining = false;
   const probe: HealthProbe = {
@@ -84,12 +92,28 @@ export async function startServer(
             ...opts.transportLimits,
           },
           onConnectionsChanged: () => registration?.loadChanged(),
+          metrics,
         })
       : null;
   let registration: ChatServerRegistration | null = null;
+  const load = {
+    connections: () => chat?.transport.connectionCount() ?? 0,
+    // A server that should be restarted sends no one new its way meanwhile.
+    available: () => services.unhealthy() === null,
+  };
+  if (chat) {
+    metrics.watchChatServer({
+      openSockets: () => chat.openSockets(),
+      transport: chat.transport,
+      hub: services.hub,
+      announcement: load,
+    });
+  }
+  const metricsEndpoint = createMetricsEndpoint(config, metrics, log);
 
   const server = createServer((req, res) => {
     if (handleHealth(req, res, probe)) return;
+    if (metricsEndpoint.handlePublic(req, res)) return;
     if (api) return api(req, res);
     sendJson(res, 404, { error: 'This is a chat server: connect a WebSocket to /ws' });
   });
@@ -100,24 +124,31 @@ export async function startServer(
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
 
+  // First, so that a metrics port that cannot be had fails the start before anything is announced.
+  const metricsPort = await metricsEndpoint.listen();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.PORT, config.HOST, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  registration = chat
-    ? await services.discovery.register({
-        serverId,
-        publicUrl: publicUrlOf(config, port),
-        connections: () => chat.transport.connectionCount(),
-        // A server that should be restarted sends no one new its way meanwhile.
-        available: () => services.unhealthy() === null,
-      })
-    : null;
-  log.info('listening', { role: config.ROLE, port, host: config.HOST, serverId });
+  const announcement: ChatServerAnnouncement = {
+    serverId,
+    publicUrl: publicUrlOf(config, port),
+    ...load,
+  };
+  registration = chat ? await services.discovery.register(announcement) : null;
+  log.info('listening', {
+    role: config.ROLE,
+    port,
+    host: config.HOST,
+    serverId,
+    metrics: metricsEndpoint.exposure,
+    metricsPort,
+  });
 
   return {
     port,
+    metricsPort,
     server,
     chat,
     services,
@@ -135,6 +166,7 @@ export async function startServer(
       await chat?.close();
       server.closeAllConnections();
       await services.close();
+      await metricsEndpoint.close();
     },
   };
 }

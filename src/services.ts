@@ -12,6 +12,7 @@ import { RoomService } from './domain/rooms.js';
 import { TokenIssuer } from './domain/tokens.js';
 import { TypingService } from './domain/typing.js';
 import type { Logger } from './log.js';
+import type { ServerMetrics } from './metrics/serverMetrics.js';
 import { watchOutage, withTimeout } from './outage.js';
 import type { Presence } from './presence/presence.js';
 import { resolveJwtSecret } from './secrets.js';
@@ -28,6 +29,7 @@ export interface Services {
   feeds: { open(request: FeedRequest): RoomFeed };
   discovery: Discovery;
   hub: RoomHub;
+  metrics: ServerMetrics;
   /**
    * Resolves when every dependency answers; rejects naming the one that does not (its error is
    * logged, not returned: it can name internal hosts).
@@ -94,7 +96,8 @@ export async function createServices(
   config: Config,
   adapters: Adapters,
   log: Logger,
-  rateLimits: RateLimits = rateLimitsFor(config),
+  rateLimits: RateLimits,
+  metrics: ServerMetrics,
 ): Promise<Services> {
   const { store, bus, presence, discovery } = adapters;
   const secret = resolveJwtSecret(
@@ -113,12 +116,20 @@ export async function createServices(
     bus,
     presence,
     log: store.messages,
-    onError: (error) => log.error('room hub failure', { error }),
-    onPresenceError: (error) =>
-      log.warn('presence change deferred (reconciled when presence is back)', { error }),
+    metrics,
+    onError: (error) => {
+      metrics.roomHubFailed();
+      log.error('room hub failure', { error });
+    },
+    onPresenceError: (error) => {
+      metrics.dependencyFailed('presence');
+      log.warn('presence change deferred (reconciled when presence is back)', { error });
+    },
   });
-  const onPublishError = (error: unknown) =>
+  const onPublishError = (error: unknown) => {
+    metrics.dependencyFailed('bus');
     log.warn('stored, but not published (members get it from the log)', { error });
+  };
   // Sends, edits, removals, pins and answers share one bucket per user.
   const messageTokens = new RateLimiter(rateLimits.messages);
   const chat = new ChatService(
@@ -142,6 +153,7 @@ export async function createServices(
     intervalMs: STORAGE_PROBE_MS,
     timeoutMs: PING_TIMEOUT_MS,
     onFailure(error, downForMs) {
+      metrics.dependencyFailed('store');
       if (toldUnhealthy || downForMs < unhealthyAfterMs) return;
       toldUnhealthy = true;
       log.error('storage unreachable too long: failing /healthz and leaving discovery', {
@@ -177,6 +189,7 @@ export async function createServices(
     feeds: { open: (request) => new RoomFeed({ store, hub }, request) },
     discovery,
     hub,
+    metrics,
     async checkReady() {
       await Promise.all([ping('storage', () => store.ping()), ping('pub/sub', () => bus.ping())]);
     },

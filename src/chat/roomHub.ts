@@ -3,6 +3,7 @@ import { LIMITS } from '../contract/limits.js';
 import type { PublicUser } from '../contract/models.js';
 import type { Presence, PresenceChange, RoomUsers } from '../presence/presence.js';
 import type { LoggedEntry, MessageRepository } from '../storage/store.js';
+import type { FanoutMetrics } from './chatMetrics.js';
 import { SharedEvent } from './sharedEvent.js';
 import { TypingRoster } from './typingRoster.js';
 
@@ -43,6 +44,7 @@ export interface RoomHubOptions {
   bus: EventBus;
   presence: Presence;
   log: Pick<MessageRepository, 'head' | 'eventsAfter'>;
+  metrics?: FanoutMetrics;
   onError(error: unknown): void;
   /**
    * Presence could not be changed or counted (its store is unreachable). Not a failure of the
@@ -140,6 +142,11 @@ export class RoomHub {
       this.presenceFailed(roomId, error);
       return null;
     }
+  }
+
+  /** Rooms with members here (each holds one bus subscription). */
+  localRooms(): number {
+    return this.channels.size;
   }
 
   localMembers(): number {
@@ -324,6 +331,7 @@ export class RoomHub {
 
   /** The hot path: one event, every local member of the room. */
   private dispatch(channel: ChannelState, event: SharedEvent): void {
+    this.options.metrics?.dispatched(event, channel.members.size);
     for (const member of channel.members) member.receive(event);
   }
 

@@ -5,6 +5,7 @@ import { clientAddress } from '../http/clientAddress.js';
 import type { Logger } from '../log.js';
 import type { Services } from '../services.js';
 import { createContext } from '../trpc/context.js';
+import type { TransportMetrics } from './chatMetrics.js';
 import { ConnectionSlots } from './connectionSlots.js';
 import { chatRouter } from './router.js';
 import { DEFAULT_LIMITS, maxFrameBytes, type TransportLimits } from './transportLimits.js';
@@ -15,6 +16,8 @@ export const CHAT_PATH = '/ws';
 export interface ChatSocketServer {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   transport: WsTransport;
+  /** Open sockets, authenticated or not. */
+  openSockets(): number;
   close(): Promise<void>;
 }
 
@@ -24,6 +27,7 @@ export function createChatSocketServer(opts: {
   trustProxy: boolean;
   limits?: Partial<TransportLimits>;
   onConnectionsChanged?(): void;
+  metrics?: TransportMetrics;
 }): ChatSocketServer {
   const { services, log, trustProxy } = opts;
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
@@ -48,11 +52,13 @@ export function createChatSocketServer(opts: {
     },
     limits,
     onConnectionsChanged: opts.onConnectionsChanged,
+    metrics: opts.metrics,
   });
   wss.on('connection', (ws, req) => transport.handleConnection(ws, req));
 
   return {
     transport,
+    openSockets: () => wss.clients.size,
     handleUpgrade(req, socket, head) {
       if (new URL(req.url ?? '/', 'http://localhost').pathname !== CHAT_PATH) {
         refuse(socket, '404 Not Found', `Chat sockets connect to ${CHAT_PATH}`);

@@ -12,6 +12,7 @@ import {
 import { type JSONRPC2, parseTRPCMessage, type TRPCResponseMessage } from '@trpc/server/rpc';
 import { WebSocket } from 'ws';
 import { toTRPCError } from '../trpc/init.js';
+import type { TransportMetrics } from './chatMetrics.js';
 import {
   CLOSE_BAD_CONNECTION_PARAMS,
   CLOSE_INVALID_FRAME,
@@ -71,6 +72,7 @@ export interface WsTransportOptions<TRouter extends AnyTRPCRouter> {
   /** Called whenever the number of authenticated connections (this server's load) changes. */
   onConnectionsChanged?(): void;
   limits?: Partial<TransportLimits>;
+  metrics?: TransportMetrics;
 }
 
 export interface WsTransport {
@@ -161,6 +163,7 @@ export function createWsTransport<TRouter extends AnyTRPCRouter>(
       if (ws.readyState !== WebSocket.OPEN) return false;
       if (ws.bufferedAmount <= limits.maxBufferedBytes) return true;
       closeWith(CLOSE_TOO_SLOW, 'too slow: reconnect and resume');
+      options.metrics?.slowConsumerDropped();
       stopSubscriptions();
       return false;
     };
@@ -465,6 +468,7 @@ export function createWsTransport<TRouter extends AnyTRPCRouter>(
     for (const ws of connections) {
       if (ws.readyState === WebSocket.OPEN && ws.bufferedAmount <= limits.maxBufferedBytes) {
         ws.send(RECONNECT_FRAME);
+        options.metrics?.reconnectAsked();
       }
     }
   };

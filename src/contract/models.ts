@@ -24,7 +24,8 @@ export interface Room {
 }
 
 export interface RoomWithOnline extends Room {
-  online: number;
+  /** Distinct users subscribed now; null while presence cannot be read (the list still works). */
+  online: number | null;
   /**
    * Messages by others, not removed, after the last one the caller marked read
    * (`chat.markRead`), at most `LIMITS.unreadCountMax` (show "99+" there). Null when the

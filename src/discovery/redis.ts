@@ -74,14 +74,21 @@ declare module 'ioredis' {
   }
 }
 
+/** Where the registry lives: one set of server ids and one record per server, all on one slot. */
+export function registryKeys(keyPrefix = 'chathub:') {
+  const prefix = `${keyPrefix}{discovery}:`;
+  return {
+    servers: `${prefix}servers`,
+    serverKey: (serverId: string) => `${prefix}server:${serverId}`,
+  };
+}
+
 /** Points each client at the fresh chat server with the fewest connections. */
 export async function createRedisDiscovery(
   target: RedisTarget,
   options: RedisDiscoveryOptions = {},
 ): Promise<Discovery> {
-  const prefix = `${options.keyPrefix ?? 'chathub:'}{discovery}:`;
-  const servers = `${prefix}servers`;
-  const serverKey = (serverId: string) => `${prefix}server:${serverId}`;
+  const { servers, serverKey } = registryKeys(options.keyPrefix);
   const heartbeatMs = options.heartbeatMs ?? 1_000;
   const staleAfterMs = options.staleAfterMs ?? 3_000;
   const ttlMs = options.ttlMs ?? 15_000;
@@ -108,7 +115,7 @@ export async function createRedisDiscovery(
   const listServers = async (): Promise<{ record: ServerRecord; fresh: boolean }[]> => {
     let reply: (string | number)[];
     try {
-      reply = await redis.liveServers(servers, `${prefix}server:`);
+      reply = await redis.liveServers(servers, serverKey(''));
     } catch (error) {
       const detail = `Redis discovery: cannot list chat servers: ${messageOf(error)}`;
       throw new UnavailableError('Chat server discovery', new Error(detail, { cause: error }));

@@ -52,14 +52,15 @@ export class RoomService {
     });
     const ids = page.rooms.map((room) => room.id);
     const [online, unread, rooms] = await Promise.all([
-      this.presence.count(ids),
+      // A directory without live counts beats no directory while presence is unreachable.
+      this.presence.count(ids).catch(() => null),
       reader ? this.store.messages.unread(reader.id, ids, LIMITS.unreadCountMax) : null,
       Promise.all(page.rooms.map((room) => this.withOwner(room))),
     ]);
     return {
       rooms: rooms.map((room) => ({
         ...room,
-        online: online.get(room.id) ?? 0,
+        online: online ? (online.get(room.id) ?? 0) : null,
         unread: unread ? (unread.get(room.id) ?? 0) : null,
       })),
       nextCursor: page.nextKey === null ? null : cursorOf(page.nextKey),

@@ -61,9 +61,20 @@ const domainErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
+/**
+ * Counts every call that reaches a procedure by its path and how it ended (`ok` or the error code
+ * the caller gets). Outermost, so it sees invalid input, missing sessions and domain errors
+ * already translated.
+ */
+const callMetrics = t.middleware(async ({ ctx, path, next }) => {
+  const result = await next();
+  ctx.services.metrics.procedureFinished(path, result.ok ? 'ok' : result.error.code);
+  return result;
+});
+
 export const createRouter = t.router;
 export const mergeRouters = t.mergeRouters;
-export const publicProcedure = t.procedure.use(domainErrors);
+export const publicProcedure = t.procedure.use(callMetrics).use(domainErrors);
 
 export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
   const session = ctx.session;

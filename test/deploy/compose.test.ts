@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../../src/config.js';
+import { METRICS_PATH, metricsExposure } from '../../src/metrics/endpoint.js';
 import { parseEnvFile } from '../helpers/deployEnv.js';
 import { read } from './manifests.js';
 
@@ -143,7 +144,9 @@ describe('docker-compose.yml', () => {
     expect(apiServers).toEqual(['api']);
     expect(chatServers.length).toBeGreaterThanOrEqual(2);
     expect(service('lb').image).toMatch(/^(nginx|haproxy):\d/);
-    expect(Object.keys(services).sort()).toEqual(['lb', 'mongo', 'redis', ...chathub].sort());
+    expect(Object.keys(services).sort()).toEqual(
+      ['lb', 'mongo', 'redis', 'prometheus', ...chathub].sort(),
+    );
     for (const name of chathub) {
       expect(service(name).image, name).toBe('chathub:latest');
       expect(service(name).build, name).toBe('.');
@@ -294,7 +297,7 @@ describe('docker-compose.cluster.yml: ChatHub on a Redis Cluster', () => {
       expect(node.ports, `${name} is not published`).toBeUndefined();
     }
     expect(Object.keys(cluster.services).sort()).toEqual(
-      [...nodes, 'redis-cluster', 'mongo', 'lb', ...chathub].sort(),
+      [...nodes, 'redis-cluster', 'mongo', 'lb', 'prometheus', ...chathub].sort(),
     );
   });
 
@@ -330,5 +333,55 @@ describe('docker-compose.cluster.yml: ChatHub on a Redis Cluster', () => {
   it('publishes nothing beyond the load balancer and commits no secret', () => {
     expect(service('lb', cluster).ports).toEqual(service('lb').ports);
     expect(overrideText).not.toMatch(/SECRET|PASSWORD|TOKEN/);
+  });
+});
+
+describe('metrics in docker-compose.yml', () => {
+  const prometheus = service('prometheus');
+  const metricsPortOf = (name: string) =>
+    loadConfig({ ...environmentOf(name), JWT_SECRET: 'x'.repeat(48) }).METRICS_PORT;
+
+  it('serves /metrics of every ChatHub server on a port of its own, inside the compose network', () => {
+    for (const name of chathub) {
+      const config = loadConfig({ ...environmentOf(name), JWT_SECRET: 'x'.repeat(48) });
+      expect(metricsExposure(config), name).toBe('own-port');
+      expect(config.METRICS_HOST, name).toBe('0.0.0.0');
+      expect(config.METRICS_PORT, name).not.toBe(config.PORT);
+      // Not published: only the optional Prometheus, on the same network, reaches it.
+      expect(service(name).ports, name).toBeUndefined();
+    }
+  });
+
+  it('runs Prometheus only with the `metrics` profile, on this machine’s loopback only', () => {
+    expect(prometheus.profiles).toEqual(['metrics']);
+    const withProfiles = Object.entries(services).filter(([, svc]) => svc.profiles);
+    expect(withProfiles.map(([name]) => name)).toEqual(['prometheus']);
+    expect(prometheus.image).toMatch(/^prom\/prometheus:v\d+\.\d+\.\d+$/);
+    expect(prometheus.ports?.length).toBeGreaterThan(0);
+    for (const port of prometheus.ports ?? []) expect(port).toMatch(/^127\.0\.0\.1:/);
+    expect(JSON.stringify(prometheus.healthcheck?.test)).toContain('/-/healthy');
+    expect(prometheus.command).toContain('--config.file=/etc/prometheus/prometheus.yml');
+    expect(prometheus.volumes).toContain(
+      './deploy/compose/prometheus.yml:/etc/prometheus/prometheus.yml:ro',
+    );
+    const data = prometheus.volumes?.find((v) => v.endsWith(':/prometheus'));
+    expect(Object.keys(compose.volumes ?? {})).toContain(data?.split(':')[0]);
+  });
+
+  it('scrapes every ChatHub server, and nothing else, on its metrics port', () => {
+    const config = parse(read('deploy/compose/prometheus.yml')) as {
+      global?: { scrape_interval?: string };
+      scrape_configs: {
+        job_name: string;
+        metrics_path?: string;
+        static_configs: { targets: string[] }[];
+      }[];
+    };
+    expect(config.global?.scrape_interval).toMatch(/^\d+s$/);
+    const jobs = config.scrape_configs;
+    expect(new Set(jobs.map((job) => job.job_name)).size).toBe(jobs.length);
+    for (const job of jobs) expect(job.metrics_path ?? '/metrics', job.job_name).toBe(METRICS_PATH);
+    const targets = jobs.flatMap((job) => job.static_configs.flatMap((c) => c.targets));
+    expect(targets.sort()).toEqual(chathub.map((name) => `${name}:${metricsPortOf(name)}`).sort());
   });
 });

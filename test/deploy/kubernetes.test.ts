@@ -1,13 +1,20 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IPodTemplateSpec } from 'kubernetes-models/v1/PodTemplateSpec';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { loadConfig } from '../../src/config.js';
+import { METRICS_PATH, metricsExposure } from '../../src/metrics/endpoint.js';
+import { ServerMetrics } from '../../src/metrics/serverMetrics.js';
+import { Scrape } from '../helpers/metrics.js';
 import {
+  applyJsonPatch,
   DEPLOY,
   filesUnder,
   generatedData,
+  type JsonPatchOperation,
   loadKustomization,
   loadManifests,
   type Manifest,
@@ -36,7 +43,7 @@ interface Workload {
   };
 }
 interface ServiceObject {
-  metadata: { name: string };
+  metadata: { name: string; labels?: Labels };
   spec: {
     clusterIP?: string;
     selector?: Labels;
@@ -100,11 +107,20 @@ describe('Kubernetes manifests (deploy/)', () => {
     expect(kustomization.namespace).toBe('chathub');
     expect(ofKind('Namespace').map(nameOf)).toEqual(['chathub']);
     // Nothing else in deploy/ would confuse `kubectl apply -k deploy/`: the only other YAML is
-    // the kustomization itself.
+    // the kustomization itself, the optional monitoring component (off unless turned on) and
+    // the compose Prometheus's configuration.
     const yamlOutsideK8s = filesUnder('deploy').filter(
       (f) => /\.ya?ml$/.test(f) && !f.startsWith('deploy/k8s/'),
     );
-    expect(yamlOutsideK8s).toEqual(['deploy/kustomization.yaml']);
+    expect(yamlOutsideK8s).toEqual([
+      'deploy/compose/prometheus.yml',
+      'deploy/kustomization.yaml',
+      'deploy/monitoring/hpa-connections.yaml',
+      'deploy/monitoring/kustomization.yaml',
+      'deploy/monitoring/prometheus-adapter-values.yaml',
+      'deploy/monitoring/servicemonitor.yaml',
+    ]);
+    expect(kustomization.components).toBeUndefined();
   });
 
   it('validates every object, and the generated ConfigMaps, against the Kubernetes schemas', () => {
@@ -190,7 +206,10 @@ describe('Kubernetes manifests (deploy/)', () => {
       expect(config.NODE_ENV).toBe('production');
       expect(config.MONGO_URL).toMatch(/^mongodb:\/\/mongo:27017\//);
       expect(config.REDIS_URL).toBe('redis://redis:6379');
-      expect(container.ports?.map((p) => p.containerPort)).toEqual([config.PORT]);
+      expect(container.ports?.map((p) => p.containerPort)).toEqual([
+        config.PORT,
+        config.METRICS_PORT,
+      ]);
     }
   });
 
@@ -315,6 +334,143 @@ describe('Kubernetes manifests (deploy/)', () => {
     for (const file of filesUnder('deploy')) {
       if (file === 'deploy/jwt-secret.env') continue; // the local, gitignored secret
       expect(read(file), file).not.toMatch(/JWT_SECRET\s*[=:]\s*["']?[A-Za-z0-9+/=_-]{16,}/);
+    }
+  });
+});
+
+describe('metrics in Kubernetes', () => {
+  const metricsPort = (container: IContainer) =>
+    container.ports?.find((port) => port.name === 'metrics');
+
+  it('serves /metrics on a port of its own, annotated for Prometheus, that the Ingress never routes to', () => {
+    for (const w of chathubDeployments) {
+      const [container] = containersOf(w);
+      if (!container) throw new Error(`${w.name} has no container`);
+      const config = loadConfig({ ...environmentOf(container), JWT_SECRET: 'x'.repeat(48) });
+      // Reachable on the pod network by the scraper; no token, since only the cluster reaches it.
+      expect(metricsExposure(config), w.name).toBe('own-port');
+      expect(config.METRICS_HOST, w.name).toBe('0.0.0.0');
+      expect(config.METRICS_TOKEN, w.name).toBeUndefined();
+      expect(metricsPort(container)?.containerPort, w.name).toBe(config.METRICS_PORT);
+
+      const annotations = w.spec.template.metadata?.annotations ?? {};
+      expect(annotations['prometheus.io/scrape'], w.name).toBe('true');
+      expect(annotations['prometheus.io/port'], w.name).toBe(String(config.METRICS_PORT));
+      expect(annotations['prometheus.io/path'], w.name).toBe(METRICS_PATH);
+
+      const service = services.find((s) => selects(s.spec.selector, podLabels(w)));
+      expect(
+        service?.spec.ports.some((p) => p.targetPort === 'metrics'),
+        w.name,
+      ).toBe(true);
+    }
+    const ingressPorts = ofKind('Ingress').flatMap((ingress) => {
+      const spec = ingress.object.spec as { rules: { http: { paths: IngressPath[] } }[] };
+      return spec.rules.flatMap((rule) => rule.http.paths.map((p) => p.backend.service.port));
+    });
+    for (const port of ingressPorts) {
+      expect(port.name).not.toBe('metrics');
+      expect(port.number).not.toBe(9464);
+    }
+  });
+
+  const component = parse(read('deploy/monitoring/kustomization.yaml')) as {
+    apiVersion: string;
+    kind: string;
+    resources: string[];
+    patches: { path: string; target: Record<string, string> }[];
+  };
+  const [hpa] = ofKind('HorizontalPodAutoscaler');
+  if (!hpa) throw new Error('no HorizontalPodAutoscaler');
+
+  it('has an optional component that scales chat on connections per pod beside CPU', () => {
+    expect(component.kind).toBe('Component');
+    expect(component.apiVersion).toBe('kustomize.config.k8s.io/v1alpha1');
+    expect(component.resources).toEqual(['servicemonitor.yaml']);
+    const [patch, ...others] = component.patches;
+    expect(others).toEqual([]);
+    expect(patch?.target).toEqual({
+      group: 'autoscaling',
+      version: 'v2',
+      kind: 'HorizontalPodAutoscaler',
+      name: nameOf(hpa),
+    });
+    const operations = parse(read(`deploy/monitoring/${patch?.path}`)) as JsonPatchOperation[];
+    const scaled = new HorizontalPodAutoscaler(applyJsonPatch(hpa.object, operations) as never);
+    scaled.validate();
+    const metrics = scaled.spec?.metrics ?? [];
+    expect(metrics.map((m) => m.type)).toEqual(['Resource', 'Pods']);
+    expect(metrics[0]?.resource?.name).toBe('cpu');
+    const pods = metrics[1]?.pods;
+    expect(pods?.metric.name).toBe('chathub_ws_connections');
+    expect(pods?.target.type).toBe('AverageValue');
+    expect(Number(pods?.target.averageValue)).toBeGreaterThan(0);
+  });
+
+  it('serves that metric through the documented prometheus-adapter rule, from what ChatHub exposes', async () => {
+    const values = parse(read('deploy/monitoring/prometheus-adapter-values.yaml')) as {
+      rules: {
+        custom: {
+          seriesQuery: string;
+          resources: { overrides: Record<string, { resource: string }> };
+          name: { matches: string; as: string };
+          metricsQuery: string;
+        }[];
+      };
+    };
+    const [rule, ...others] = values.rules.custom;
+    expect(others).toEqual([]);
+    expect(rule?.name.as).toBe('chathub_ws_connections');
+    expect(rule?.seriesQuery).toMatch(/^chathub_ws_connections\{/);
+    expect(new RegExp(rule?.name.matches ?? '').test('chathub_ws_connections')).toBe(true);
+    expect(rule?.resources.overrides).toEqual({
+      namespace: { resource: 'namespace' },
+      pod: { resource: 'pod' },
+    });
+    expect(rule?.metricsQuery).toContain('state="authenticated"');
+    expect(rule?.metricsQuery).toContain('<<.LabelMatchers>>');
+
+    // The series and its label are ChatHub's own.
+    const metrics = new ServerMetrics();
+    metrics.watchChatServer({
+      openSockets: () => 2,
+      transport: { connectionCount: () => 1, largestBacklog: () => 0 },
+      hub: { localRooms: () => 0, localMembers: () => 0 },
+      announcement: { connections: () => 1, available: () => true },
+    });
+    const exposed = new Scrape(await metrics.render());
+    expect(exposed.sample('chathub_ws_connections', { state: 'authenticated' })).toBe(1);
+  });
+
+  it('has a ServiceMonitor that scrapes the api and chat Services on their metrics port', () => {
+    const monitor = parse(read('deploy/monitoring/servicemonitor.yaml')) as {
+      apiVersion: string;
+      kind: string;
+      spec: {
+        selector: {
+          matchLabels: Labels;
+          matchExpressions: { key: string; operator: string; values: string[] }[];
+        };
+        endpoints: { port: string; path: string }[];
+      };
+    };
+    expect(monitor.apiVersion).toBe('monitoring.coreos.com/v1');
+    expect(monitor.kind).toBe('ServiceMonitor');
+    const { matchLabels, matchExpressions } = monitor.spec.selector;
+    const selected = services.filter(({ metadata: { labels = {} } }) => {
+      const expressionsHold = matchExpressions.every(
+        (e) => e.operator === 'In' && e.values.includes(labels[e.key] ?? ''),
+      );
+      return selects(matchLabels, labels) && expressionsHold;
+    });
+    expect(selected.map((s) => s.metadata.name).sort()).toEqual(['api', 'chat']);
+    expect(monitor.spec.endpoints.length).toBeGreaterThan(0);
+    for (const endpoint of monitor.spec.endpoints) {
+      expect(endpoint.path).toBe(METRICS_PATH);
+      for (const service of selected) {
+        const named = service.spec.ports.some((p) => p.name === endpoint.port);
+        expect(named, service.metadata.name).toBe(true);
+      }
     }
   });
 });

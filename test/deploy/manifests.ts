@@ -47,6 +47,7 @@ export interface Manifest {
 export interface Kustomization {
   namespace?: string;
   resources?: string[];
+  components?: string[];
   configMapGenerator?: Generator[];
   secretGenerator?: Generator[];
 }
@@ -98,4 +99,36 @@ export function generatedData(generator: Generator): Record<string, string> {
     data[literal.slice(0, at)] = literal.slice(at + 1);
   }
   return data;
+}
+
+/** One operation of a JSON patch (RFC 6902), as kustomize applies it. */
+export interface JsonPatchOperation {
+  op: string;
+  path: string;
+  value?: unknown;
+}
+
+/**
+ * Applies a JSON patch to a copy of `target`. Only `add` is supported (the manifests use nothing
+ * else); any other operation throws, so a patch this check cannot follow fails it.
+ */
+export function applyJsonPatch<T>(target: T, operations: JsonPatchOperation[]): T {
+  const result = structuredClone(target);
+  for (const { op, path, value } of operations) {
+    if (op !== 'add') throw new Error(`unsupported JSON patch operation ${op} at ${path}`);
+    const keys = path.split('/').slice(1);
+    const last = keys.pop();
+    let at: unknown = result;
+    for (const key of keys) {
+      at = (at as Record<string, unknown> | undefined)?.[key];
+    }
+    if (Array.isArray(at) && (last === '-' || /^\d+$/.test(last ?? ''))) {
+      at.splice(last === '-' ? at.length : Number(last), 0, value);
+    } else if (at && typeof at === 'object' && last !== undefined) {
+      (at as Record<string, unknown>)[last] = value;
+    } else {
+      throw new Error(`JSON patch path ${path} does not exist`);
+    }
+  }
+  return result;
 }

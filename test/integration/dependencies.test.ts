@@ -100,6 +100,9 @@ describe('losing and regaining dependencies', { timeout: 60_000 }, () => {
     await secondTab.waitFor(() => secondTab.received.length > 0, 'the second tab caught up');
     expect(secondTab.received.map((r) => r.event.type)).toEqual(['snapshot']);
     secondTab.close();
+    // The directory still lists rooms; only their live counts are unknown meanwhile.
+    const directory = await alice.rooms.list.query({ query: quiet.name });
+    expect(directory.rooms).toEqual([expect.objectContaining({ id: quiet.id, online: null })]);
 
     redis.unblock();
     expect((await readinessBecomes(200)).status).toBe(200);

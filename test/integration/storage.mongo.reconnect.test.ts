@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { registryKeys } from '../../src/discovery/redis.js';
 import { openMongoStore } from '../../src/storage/mongo.js';
 import type { Store } from '../../src/storage/store.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -130,8 +131,9 @@ describe('a server whose storage stays unreachable', { timeout: 90_000 }, () => 
 
   /** Public URLs of the chat servers registered in Redis (default key prefix). */
   const registered = async () => {
-    const ids = await redis.smembers('chathub:servers');
-    const records = await Promise.all(ids.map((id) => redis.get(`chathub:server:${id}`)));
+    const keys = registryKeys();
+    const ids = await redis.smembers(keys.servers);
+    const records = await Promise.all(ids.map((id) => redis.get(keys.serverKey(id))));
     return records.flatMap((raw) =>
       raw ? [(JSON.parse(raw) as { publicUrl: string }).publicUrl] : [],
     );

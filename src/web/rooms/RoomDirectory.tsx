@@ -71,9 +71,11 @@ function RoomLink({ room }: { room: RoomWithOnline }) {
     >
       <span className="room-name"># {room.name}</span>
       <span className="room-link-side">
-        <span className={room.online > 0 ? 'online online-active' : 'online'}>
-          {room.online} online
-        </span>
+        {room.online === null ? null : (
+          <span className={room.online > 0 ? 'online online-active' : 'online'}>
+            {room.online} online
+          </span>
+        )}
         {room.unread ? (
           <span className="unread" data-testid="unread">
             {unreadCount(room.unread)}
