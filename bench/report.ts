@@ -27,8 +27,9 @@ export interface TrafficSummary {
   keptUpRuns: number;
   serverCpuPercent: number;
   serverMicrosPerDelivery: number;
-  /** Per server process, % of one core. */
+  /** Per server process, % of one core; and over the idle window (Redis Cluster runs). */
   serverCpuPercents: number[];
+  serverIdleCpuPercents: number[] | null;
   clientCpuPercent: number;
   clientMicrosPerDelivery: number;
   otherCpuPercent: number;
@@ -64,7 +65,8 @@ const fmtMb = (bytes: number | null) =>
   bytes !== null && Number.isFinite(bytes) ? (bytes / 1024 / 1024).toFixed(1) : 'n/a';
 const fmtDelta = (value: number) =>
   Number.isFinite(value) ? `${value >= 0 ? '+' : ''}${value.toFixed(1)}` : 'n/a';
-const fmtCpus = (values: number[]) => values.map((value) => `${value.toFixed(0)}%`).join(' / ');
+const fmtCpus = (values: number[]) =>
+  values.map((value) => (Number.isFinite(value) ? `${value.toFixed(0)}%` : 'n/a')).join(' / ');
 const fmtShares = (values: number[]) =>
   values
     .map((value) => `${Number.isFinite(value) ? (value * 100).toFixed(0) : 'n/a'}%`)
@@ -173,10 +175,12 @@ KB/conn     = (server RSS once every client is connected and settled − RSS bef
               (node servers only).
 acked ms    = first send → last send acknowledged; acked/s = messages / acked ms: what the write
               path (validate, store, publish) took in, all rooms together.
-Redis Cluster runs (cluster), per master in the order of their slots, "a / b / c":
+Redis Cluster runs (cluster):
+srv idle    = each chat process's CPU over the idle window (below), % of one core.
+Per master in the order of their slots, "a / b / c":
 rooms       = the run's rooms whose channel (and presence key) the master serves.
 master CPU  = each master's CPU (INFO cpu: used_cpu_sys + used_cpu_user) over the measured window,
-              % of one core; idle = the same over 6 s with every client connected and no
+              % of one core; master idle = the same over 6 s with every client connected and no
               messages (presence heartbeats and recounts, discovery, cluster cron), just before;
               replica CPU = its replica's over the measured window (sharded pub/sub reaches
               replicas too). Relay CPU = master CPU − idle rate × window; relay share = its part.
@@ -227,7 +231,11 @@ function splitColumns(): Column<Measurement>[] {
 }
 
 /** Redis Cluster figures, for runs and summaries alike. */
-function relayColumns<T>(relay: (row: T) => RelayFigures | null, shares: boolean): Column<T>[] {
+function relayColumns<T>(
+  traffic: (row: T) => Pick<Traffic, 'relay' | 'serverIdleCpuPercents'> | null,
+  shares: boolean,
+): Column<T>[] {
+  const relay = (row: T) => traffic(row)?.relay ?? null;
   const column = (title: string, value: (r: RelayFigures) => string): Column<T> => ({
     title,
     value: (row) => {
@@ -236,9 +244,13 @@ function relayColumns<T>(relay: (row: T) => RelayFigures | null, shares: boolean
     },
   });
   return [
+    {
+      title: 'srv idle',
+      value: (row) => fmtCpus(traffic(row)?.serverIdleCpuPercents ?? [Number.NaN]),
+    },
     column('rooms', (r) => r.rooms.join(' / ')),
     column('master CPU', (r) => fmtCpus(r.masterCpuPercents)),
-    column('idle', (r) => fmtCpus(r.idleCpuPercents)),
+    column('master idle', (r) => fmtCpus(r.idleCpuPercents)),
     ...(shares ? [column('relay share', (r) => fmtShares(r.shares))] : []),
     column('replica CPU', (r) => fmtCpus(r.replicaCpuPercents)),
     column('Redis µs/pub', (r) => r.microsPerPublish.toFixed(1)),
@@ -295,7 +307,7 @@ function runColumns(measurements: Measurement[]): Column<Measurement>[] {
     connect,
     trafficColumn('other CPU', (t) => `${t.otherCpuPercent.toFixed(0)}%`),
     ...(measurements.some((m) => m.traffic?.relay)
-      ? relayColumns((m: Measurement) => m.traffic?.relay ?? null, false)
+      ? relayColumns((m: Measurement) => m.traffic, false)
       : []),
   ];
 }
@@ -339,6 +351,11 @@ function summarizeTraffic(runs: Traffic[]): TrafficSummary | null {
     serverCpuPercents: Array.from({ length: processes }, (_, index) =>
       pick((t) => t.serverCpuPercents[index] ?? Number.NaN),
     ),
+    serverIdleCpuPercents: runs.some((t) => t.serverIdleCpuPercents)
+      ? Array.from({ length: processes }, (_, index) =>
+          pick((t) => t.serverIdleCpuPercents?.[index] ?? Number.NaN),
+        )
+      : null,
     clientCpuPercent: pick((t) => t.clientCpuPercent),
     clientMicrosPerDelivery: pick((t) => t.clientMicrosPerDelivery),
     otherCpuPercent: pick((t) => t.otherCpuPercent),
@@ -440,7 +457,7 @@ function summaryColumns(summary: ScenarioSummary, rows: Row[]): Column<Row>[] {
     kb,
     traffic('other CPU', (t) => `${t.otherCpuPercent.toFixed(0)}%`),
     ...(rows.some(([, s]) => s.traffic?.relay)
-      ? relayColumns(([, s]: Row) => s.traffic?.relay ?? null, true)
+      ? relayColumns(([, s]: Row) => s.traffic, true)
       : []),
   ];
 }

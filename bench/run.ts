@@ -97,6 +97,8 @@ export interface Traffic extends LatencySummary {
   serverMicrosPerDelivery: number;
   /** Each server process's CPU, % of one core. */
   serverCpuPercents: number[];
+  /** On a Redis Cluster: the same over the idle window before (see relay.ts). */
+  serverIdleCpuPercents: number[] | null;
   /** Client processes' CPU over the measured window, % of one core (summed), µs per delivery. */
   clientCpuPercent: number;
   clientMicrosPerDelivery: number;
@@ -226,11 +228,28 @@ async function runPhase(
   };
 }
 
-/** Each master's CPU while the connections sit idle (see relay.ts). */
-async function idleClusterCpu({ probe, nodes, rooms }: ClusterRun): Promise<ClusterCpu> {
-  const before = await probe.cpu(nodes);
+/** What the servers and the cluster's masters spend while every connection sits idle. */
+interface IdleWindow {
+  cluster: ClusterCpu;
+  /** Per server process, % of one core. */
+  serverCpuPercents: number[];
+}
+
+async function idleWindow(
+  servers: ChildLink<ServerApi>[],
+  { probe, nodes, rooms }: ClusterRun,
+): Promise<IdleWindow> {
+  const serverCpu = () => Promise.all(servers.map((s) => s.call('cpu', null, CALL_TIMEOUT_MS)));
+  const [serversBefore, before] = await Promise.all([serverCpu(), probe.cpu(nodes)]);
   await sleep(CLUSTER_IDLE_MS);
-  return shardCpu(nodes, before, await probe.cpu(nodes), rooms);
+  const [serversAfter, after] = await Promise.all([serverCpu(), probe.cpu(nodes)]);
+  return {
+    cluster: shardCpu(nodes, before, after, rooms),
+    serverCpuPercents: serversAfter.map((sample, index) => {
+      const was = serversBefore[index] ?? sample;
+      return (sample.cpuMicros - was.cpuMicros) / 10 / Math.max(1, sample.at - was.at);
+    }),
+  };
 }
 
 /**
@@ -433,7 +452,7 @@ export async function measure(
       await sleep(SETTLE_MS);
     }
 
-    const idleCpu = cluster ? await idleClusterCpu(cluster) : null;
+    const idle = cluster ? await idleWindow(servers, cluster) : null;
     // Several processes: the first (the senders' one) is the one profiled.
     const [profiled] = servers;
     const profiling = options.profile === system && profiled;
@@ -466,7 +485,7 @@ export async function measure(
       : null;
     return {
       ...base,
-      traffic: traffic(scenario, receiverCount, outcome, options, spec.processes > 1, idleCpu),
+      traffic: traffic(scenario, receiverCount, outcome, options, spec.processes > 1, idle),
       profile,
     };
   } finally {
@@ -519,7 +538,7 @@ function traffic(
   { send, collected, serverCpuMicros, serverWallMs, machineCpuMicros, clusterCpu }: PhaseOutcome,
   options: BenchOptions,
   split: boolean,
-  idleCpu: ClusterCpu | null,
+  idle: IdleWindow | null,
 ): Traffic {
   const expected = receivers * scenario.messagesPerRoom;
   const delivered = collected.reduce((sum, part) => sum + part.delivered, 0);
@@ -558,7 +577,8 @@ function traffic(
     ),
     split: split ? splitLatencies(collected) : null,
     relay:
-      clusterCpu && idleCpu ? relayFigures(clusterCpu, idleCpu, send.sent - send.failed) : null,
+      clusterCpu && idle ? relayFigures(clusterCpu, idle.cluster, send.sent - send.failed) : null,
+    serverIdleCpuPercents: idle?.serverCpuPercents ?? null,
     ...summarizeLatencies(collected.map((part) => part.latencies)),
   };
 }
