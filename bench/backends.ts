@@ -2,41 +2,54 @@ import { randomBytes } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { LocalServices } from '../test/helpers/localServices.js';
 import type { BackendUrls } from './protocol.js';
+import { ClusterProbe } from './redisShards.js';
 
 /**
  * The shared services ChatHub systems run on. Each is started once per bench run, on first use,
- * on a free loopback port (LocalServices: Debian's redis-server, FerretDB from .tools/bin), unless
- * REDIS_URL / MONGO_URL name servers to use. Every run on MongoDB gets a database of its own,
- * dropped afterwards.
+ * on a free loopback port (LocalServices: Debian's redis-server, a Redis Cluster of them, FerretDB
+ * from .tools/bin), unless REDIS_URL / REDIS_CLUSTER_NODES / MONGO_URL name servers to use. Every
+ * run on MongoDB gets a database of its own, dropped afterwards.
  *
- * Adding a backend (issue 13's Redis Cluster, one shard vs three) means: a kind here (say
- * 'cluster-1' / 'cluster-3'), a case in `forRun` that starts it once per run with
- * `LocalServices.redisCluster({ masters })` and returns its `seeds` in a new BackendUrls field,
- * REDIS_CLUSTER_NODES from that field in servers/chathub.ts, and a system per topology in
- * systems.ts (processes: one per core); the scenario (scenarios.ts) then lists those systems.
+ * The Redis Cluster has three masters, each with a replica; the cluster systems choose which of
+ * them their rooms' channels live on (systems.ts, placement.ts).
  */
-export type BackendKind = 'embedded' | 'redis' | 'redis+mongo';
+export type BackendKind = 'embedded' | 'redis' | 'redis+mongo' | 'cluster' | 'cluster+mongo';
+
+export const CLUSTER_MASTERS = 3;
 
 export interface BackendRun {
   urls: BackendUrls;
+  /** On a Redis Cluster: its topology and each node's CPU. */
+  cluster: ClusterProbe | null;
   release(): Promise<void>;
 }
 
 export class Backends {
   private readonly local = new LocalServices();
   private redis: Promise<string> | null = null;
+  private redisCluster: Promise<{ seeds: string; probe: ClusterProbe }> | null = null;
   private mongo: Promise<string> | null = null;
   private readonly notes: string[] = [];
 
   /** Services for one run of a system on `kind`. Throws when they cannot be had. */
   async forRun(kind: BackendKind): Promise<BackendRun> {
-    if (kind === 'embedded') return { urls: {}, release: async () => {} };
-    const redisUrl = await this.redisUrl();
-    if (kind === 'redis') return { urls: { redisUrl }, release: async () => {} };
+    const nothingToRelease = async () => {};
+    if (kind === 'embedded') return { urls: {}, cluster: null, release: nothingToRelease };
+    const { urls, cluster } =
+      kind === 'cluster' || kind === 'cluster+mongo'
+        ? await this.clusterUrls()
+        : { urls: { redisUrl: await this.redisUrl() }, cluster: null };
+    if (kind === 'redis' || kind === 'cluster') {
+      return { urls, cluster, release: nothingToRelease };
+    }
     const server = await this.mongoUrl();
     const database = `chathub_bench_${randomBytes(4).toString('hex')}`;
     const mongoUrl = withDatabase(server, database);
-    return { urls: { redisUrl, mongoUrl }, release: () => dropDatabase(mongoUrl, database) };
+    return {
+      urls: { ...urls, mongoUrl },
+      cluster,
+      release: () => dropDatabase(mongoUrl, database),
+    };
   }
 
   /** Which services this run started (or was given), for the report. */
@@ -45,8 +58,11 @@ export class Backends {
   }
 
   async stop(): Promise<void> {
+    const cluster = await this.redisCluster?.catch(() => null);
+    cluster?.probe.close();
     await this.local.stop();
     this.redis = null;
+    this.redisCluster = null;
     this.mongo = null;
   }
 
@@ -57,6 +73,15 @@ export class Backends {
   private redisUrl(): Promise<string> {
     this.redis ??= this.start('Redis', process.env.REDIS_URL, () => this.local.redis());
     return this.redis;
+  }
+
+  private async clusterUrls(): Promise<Pick<BackendRun, 'urls' | 'cluster'>> {
+    this.redisCluster ??= this.start('Redis Cluster', process.env.REDIS_CLUSTER_NODES, async () => {
+      const cluster = await this.local.redisCluster({ masters: CLUSTER_MASTERS });
+      return cluster.seeds;
+    }).then((seeds) => ({ seeds, probe: new ClusterProbe(seeds) }));
+    const { seeds, probe } = await this.redisCluster;
+    return { urls: { redisClusterNodes: seeds }, cluster: probe };
   }
 
   private mongoUrl(): Promise<string> {

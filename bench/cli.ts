@@ -27,6 +27,10 @@ export interface BenchOptions {
   roomLayouts: RoomLayout[];
   roomsMessages: number;
   roomsWarmup: number;
+  clusterLayout: RoomLayout;
+  clusterMessages: number;
+  clusterRate: number;
+  clusterSeconds: number;
   memoryClients: number;
   memoryRooms: number;
   memoryIdleSeconds: number;
@@ -83,7 +87,20 @@ export const USAGE = `Usage: npm run bench -- [options]
             About 3 min per layout.
   --rooms RxM,RxM              layouts: R rooms of M members (default: 1000x10,100x100)
   --rooms-messages M           messages per room (default: 20)
-  --rooms-warmup M             warm-up messages per room (default: 1)
+  --rooms-warmup M             warm-up messages per room, here and in cluster (default: 1)
+
+  cluster   many rooms on a Redis Cluster of 3 masters + 3 replicas (started for the run, or
+            REDIS_CLUSTER_NODES), one ROLE=chat process per core, receivers alternating over
+            them, senders on the first; a burst and a steady rate. Systems: every room's channel
+            on one master (…-1shard) vs spread evenly over three (…-3shards); default
+            chathub-cluster-1shard, chathub-cluster-3shards (one SQLite file), or the same on
+            FerretDB (chathub-cluster-mongo-*). Reports each master's CPU (INFO cpu), its share,
+            and the relay ceiling: publishes/s at which the busiest master would use a whole core.
+            About 3 min.
+  --cluster-rooms RxM          R rooms of M members (default: 300x10)
+  --cluster-messages M         burst: messages per room (default: 20)
+  --cluster-rate R             rate: messages per second over all rooms (default: 600)
+  --cluster-duration S         rate: seconds of sending (default: 10)
 
   memory    idle, authenticated, subscribed connections on one process; RSS (and, for node
             servers, V8 heap after a full GC) before and after, total and per connection.
@@ -106,16 +123,16 @@ export const USAGE = `Usage: npm run bench -- [options]
   --centrifugo-bin PATH        the Centrifugo binary (default: .tools/bin/centrifugo, built with
                                go install when missing; a build failure skips its systems)
   --timeout MIN                hard limit for the whole run, in minutes (default: 30 × repeat;
-                               every scenario at its defaults takes about 14 min)
+                               every scenario at its defaults takes about 17 min)
   --help
 
 Systems:
 ${systemList}
 
 Every system's receivers are bare ws clients in a separate process that count deliveries from
-frame text the same way (chathub-trpc-client excepted: it uses the stock @trpc/client). Redis and
-FerretDB start on free loopback ports when a system needs them, unless REDIS_URL / MONGO_URL
-name servers to use; every run on MongoDB gets its own database, dropped afterwards. KB per
+frame text the same way (chathub-trpc-client excepted: it uses the stock @trpc/client). Redis, a
+Redis Cluster and FerretDB start on free loopback ports when a system needs them, unless
+REDIS_URL / REDIS_CLUSTER_NODES / MONGO_URL name servers to use; every run on MongoDB gets its own database, dropped afterwards. KB per
 connection = (server RSS once the clients are connected − before) / connections. The bench raises
 its open-files limit to what a scenario needs, or says what to raise.
 `;
@@ -149,16 +166,20 @@ function scenarios(value: string | undefined): ScenarioName[] {
   return [...new Set(expanded)] as ScenarioName[];
 }
 
+function roomLayout(flag: string, layout: string, example: string): RoomLayout {
+  const match = /^(\d+)x(\d+)$/.exec(layout.trim());
+  const rooms = Number(match?.[1]);
+  const members = Number(match?.[2]);
+  if (!match || rooms < 1 || members < 1) {
+    throw new Error(`--${flag} must be like ${example} (rooms x members)`);
+  }
+  return { rooms, members };
+}
+
 function roomLayouts(value: string | undefined): RoomLayout[] {
-  return (value ?? '1000x10,100x100').split(',').map((layout) => {
-    const match = /^(\d+)x(\d+)$/.exec(layout.trim());
-    const rooms = Number(match?.[1]);
-    const members = Number(match?.[2]);
-    if (!match || rooms < 1 || members < 1) {
-      throw new Error('--rooms must be layouts like 1000x10,100x100 (rooms x members)');
-    }
-    return { rooms, members };
-  });
+  return (value ?? '1000x10,100x100')
+    .split(',')
+    .map((layout) => roomLayout('rooms', layout, 'layouts like 1000x10,100x100'));
 }
 
 export function parseOptions(argv: string[]): BenchOptions | null {
@@ -181,6 +202,10 @@ export function parseOptions(argv: string[]): BenchOptions | null {
       rooms: { type: 'string' },
       'rooms-messages': { type: 'string' },
       'rooms-warmup': { type: 'string' },
+      'cluster-rooms': { type: 'string' },
+      'cluster-messages': { type: 'string' },
+      'cluster-rate': { type: 'string' },
+      'cluster-duration': { type: 'string' },
       'memory-clients': { type: 'string' },
       'memory-rooms': { type: 'string' },
       'memory-idle': { type: 'string' },
@@ -239,6 +264,10 @@ export function parseOptions(argv: string[]): BenchOptions | null {
     roomLayouts: roomLayouts(values.rooms),
     roomsMessages: positiveInt('rooms-messages', values['rooms-messages'], 20),
     roomsWarmup: positiveInt('rooms-warmup', values['rooms-warmup'], 1),
+    clusterLayout: roomLayout('cluster-rooms', values['cluster-rooms'] ?? '300x10', '300x10'),
+    clusterMessages: positiveInt('cluster-messages', values['cluster-messages'], 20),
+    clusterRate: positiveInt('cluster-rate', values['cluster-rate'], 600),
+    clusterSeconds: positiveInt('cluster-duration', values['cluster-duration'], 10),
     memoryClients,
     memoryRooms,
     memoryIdleSeconds: positiveInt('memory-idle', values['memory-idle'], 5),

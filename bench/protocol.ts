@@ -25,6 +25,8 @@ export const ROOM_ID = 'general';
 /** Shared services a ChatHub server process runs on; empty = embedded (SQLite, in-process bus). */
 export interface BackendUrls {
   redisUrl?: string;
+  /** A Redis Cluster's seed nodes, as REDIS_CLUSTER_NODES takes them. */
+  redisClusterNodes?: string;
   /** Including the database name, unique to the run. */
   mongoUrl?: string;
 }

@@ -1,4 +1,5 @@
 import type { BenchOptions } from './cli.js';
+import { type RelayFigures, summarizeRelay } from './relay.js';
 import type { Measurement, Traffic } from './run.js';
 import { MESSAGES_PER_SENDER, type Scenario, sendersPerRoom } from './scenarios.js';
 import { median } from './stats.js';
@@ -15,6 +16,8 @@ export interface SplitFigures {
 export interface TrafficSummary {
   messages: number;
   deliveredPerSecond: number;
+  /** Messages / (first send → last acknowledgement), per second. */
+  ackedPerSecond: number;
   p50: number;
   p99: number;
   max: number;
@@ -24,12 +27,14 @@ export interface TrafficSummary {
   keptUpRuns: number;
   serverCpuPercent: number;
   serverMicrosPerDelivery: number;
-  /** Per server process, % of one core. */
+  /** Per server process, % of one core; and over the idle window (Redis Cluster runs). */
   serverCpuPercents: number[];
+  serverIdleCpuPercents: number[] | null;
   clientCpuPercent: number;
   clientMicrosPerDelivery: number;
   otherCpuPercent: number;
   split: SplitFigures | null;
+  relay: RelayFigures | null;
 }
 
 /** The per-system figures a scenario is summarised by: medians over repetitions. */
@@ -60,7 +65,12 @@ const fmtMb = (bytes: number | null) =>
   bytes !== null && Number.isFinite(bytes) ? (bytes / 1024 / 1024).toFixed(1) : 'n/a';
 const fmtDelta = (value: number) =>
   Number.isFinite(value) ? `${value >= 0 ? '+' : ''}${value.toFixed(1)}` : 'n/a';
-const fmtCpus = (values: number[]) => values.map((value) => `${value.toFixed(0)}%`).join(' / ');
+const fmtCpus = (values: number[]) =>
+  values.map((value) => (Number.isFinite(value) ? `${value.toFixed(0)}%` : 'n/a')).join(' / ');
+const fmtShares = (values: number[]) =>
+  values
+    .map((value) => `${Number.isFinite(value) ? (value * 100).toFixed(0) : 'n/a'}%`)
+    .join(' / ');
 const fmtSeconds = (ms: number) => (ms / 1000).toFixed(1);
 
 interface Column<T> {
@@ -144,6 +154,10 @@ export function progressLine(m: Measurement): string {
     (t.split
       ? `; local p50/p99 ${fmtMs(t.split.local.p50)}/${fmtMs(t.split.local.p99)} ms,` +
         ` remote ${fmtMs(t.split.remote.p50)}/${fmtMs(t.split.remote.p99)} ms`
+      : '') +
+    (t.relay
+      ? `; Redis masters ${fmtCpus(t.relay.masterCpuPercents)} (idle ${fmtCpus(t.relay.idleCpuPercents)}),` +
+        ` busiest ${t.relay.busiestMicrosPerPublish.toFixed(1)} µs/pub`
       : '')
   );
 }
@@ -159,7 +173,22 @@ cli µs/dlv  = client CPU time per delivery (bare ws clients, or the stock @trpc
 KB/conn     = (server RSS once every client is connected and settled − RSS before) / connections
               (receivers + senders), all server processes summed. heap = V8 heap after a full GC
               (node servers only).
-acked ms    = first send → last send acknowledged.
+acked ms    = first send → last send acknowledged; acked/s = messages / acked ms: what the write
+              path (validate, store, publish) took in, all rooms together.
+Redis Cluster runs (cluster):
+srv idle    = each chat process's CPU over the idle window (below), % of one core.
+Per master in the order of their slots, "a / b / c":
+rooms       = the run's rooms whose channel (and presence key) the master serves.
+master CPU  = each master's CPU (INFO cpu: used_cpu_sys + used_cpu_user) over the measured window,
+              % of one core; master idle = the same over 6 s with every client connected and no
+              messages (presence heartbeats and recounts, discovery, cluster cron), just before;
+              replica CPU = its replica's over the measured window (sharded pub/sub reaches
+              replicas too). Relay CPU = master CPU − idle rate × window; relay share = its part.
+Redis µs/pub = all masters' relay CPU per chat.send (one SPUBLISH each, relayed to every chat
+              process with members in the room); busiest µs/pub = the busiest master's.
+relay ceiling = publishes/s at which the busiest master would spend a whole core relaying, the
+              load growing evenly (1 / busiest µs/pub): what the cluster could relay, whatever
+              the chat processes on this machine can feed it.
 other CPU   = the rest of the machine over the measured window (other agents, Redis / FerretDB,
               this orchestrator), % of one core, out of 200%: how noisy the run was.
 kept up     = rate scenarios: every delivery arrived, the last within --keep-up-ms of the last send.
@@ -198,6 +227,35 @@ function splitColumns(): Column<Measurement>[] {
     trafficColumn('Δp99', (t) =>
       fmtDelta(t.split ? t.split.remote.p99 - t.split.local.p99 : Number.NaN),
     ),
+  ];
+}
+
+/** Redis Cluster figures, for runs and summaries alike. */
+function relayColumns<T>(
+  traffic: (row: T) => Pick<Traffic, 'relay' | 'serverIdleCpuPercents'> | null,
+  shares: boolean,
+): Column<T>[] {
+  const relay = (row: T) => traffic(row)?.relay ?? null;
+  const column = (title: string, value: (r: RelayFigures) => string): Column<T> => ({
+    title,
+    value: (row) => {
+      const figures = relay(row);
+      return figures ? value(figures) : 'n/a';
+    },
+  });
+  return [
+    {
+      title: 'srv idle',
+      value: (row) => fmtCpus(traffic(row)?.serverIdleCpuPercents ?? [Number.NaN]),
+    },
+    column('rooms', (r) => r.rooms.join(' / ')),
+    column('master CPU', (r) => fmtCpus(r.masterCpuPercents)),
+    column('master idle', (r) => fmtCpus(r.idleCpuPercents)),
+    ...(shares ? [column('relay share', (r) => fmtShares(r.shares))] : []),
+    column('replica CPU', (r) => fmtCpus(r.replicaCpuPercents)),
+    column('Redis µs/pub', (r) => r.microsPerPublish.toFixed(1)),
+    column('busiest µs/pub', (r) => r.busiestMicrosPerPublish.toFixed(1)),
+    column('relay ceiling/s', (r) => fmtInt(r.ceilingPerSecond)),
   ];
 }
 
@@ -248,6 +306,9 @@ function runColumns(measurements: Measurement[]): Column<Measurement>[] {
     trafficColumn('acked ms', (t) => fmtMs(t.sendMs)),
     connect,
     trafficColumn('other CPU', (t) => `${t.otherCpuPercent.toFixed(0)}%`),
+    ...(measurements.some((m) => m.traffic?.relay)
+      ? relayColumns((m: Measurement) => m.traffic, false)
+      : []),
   ];
 }
 
@@ -278,6 +339,7 @@ function summarizeTraffic(runs: Traffic[]): TrafficSummary | null {
   return {
     messages: first.messages,
     deliveredPerSecond: pick((t) => t.deliveredPerSecond),
+    ackedPerSecond: pick((t) => (t.sendMs > 0 ? (t.messages / t.sendMs) * 1000 : Number.NaN)),
     p50: pick((t) => t.p50),
     p99: pick((t) => t.p99),
     max: pick((t) => t.max),
@@ -289,6 +351,11 @@ function summarizeTraffic(runs: Traffic[]): TrafficSummary | null {
     serverCpuPercents: Array.from({ length: processes }, (_, index) =>
       pick((t) => t.serverCpuPercents[index] ?? Number.NaN),
     ),
+    serverIdleCpuPercents: runs.some((t) => t.serverIdleCpuPercents)
+      ? Array.from({ length: processes }, (_, index) =>
+          pick((t) => t.serverIdleCpuPercents?.[index] ?? Number.NaN),
+        )
+      : null,
     clientCpuPercent: pick((t) => t.clientCpuPercent),
     clientMicrosPerDelivery: pick((t) => t.clientMicrosPerDelivery),
     otherCpuPercent: pick((t) => t.otherCpuPercent),
@@ -308,6 +375,7 @@ function summarizeTraffic(runs: Traffic[]): TrafficSummary | null {
           },
         }
       : null,
+    relay: summarizeRelay(runs.flatMap((t) => (t.relay ? [t.relay] : []))),
   };
 }
 
@@ -368,6 +436,7 @@ function summaryColumns(summary: ScenarioSummary, rows: Row[]): Column<Row>[] {
     system,
     { title: 'clients', value: ([, s]) => fmtInt(s.receivers) },
     traffic('delivered/s', (t) => fmtInt(t.deliveredPerSecond)),
+    traffic('acked/s', (t) => fmtInt(t.ackedPerSecond)),
     traffic('p50 ms', (t) => fmtMs(t.p50)),
     traffic('p99 ms', (t) => fmtMs(t.p99)),
     traffic('max ms', (t) => fmtMs(t.max)),
@@ -387,6 +456,9 @@ function summaryColumns(summary: ScenarioSummary, rows: Row[]): Column<Row>[] {
     traffic('cli µs/dlv', (t) => t.clientMicrosPerDelivery.toFixed(2)),
     kb,
     traffic('other CPU', (t) => `${t.otherCpuPercent.toFixed(0)}%`),
+    ...(rows.some(([, s]) => s.traffic?.relay)
+      ? relayColumns(([, s]: Row) => s.traffic, true)
+      : []),
   ];
 }
 

@@ -1,9 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ClusterNodeView } from '../test/helpers/redisCluster.js';
 import type { Backends } from './backends.js';
 import type { BenchOptions } from './cli.js';
 import { ChildLink } from './ipc.js';
+import { roomsOnMasters } from './placement.js';
 import { machineBusyMicros } from './procStats.js';
 import type {
   ClientApi,
@@ -17,14 +19,22 @@ import type {
   ServerApi,
   ServerSetup,
 } from './protocol.js';
+import { type ClusterCpu, type ClusterProbe, shardCpu } from './redisShards.js';
+import { type RelayFigures, relayFigures } from './relay.js';
 import { roomIds, type Scenario, SETTLE_MS, sendersPerRoom } from './scenarios.js';
 import { type LatencySummary, summarizeLatencies } from './stats.js';
-import { SYSTEMS, type SystemName } from './systems.js';
+import { SYSTEMS, type SystemName, type SystemSpec } from './systems.js';
 
 const SERVER_LIFETIME_MS = 10 * 60_000;
 const CONNECT_TIMEOUT_MS = 180_000;
 const CALL_TIMEOUT_MS = 10_000;
 const START_TIMEOUT_MS = 60_000;
+
+/**
+ * On a Redis Cluster, how long the masters' idle CPU is sampled before the measured phase: two
+ * presence heartbeats (3 s) and more than one recount (4 s) of every room.
+ */
+const CLUSTER_IDLE_MS = 6_000;
 
 const WARMUP_PHASE = 1;
 const MEASURED_PHASE = 2;
@@ -87,6 +97,8 @@ export interface Traffic extends LatencySummary {
   serverMicrosPerDelivery: number;
   /** Each server process's CPU, % of one core. */
   serverCpuPercents: number[];
+  /** On a Redis Cluster: the same over the idle window before (see relay.ts). */
+  serverIdleCpuPercents: number[] | null;
   /** Client processes' CPU over the measured window, % of one core (summed), µs per delivery. */
   clientCpuPercent: number;
   clientMicrosPerDelivery: number;
@@ -99,6 +111,8 @@ export interface Traffic extends LatencySummary {
   otherCpuPercent: number;
   /** Several processes: deliveries to receivers on the senders' server vs on another one. */
   split: { local: SplitSummary; remote: SplitSummary } | null;
+  /** On a Redis Cluster: each master's CPU over the window, and the relay ceiling it implies. */
+  relay: RelayFigures | null;
 }
 
 export interface Measurement {
@@ -137,6 +151,14 @@ interface PhaseOutcome {
   serverWallMs: number;
   /** The whole machine's CPU time over the same window. */
   machineCpuMicros: number;
+  clusterCpu: ClusterCpu | null;
+}
+
+/** The Redis Cluster a run is on, and the rooms it put where. */
+interface ClusterRun {
+  probe: ClusterProbe;
+  nodes: ClusterNodeView[];
+  rooms: string[];
 }
 
 interface Phase {
@@ -150,6 +172,7 @@ interface Phase {
 async function runPhase(
   servers: ChildLink<ServerApi>[],
   clients: ChildLink<ClientApi>[],
+  cluster: ClusterRun | null,
   scenario: Scenario,
   { phase, perRoom, mode, sendMs, firstSender }: Phase,
   options: BenchOptions,
@@ -163,6 +186,7 @@ async function runPhase(
   const cpuBefore = await Promise.all(
     servers.map((server) => server.call('cpu', null, CALL_TIMEOUT_MS)),
   );
+  const clusterBefore = await cluster?.probe.cpu(cluster.nodes);
   const machineBefore = machineBusyMicros();
   const collecting = clients.map((client) =>
     client.call('collect', null, deadlineMs + CALL_TIMEOUT_MS),
@@ -183,6 +207,7 @@ async function runPhase(
   );
   const collected = await Promise.all(collecting);
   const machineAfter = machineBusyMicros();
+  const clusterAfter = await cluster?.probe.cpu(cluster.nodes);
   const cpuAfter = await Promise.all(
     servers.map((server) => server.call('cpu', null, CALL_TIMEOUT_MS)),
   );
@@ -196,7 +221,54 @@ async function runPhase(
     ),
     serverWallMs: after && before ? after.at - before.at : 0,
     machineCpuMicros: machineAfter - machineBefore,
+    clusterCpu:
+      cluster && clusterBefore && clusterAfter
+        ? shardCpu(cluster.nodes, clusterBefore, clusterAfter, cluster.rooms)
+        : null,
   };
+}
+
+/** What the servers and the cluster's masters spend while every connection sits idle. */
+interface IdleWindow {
+  cluster: ClusterCpu;
+  /** Per server process, % of one core. */
+  serverCpuPercents: number[];
+}
+
+async function idleWindow(
+  servers: ChildLink<ServerApi>[],
+  { probe, nodes, rooms }: ClusterRun,
+): Promise<IdleWindow> {
+  const serverCpu = () => Promise.all(servers.map((s) => s.call('cpu', null, CALL_TIMEOUT_MS)));
+  const [serversBefore, before] = await Promise.all([serverCpu(), probe.cpu(nodes)]);
+  await sleep(CLUSTER_IDLE_MS);
+  const [serversAfter, after] = await Promise.all([serverCpu(), probe.cpu(nodes)]);
+  return {
+    cluster: shardCpu(nodes, before, after, rooms),
+    serverCpuPercents: serversAfter.map((sample, index) => {
+      const was = serversBefore[index] ?? sample;
+      return (sample.cpuMicros - was.cpuMicros) / 10 / Math.max(1, sample.at - was.at);
+    }),
+  };
+}
+
+/**
+ * The run's rooms: the scenario's, or on a Redis Cluster the ones whose channels live on the
+ * masters the system asks for.
+ */
+async function placeRooms(
+  spec: SystemSpec,
+  scenario: Scenario,
+  probe: ClusterProbe | null,
+): Promise<{ rooms: string[]; cluster: ClusterRun | null }> {
+  if (!probe) {
+    if (spec.roomShards) throw new StartError('a Redis Cluster system without a cluster');
+    return { rooms: roomIds(scenario), cluster: null };
+  }
+  const nodes = await starting('Redis Cluster unreadable', probe.nodes());
+  const masters = nodes.filter((node) => node.role === 'master' && !node.failed);
+  const rooms = roomsOnMasters(masters, spec.roomShards ?? masters.length, scenario.rooms);
+  return { rooms, cluster: { probe, nodes, rooms } };
 }
 
 function forkServers(
@@ -290,6 +362,7 @@ export async function measure(
     `no ${spec.backend} services`,
     context.backends.forRun(spec.backend),
   );
+  const { rooms, cluster } = await placeRooms(spec, scenario, backend.cluster);
   const dataDir = spec.sharedDataDir ? mkdtempSync(join(tmpdir(), 'chathub-bench-')) : undefined;
   const servers = forkServers(system, scenario, repetition, options);
   const clients = Array.from({ length: options.clientProcesses }, (_, index) =>
@@ -297,7 +370,6 @@ export async function measure(
       lifetimeMs: SERVER_LIFETIME_MS,
     }),
   );
-  const rooms = roomIds(scenario);
   const receiverCount = scenario.rooms * scenario.membersPerRoom;
   const senders = senderLayout(scenario);
   try {
@@ -365,6 +437,7 @@ export async function measure(
       const warmup = await runPhase(
         servers,
         clients,
+        cluster,
         scenario,
         {
           phase: WARMUP_PHASE,
@@ -379,6 +452,7 @@ export async function measure(
       await sleep(SETTLE_MS);
     }
 
+    const idle = cluster ? await idleWindow(servers, cluster) : null;
     // Several processes: the first (the senders' one) is the one profiled.
     const [profiled] = servers;
     const profiling = options.profile === system && profiled;
@@ -386,6 +460,7 @@ export async function measure(
     const outcome = await runPhase(
       servers,
       clients,
+      cluster,
       scenario,
       {
         phase: MEASURED_PHASE,
@@ -410,7 +485,7 @@ export async function measure(
       : null;
     return {
       ...base,
-      traffic: traffic(scenario, receiverCount, outcome, options, spec.processes > 1),
+      traffic: traffic(scenario, receiverCount, outcome, options, spec.processes > 1, idle),
       profile,
     };
   } finally {
@@ -460,9 +535,10 @@ function splitLatencies(collected: CollectResult[]): { local: SplitSummary; remo
 function traffic(
   scenario: Scenario,
   receivers: number,
-  { send, collected, serverCpuMicros, serverWallMs, machineCpuMicros }: PhaseOutcome,
+  { send, collected, serverCpuMicros, serverWallMs, machineCpuMicros, clusterCpu }: PhaseOutcome,
   options: BenchOptions,
   split: boolean,
+  idle: IdleWindow | null,
 ): Traffic {
   const expected = receivers * scenario.messagesPerRoom;
   const delivered = collected.reduce((sum, part) => sum + part.delivered, 0);
@@ -500,6 +576,9 @@ function traffic(
       cpuPercent(machineCpuMicros - totalServerCpuMicros - clientCpuMicros),
     ),
     split: split ? splitLatencies(collected) : null,
+    relay:
+      clusterCpu && idle ? relayFigures(clusterCpu, idle.cluster, send.sent - send.failed) : null,
+    serverIdleCpuPercents: idle?.serverCpuPercents ?? null,
     ...summarizeLatencies(collected.map((part) => part.latencies)),
   };
 }

@@ -1,16 +1,23 @@
 import type { BenchOptions } from './cli.js';
 import { ROOM_ID, type SendMode } from './protocol.js';
-import { isChatHubServer, SYSTEMS, type SystemName } from './systems.js';
+import { isChatHubServer, onRedisCluster, SYSTEMS, type SystemName } from './systems.js';
 
 /**
  * What the bench measures. A family (the `--scenario` name) expands into one or more concrete
  * scenarios (rooms: one per layout), each run against the family's systems. Receivers of room r
  * are members r·membersPerRoom … (r+1)·membersPerRoom−1; senders go round robin over the rooms.
- *
- * Issue 13's `cluster` scenario fits here: a family with many rooms whose systems are ChatHub on
- * a Redis Cluster of one shard and of three (systems.ts, backends.ts), one process per core.
+ * (On a Redis Cluster the system picks its rooms' ids instead, by the master that serves each
+ * one's channel: see placement.ts.)
  */
-export const SCENARIO_NAMES = ['burst', 'rate', 'scaleout', 'twoproc', 'rooms', 'memory'] as const;
+export const SCENARIO_NAMES = [
+  'burst',
+  'rate',
+  'scaleout',
+  'twoproc',
+  'rooms',
+  'cluster',
+  'memory',
+] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 /**
@@ -156,6 +163,37 @@ export const SCENARIOS: Record<ScenarioName, ScenarioFamily> = {
         sendMs: 0,
         idleMs: SETTLE_MS,
       })),
+  },
+  cluster: {
+    purpose:
+      'many rooms on a Redis Cluster, one chat process per core: Redis CPU per master with every' +
+      ' room on one master vs spread over three',
+    defaultSystems: ['chathub-cluster-1shard', 'chathub-cluster-3shards'],
+    supports: onRedisCluster,
+    scenarios: (o) => {
+      const { rooms, members: membersPerRoom } = o.clusterLayout;
+      const layout = `${rooms}×${membersPerRoom}`;
+      const perRoomAtRate = Math.max(1, Math.round((o.clusterRate * o.clusterSeconds) / rooms));
+      const common = { name: 'cluster' as const, rooms, membersPerRoom, idleMs: SETTLE_MS };
+      return [
+        {
+          ...common,
+          id: `cluster burst ${layout}`,
+          messagesPerRoom: o.clusterMessages,
+          warmupPerRoom: o.roomsWarmup,
+          mode: { kind: 'burst' },
+          sendMs: 0,
+        },
+        {
+          ...common,
+          id: `cluster rate ${layout}`,
+          messagesPerRoom: perRoomAtRate,
+          warmupPerRoom: o.roomsWarmup,
+          mode: { kind: 'rate', perSecond: o.clusterRate },
+          sendMs: Math.round(((perRoomAtRate * rooms) / o.clusterRate) * 1000),
+        },
+      ];
+    },
   },
   memory: {
     purpose: 'idle, authenticated, subscribed connections on one process: memory only',

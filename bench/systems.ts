@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { BackendKind } from './backends.js';
 import type { ClientKind, ServerKind } from './protocol.js';
 
@@ -21,7 +22,27 @@ export interface SystemSpec {
    * process writes (it holds every sender); the others read the log only to fill gaps.
    */
   sharedDataDir?: boolean;
+  /** On a Redis Cluster: how many of its masters serve the channels of the run's rooms. */
+  roomShards?: number;
 }
+
+/** The cluster systems run one chat process per core. */
+const CHAT_PROCESSES = availableParallelism();
+
+const clusterSystem = (store: 'sqlite' | 'mongo', roomShards: 1 | 3): SystemSpec => ({
+  label:
+    `ChatHub, ${CHAT_PROCESSES} ROLE=chat processes (one per core) on a Redis Cluster (3 masters, ` +
+    `3 replicas), every room's channel on ${roomShards === 1 ? 'one master' : 'the 3 masters, evenly'}, ` +
+    (store === 'sqlite'
+      ? 'one SQLite file (senders on the first)'
+      : 'MongoDB (FerretDB), senders on the first'),
+  server: 'chathub',
+  client: 'chathub',
+  backend: store === 'sqlite' ? 'cluster' : 'cluster+mongo',
+  processes: CHAT_PROCESSES,
+  ...(store === 'sqlite' ? { sharedDataDir: true } : {}),
+  roomShards,
+});
 
 export const SYSTEM_NAMES = [
   'chathub',
@@ -31,6 +52,10 @@ export const SYSTEM_NAMES = [
   'chathub-redis-mongo',
   'chathub-2proc',
   'chathub-2proc-mongo',
+  'chathub-cluster-1shard',
+  'chathub-cluster-3shards',
+  'chathub-cluster-mongo-1shard',
+  'chathub-cluster-mongo-3shards',
   'centrifugo',
   'centrifugo-2core',
   'ws',
@@ -90,6 +115,10 @@ export const SYSTEMS: Record<SystemName, SystemSpec> = {
     backend: 'redis+mongo',
     processes: 2,
   },
+  'chathub-cluster-1shard': clusterSystem('sqlite', 1),
+  'chathub-cluster-3shards': clusterSystem('sqlite', 3),
+  'chathub-cluster-mongo-1shard': clusterSystem('mongo', 1),
+  'chathub-cluster-mongo-3shards': clusterSystem('mongo', 3),
   centrifugo: {
     label: 'Centrifugo v6.9.1, memory engine, history + recovery, GOMAXPROCS=1',
     server: 'centrifugo',
@@ -130,3 +159,4 @@ export const SYSTEMS: Record<SystemName, SystemSpec> = {
 
 export const usesCentrifugo = (name: SystemName) => SYSTEMS[name].server === 'centrifugo';
 export const isChatHubServer = (name: SystemName) => SYSTEMS[name].server === 'chathub';
+export const onRedisCluster = (name: SystemName) => SYSTEMS[name].roomShards !== undefined;

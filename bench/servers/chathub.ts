@@ -20,7 +20,8 @@ export async function createRooms(services: Services, roomIds: string[]): Promis
 
 /**
  * ChatHub as deployed: embedded adapters (SQLite in DATA_DIR, in-process bus and presence) unless
- * the setup names a Redis (pub/sub, presence and discovery: ROLE=chat) and/or a MongoDB (storage).
+ * the setup names a Redis or a Redis Cluster (pub/sub, presence and discovery: ROLE=chat) and/or a
+ * MongoDB (storage).
  * Users are synthetic: tokens are issued directly (sign-up would spend most of the setup in
  * argon2), which is all the chat role ever looks at. Every process signs with the same
  * JWT_SECRET, so a token any of them issues is good on all of them.
@@ -49,6 +50,9 @@ export const startChatHub: StartSystem = async ({
     // Every bench client comes from 127.0.0.1: the per-address cap is for the real world.
     WS_MAX_CONNECTIONS_PER_ADDRESS: String(MAX_CONNECTIONS_FROM_LOOPBACK),
     ...(backend.redisUrl ? { ROLE: 'chat', REDIS_URL: backend.redisUrl } : {}),
+    ...(backend.redisClusterNodes
+      ? { ROLE: 'chat', REDIS_CLUSTER_NODES: backend.redisClusterNodes }
+      : {}),
     ...(backend.mongoUrl ? { MONGO_URL: backend.mongoUrl } : {}),
   });
   const running = await startServer(config, createLogger('silent')).catch((error: unknown) => {
