@@ -77,6 +77,8 @@ export function useRoom(client: RoomClient, roomId: string, readerId: string): R
       if (!follower) return false;
       try {
         await action(follower);
+        // What went wrong before is no longer the news once something goes through.
+        setError(null);
         return true;
       } catch (failure) {
         setError(describeError(failure).message);
@@ -90,9 +92,7 @@ export function useRoom(client: RoomClient, roomId: string, readerId: string): R
     async (body: string) => {
       setSending((count) => count + 1);
       try {
-        const sent = await attempt((current) => current.send(body));
-        if (sent) setError(null);
-        return sent;
+        return await attempt((current) => current.send(body));
       } finally {
         setSending((count) => count - 1);
       }

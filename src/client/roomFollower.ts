@@ -138,6 +138,22 @@ export function followRoom(client: RoomClient, options: FollowOptions): RoomFoll
     state = next;
     for (const listener of listeners) listener(state);
   };
+
+  /** Tells the server how far the reader has read (up to the last event seen). */
+  const sendReadMark = () => {
+    reads.timer = undefined;
+    if (lastEventId === null) return;
+    const upTo = Number(lastEventId);
+    if (upTo <= reads.marked) return;
+    reads.last = Date.now();
+    client.chat.markRead
+      .mutate({ roomId, eventId: String(upTo) })
+      .then(() => {
+        reads.marked = Math.max(reads.marked, upTo);
+      })
+      // Read positions are a convenience: the next call tries again.
+      .catch(() => {});
+  };
   const setStatus = (status: RoomStatus) => update({ ...state, status });
 
   function subscribe() {
@@ -219,19 +235,7 @@ export function followRoom(client: RoomClient, options: FollowOptions): RoomFoll
     markRead() {
       if (reads.timer !== undefined || lastEventId === null) return;
       const wait = Math.max(0, reads.last + MARK_READ_INTERVAL_MS - Date.now());
-      reads.timer = setTimeout(() => {
-        reads.timer = undefined;
-        const upTo = Number(lastEventId);
-        if (closed || upTo <= reads.marked) return;
-        reads.last = Date.now();
-        client.chat.markRead
-          .mutate({ roomId, eventId: String(upTo) })
-          .then(() => {
-            reads.marked = Math.max(reads.marked, upTo);
-          })
-          // Read positions are a convenience: the next call tries again.
-          .catch(() => {});
-      }, wait);
+      reads.timer = setTimeout(sendReadMark, wait);
     },
 
     async vote(messageId, vote) {
@@ -276,7 +280,11 @@ export function followRoom(client: RoomClient, options: FollowOptions): RoomFoll
     close() {
       closed = true;
       clearTimeout(retryTimer);
-      clearTimeout(reads.timer);
+      // A reader who leaves within the interval has still read what they saw.
+      if (reads.timer !== undefined) {
+        clearTimeout(reads.timer);
+        sendReadMark();
+      }
       sends.close();
       feed?.unsubscribe();
       listeners.clear();

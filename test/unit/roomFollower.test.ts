@@ -543,6 +543,22 @@ describe('moderating, typing and reading', () => {
     expect(server.requests).toEqual([]);
   });
 
+  it('sends a read mark still waiting for its interval when the reader leaves the room', async () => {
+    follow();
+    server.latest().emit(3, snapshot(['a']));
+    follower.markRead();
+    await vi.advanceTimersByTimeAsync(0);
+    server.request('chat.markRead').answer(undefined);
+    server.latest().emit(4, posted('b'));
+    follower.markRead();
+    await vi.advanceTimersByTimeAsync(300);
+    expect(server.requests).toEqual([]);
+    follower.close();
+    expect(server.request('chat.markRead').input).toEqual({ roomId: 'general', eventId: '4' });
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(server.requests).toEqual([]);
+  });
+
   it('shows who is online, who else is typing and the pinned messages', () => {
     follow();
     const ada = { id: 'ada', username: 'ada' };

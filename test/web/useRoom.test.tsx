@@ -56,7 +56,7 @@ describe('useRoom', () => {
     });
   });
 
-  it('says in words why a message was refused, until it is dismissed or one goes through', async () => {
+  it('says in words why a message was refused, until it is dismissed or a send or retry goes through', async () => {
     const { result } = renderRoom();
     await waitFor(() => expect(server.feeds).toHaveLength(1));
 
@@ -83,8 +83,10 @@ describe('useRoom', () => {
       await sent;
     });
     expect(result.current.error).toBe('Still too fast');
+    const [failed] = result.current.pending;
+    expect(failed?.status).toBe('failed');
     await act(async () => {
-      sent = result.current.send('finally');
+      sent = result.current.retry(failed?.clientMessageId ?? '');
     });
     await act(async () => {
       server.request('chat.send').answer(message('b'));
