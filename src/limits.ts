@@ -95,6 +95,28 @@ export const DISCOVERY_TIMING = {
   ttlMs: 15_000,
 } as const;
 
+/** The stores (src/storage). */
+export const STORAGE_LIMITS = {
+  /**
+   * Most writes one group commit takes, in every store. On MongoDB it also bounds the entries one
+   * insert writes, which the log reader relies on: do not lower it under a running deployment.
+   */
+  commitBatchMax: 100,
+  /** How often MongoDB is pinged through the current client. */
+  mongoProbeMs: 1_000,
+  /**
+   * A MongoDB ping without an answer within this long has failed. Short, so that a client whose
+   * every operation waits out server selection is told apart within seconds.
+   */
+  mongoPingTimeoutMs: 2_000,
+} as const;
+
+/** Redis pub/sub (src/bus/redis.ts): how soon a room whose subscription failed is tried again. */
+export const BUS_TIMING = {
+  resubscribeMinMs: 100,
+  resubscribeMaxMs: 2_000,
+} as const;
+
 /** Health checks (the liveness and reconnect bounds themselves are settings). */
 export const HEALTH_TIMING = {
   /** How often storage is pinged to know how long it has been unreachable. */

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { UnavailableError } from '../domain/errors.js';
+import { BUS_TIMING } from '../limits.js';
 import { messageOf, quit, RedisConnection, type RedisTarget } from '../redis/connection.js';
 import { roomKey } from '../redis/keys.js';
 import type { EventBus, RoomBroadcast, RoomListener, RoomSignal } from './eventBus.js';
@@ -44,8 +45,6 @@ interface Shard {
 
 /** SSUBSCRIBE attempts that follow a MOVED/ASK reply before giving up until the next retry. */
 const REDIRECTS = 3;
-const RETRY_MIN_MS = 100;
-const RETRY_MAX_MS = 2_000;
 
 /**
  * Redis bus on sharded pub/sub (SSUBSCRIBE/SPUBLISH, Redis 7), the same code on one server and on
@@ -112,7 +111,7 @@ export async function createRedisBus(
   /** What the next pass must do; events during a pass ask for another. */
   const wanted = { refresh: false, retry: false, pass: false };
   let retryTimer: NodeJS.Timeout | null = null;
-  let retryMs = RETRY_MIN_MS;
+  let retryMs: number = BUS_TIMING.resubscribeMinMs;
 
   const lose = (room: Room) => {
     room.shard?.rooms.delete(room);
@@ -194,7 +193,7 @@ export async function createRedisBus(
         room.placing = null;
         if (room.live) room.failedOn = null;
         if (!room.live && rooms.get(room.channel) === room) retryLater();
-        else retryMs = RETRY_MIN_MS;
+        else retryMs = BUS_TIMING.resubscribeMinMs;
       });
   };
 
@@ -212,7 +211,7 @@ export async function createRedisBus(
       reconcile({ refresh: true, retry: true });
     }, retryMs);
     retryTimer.unref();
-    retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
+    retryMs = Math.min(retryMs * 2, BUS_TIMING.resubscribeMaxMs);
   };
 
   /**

@@ -14,9 +14,6 @@ export interface GroupCommitOptions {
   schedule?: (start: () => void) => void;
 }
 
-/** Most writes one commit takes, in every store. */
-export const MAX_BATCH = 100;
-
 /**
  * Group commit: queues each room's writes in arrival order and hands them to `commit` in
  * batches, one batch in flight per room. `commit` settles every write of its batch (resolving

@@ -5,6 +5,7 @@ import {
   MongoClient,
   type MongoClientOptions,
 } from 'mongodb';
+import { STORAGE_LIMITS } from '../limits.js';
 import { watchOutage } from '../outage.js';
 
 const CLIENT_OPTIONS: MongoClientOptions = {
@@ -15,14 +16,6 @@ const CLIENT_OPTIONS: MongoClientOptions = {
   // Notice a server that is back within two seconds (the driver's default is ten).
   heartbeatFrequencyMS: 2_000,
 };
-
-/** How often the database is pinged through the current client. */
-const PROBE_MS = 1_000;
-/**
- * A ping without an answer within this long has failed. Short, so that a client whose every
- * operation waits out server selection is told apart within seconds.
- */
-const PING_TIMEOUT_MS = 2_000;
 
 export interface MongoConnectionOptions {
   dbName: string;
@@ -82,8 +75,8 @@ export async function connectMongo(
   const database = () => client.db(options.dbName);
   const watch = watchOutage(() => database().command({ ping: 1 }), {
     what: 'MongoDB',
-    intervalMs: PROBE_MS,
-    timeoutMs: PING_TIMEOUT_MS,
+    intervalMs: STORAGE_LIMITS.mongoProbeMs,
+    timeoutMs: STORAGE_LIMITS.mongoPingTimeoutMs,
     onFailure(_error, downForMs) {
       const now = Date.now();
       if (closed || replacing || downForMs < options.replaceAfterMs) return;

@@ -4,7 +4,8 @@ import { LIMITS } from '../contract/limits.js';
 import type { Message, MessageView } from '../contract/models.js';
 import type { VoteValue } from '../contract/schemas.js';
 import { roomNameKey } from '../contract/text.js';
-import { groupCommit, MAX_BATCH, type QueuedWrite } from './groupCommit.js';
+import { STORAGE_LIMITS } from '../limits.js';
+import { groupCommit, type QueuedWrite } from './groupCommit.js';
 import { carriesBody, decideChange, type MessageChange, withoutBody } from './messageChanges.js';
 import { keysForExistingRooms, prefixEnd } from './roomKeys.js';
 import {
@@ -494,7 +495,7 @@ function messageRepository(db: Database.Database): MessageRepository {
     async (_anyRoom, batch) => {
       for (const reply of runBatch(batch)) reply();
     },
-    { maxBatch: MAX_BATCH, schedule: setImmediate },
+    { maxBatch: STORAGE_LIMITS.commitBatchMax, schedule: setImmediate },
   );
   const submit = <T>(run: () => T): Promise<T> =>
     new Promise<T>((resolve, reject) =>

@@ -5,7 +5,7 @@ import type { LoggedEvent } from '../../src/contract/events.js';
 import { AS_SENT, type Message } from '../../src/contract/models.js';
 import type { VoteValue } from '../../src/contract/schemas.js';
 import { createUlidFactory } from '../../src/domain/ids.js';
-import { MAX_BATCH } from '../../src/storage/groupCommit.js';
+import { STORAGE_LIMITS } from '../../src/limits.js';
 import { eventKey, openMongoStore } from '../../src/storage/mongo.js';
 import type { Store } from '../../src/storage/store.js';
 import { describeStoreContract } from '../contract/store.contract.js';
@@ -259,9 +259,9 @@ describe('MongoDB store', () => {
       await expect(store.messages.head(roomId)).resolves.toBe(1);
     });
 
-    it(`logs at most ${MAX_BATCH} entries per insert`, async () => {
+    it(`logs at most ${STORAGE_LIMITS.commitBatchMax} entries per insert`, async () => {
       const roomId = await newRoom('batch-limit');
-      const count = 2 * MAX_BATCH + 50;
+      const count = 2 * STORAGE_LIMITS.commitBatchMax + 50;
       const entries = await Promise.all(
         Array.from({ length: count }, (_, i) => store.messages.append(message(roomId, `${i}`))),
       );
@@ -275,7 +275,7 @@ describe('MongoDB store', () => {
       }
       expect(inserts.size).toBeGreaterThanOrEqual(3);
       for (const [end, seqs] of inserts) {
-        expect(seqs.length).toBeLessThanOrEqual(MAX_BATCH);
+        expect(seqs.length).toBeLessThanOrEqual(STORAGE_LIMITS.commitBatchMax);
         expect(seqs.at(-1)).toBe(end);
         expect(seqs).toEqual(seqs.map((_, i) => end - seqs.length + 1 + i));
       }

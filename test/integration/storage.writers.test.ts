@@ -5,7 +5,7 @@ import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AS_SENT } from '../../src/contract/models.js';
 import { createUlidFactory } from '../../src/domain/ids.js';
-import { MAX_BATCH } from '../../src/storage/groupCommit.js';
+import { STORAGE_LIMITS } from '../../src/limits.js';
 import { openMongoStore } from '../../src/storage/mongo.js';
 import type { Store } from '../../src/storage/store.js';
 import type { WriterReport } from '../helpers/logWriter.js';
@@ -34,9 +34,9 @@ beforeAll(async () => {
   const ulid = createUlidFactory();
   for (const roomId of ['steady', 'flooded']) {
     await store.rooms.create({ id: roomId, name: roomId, createdAt: 1 });
-    for (let done = 0; done < PRELOADED; done += MAX_BATCH) {
+    for (let done = 0; done < PRELOADED; done += STORAGE_LIMITS.commitBatchMax) {
       await Promise.all(
-        Array.from({ length: MAX_BATCH }, (_, i) =>
+        Array.from({ length: STORAGE_LIMITS.commitBatchMax }, (_, i) =>
           store.messages.append({
             id: ulid(),
             roomId,

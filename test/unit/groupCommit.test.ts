@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { groupCommit, MAX_BATCH, type QueuedWrite } from '../../src/storage/groupCommit.js';
+import { groupCommit, type QueuedWrite } from '../../src/storage/groupCommit.js';
+
+const MAX_BATCH = 100;
 
 interface Write extends QueuedWrite {
   id: number;

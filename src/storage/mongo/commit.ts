@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoggedEvent } from '../../contract/events.js';
-import { groupCommit, MAX_BATCH, type QueuedWrite } from '../groupCommit.js';
+import { STORAGE_LIMITS } from '../../limits.js';
+import { groupCommit, type QueuedWrite } from '../groupCommit.js';
 import { type LoggedEntry, RoomNotFoundError } from '../store.js';
 import { apply } from './apply.js';
 import type { Collections } from './collections.js';
@@ -193,7 +194,7 @@ export function committerOf(c: Collections): Committer {
         throw error;
       }
     },
-    { maxBatch: MAX_BATCH },
+    { maxBatch: STORAGE_LIMITS.commitBatchMax },
   );
 
   const submit = <T>(

@@ -1,5 +1,5 @@
 import type { Collection } from 'mongodb';
-import { MAX_BATCH } from '../groupCommit.js';
+import { STORAGE_LIMITS } from '../../limits.js';
 import type { LoggedEntry } from '../store.js';
 import { type EventDoc, eventKey, MAX_SEQ } from './documents.js';
 import { failureOf, firstDuplicateIn } from './errors.js';
@@ -71,7 +71,7 @@ export async function readInsertAt(
   const first = await readEntry(events, roomId, seq);
   if (!first) return [];
   const entries: LoggedEntry[] = [first];
-  const last = Math.min(first.batchEnd, seq + MAX_BATCH - 1);
+  const last = Math.min(first.batchEnd, seq + STORAGE_LIMITS.commitBatchMax - 1);
   if (last === seq) return entries;
   const rest = await range(events, roomId, seq, last).toArray();
   for (const doc of rest) {
