@@ -7,7 +7,8 @@ import { infoCpuMicros } from './redisShards.js';
 
 /**
  * What presence costs one Redis core, for the README's capacity model: CPU per join and per leave,
- * per member on each heartbeat, per room on each recount, and memory per member. One chat
+ * per member on each heartbeat, per room counted (the room directory's live counts), and memory per
+ * member. One chat
  * server's presence (the production adapter) on a Redis started for the run, or REDIS_URL.
  *
  *   npm run bench:presence -- [rooms] [membersPerRoom]     (default 10000 × 10)
@@ -16,7 +17,7 @@ import { infoCpuMicros } from './redisShards.js';
 const [rooms = 10_000, membersPerRoom = 10] = process.argv.slice(2).map(Number);
 const HEARTBEAT_MS = 500;
 const HEARTBEAT_WINDOW_MS = 10_000;
-const RECOUNTS = 10;
+const COUNTS = 10;
 /** Joins in flight at once, as many sockets subscribing together would have. */
 const CONCURRENCY = 200;
 
@@ -67,7 +68,7 @@ async function main() {
   const perUnit = (cpu: number, units: number) => `${(cpu / units).toFixed(2)} µs`;
   try {
     await probe.flushall();
-    // Joins, recounts and leaves, with no heartbeat in the way.
+    // Joins, counts and leaves, with no heartbeat in the way.
     const quiet = await open('quiet', 3_600_000);
     const memoryBefore = infoField(await probe.info('memory'), 'used_memory');
     const joinCpu = await cpuOf(probe, () =>
@@ -75,7 +76,7 @@ async function main() {
     );
     const memory = infoField(await probe.info('memory'), 'used_memory') - memoryBefore;
     const countCpu = await cpuOf(probe, async () => {
-      for (let i = 0; i < RECOUNTS; i++) await quiet.count(roomIds);
+      for (let i = 0; i < COUNTS; i++) await quiet.count(roomIds);
     });
     const leaveCpu = await cpuOf(probe, () =>
       inParallel(members, (m) => quiet.leave(m.roomId, m.userId)),
@@ -96,7 +97,7 @@ async function main() {
       ['join (member added, count returned)', perUnit(joinCpu, members.length)],
       ['leave', perUnit(leaveCpu, members.length)],
       ['heartbeat, per member refreshed', perUnit(heartbeatCpu, heartbeats * members.length)],
-      ['recount, per room', perUnit(countCpu, RECOUNTS * rooms)],
+      ['count, per room (rooms.list)', perUnit(countCpu, COUNTS * rooms)],
       ['memory per member', `${(memory / members.length).toFixed(0)} B`],
     );
     console.log(

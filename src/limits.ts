@@ -74,14 +74,16 @@ export const FANOUT_LIMITS = {
 } as const;
 
 /**
- * Who is online. A member lives `ttlMs` after its server's last heartbeat, and every room's count
- * is re-read every `recountMs`: so the users of a chat server that dies leave the counts members
- * see within ttl + recount + one heartbeat's slack, under 15 s.
+ * Who is online. A member lives `ttlMs` after its server's last heartbeat; the next heartbeat (or
+ * join, or leave) of another server in the room removes it and announces the new count. So the
+ * users of a chat server that dies leave the counts members see within ttl + one heartbeat + the
+ * announcement's throttle, under 15 s. A count that could not be announced (presence or the bus
+ * unreachable) is announced again every `retryMs`.
  */
 export const PRESENCE_TIMING = {
   ttlMs: 9_000,
   heartbeatMs: 3_000,
-  recountMs: 4_000,
+  retryMs: 4_000,
 } as const;
 
 /**

@@ -29,8 +29,6 @@ interface ChannelState {
   readonly early: Map<number, LoggedBroadcast>;
   /** Pending or under way: the log is being asked for the entries still missing. */
   gapTimer: NodeJS.Timeout | 'reading' | null;
-  /** The online count members last heard, to notice changes nobody announced. */
-  online: number | null;
   readonly typing: TypingRoster;
   /** A presence change or count failed: members may hold a wrong count until it is announced. */
   presenceStale: boolean;
@@ -57,10 +55,10 @@ export interface RoomHubOptions {
   /** How long an out-of-order entry waits for the missing ones before they are read from the log. */
   gapWaitMs?: number;
   /**
-   * How often local rooms' online counts are re-read, so that changes nobody announces (a chat
-   * server that died, its users expiring from presence) still reach members. 0 turns it off.
+   * How soon a count that could not be changed or announced (presence or the bus was
+   * unreachable) is announced again. 0 turns it off.
    */
-  presenceRefreshMs?: number;
+  presenceRetryMs?: number;
   /** How long a typing signal shows. Default `LIMITS.typingTtlMs`. */
   typingTtlMs?: number;
 }
@@ -85,18 +83,19 @@ export class RoomHub {
   /** Presence changes under way, so that close() waits for them. */
   private readonly presenceChanges = new Set<Promise<void>>();
   private readonly gapWaitMs: number;
-  private readonly presenceRefresh: NodeJS.Timeout | null;
+  private readonly presenceRetry: NodeJS.Timeout | null;
+  private readonly stopWatchingDrift: () => void;
 
   constructor(private readonly options: RoomHubOptions) {
     this.gapWaitMs = options.gapWaitMs ?? DEFAULT_GAP_WAIT_MS;
-    const refreshMs = options.presenceRefreshMs ?? PRESENCE_TIMING.recountMs;
-    this.presenceRefresh =
-      refreshMs > 0
-        ? setInterval(
-            () => this.refreshPresence().catch(options.onPresenceError),
-            refreshMs,
-          ).unref()
-        : null;
+    const retryMs = options.presenceRetryMs ?? PRESENCE_TIMING.retryMs;
+    this.presenceRetry =
+      retryMs > 0 ? setInterval(() => this.retryPresence(), retryMs).unref() : null;
+    // Counts that changed with no join or leave (expiry, a restored member) are announced by a
+    // server that saw the change, rather than every server re-reading every room's count.
+    this.stopWatchingDrift = options.presence.watchDrift((roomId) => {
+      if (this.channels.has(roomId)) this.announcePresence(roomId);
+    });
   }
 
   /**
@@ -179,7 +178,8 @@ export class RoomHub {
   }
 
   async close(): Promise<void> {
-    if (this.presenceRefresh) clearInterval(this.presenceRefresh);
+    if (this.presenceRetry) clearInterval(this.presenceRetry);
+    this.stopWatchingDrift();
     await Promise.all([...this.presenceChanges]);
     for (const timer of this.presenceTimers.values()) clearTimeout(timer);
     this.presenceTimers.clear();
@@ -199,7 +199,6 @@ export class RoomHub {
       delivered: null,
       early: new Map(),
       gapTimer: null,
-      online: null,
       typing: new TypingRoster(this.options.typingTtlMs ?? LIMITS.typingTtlMs, () =>
         this.announceTyping(state),
       ),
@@ -246,7 +245,6 @@ export class RoomHub {
       return;
     }
     if (broadcast.kind === 'presence') {
-      channel.online = broadcast.online;
       this.dispatch(
         channel,
         new SharedEvent(
@@ -327,6 +325,8 @@ export class RoomHub {
    * the log cannot be read now: those entries are nowhere else).
    */
   private resync(channel: ChannelState): void {
+    // Presence announcements made meanwhile were lost with the rest: announce the count again.
+    channel.presenceStale = true;
     this.readMissed(channel).catch((error: unknown) => {
       this.options.onError(error);
       setTimeout(() => {
@@ -369,7 +369,7 @@ export class RoomHub {
     channel.gapTimer = null;
   }
 
-  /** Applies a presence change; when it fails, the room's count is announced at the next recount. */
+  /** Applies a presence change; when it fails, the room's count is announced again at the next retry. */
   private async changePresence(
     channel: ChannelState,
     change: () => Promise<PresenceChange>,
@@ -403,21 +403,12 @@ export class RoomHub {
     return Math.max(PRESENCE_THROTTLE_MS, (members * 1000) / PRESENCE_FRAMES_PER_SECOND);
   }
 
-  /**
-   * Announces counts that changed without a join or leave here (for example by expiry), and those
-   * that could not be changed or announced when they happened.
-   */
-  private async refreshPresence(): Promise<void> {
-    const channels = [...this.channels.values()].filter(
-      (channel) => channel.online !== null || channel.presenceStale,
-    );
-    if (channels.length === 0) return;
-    const counts = await this.options.presence.count(channels.map((channel) => channel.roomId));
-    for (const channel of channels) {
-      if (channel.presenceStale || counts.get(channel.roomId) !== channel.online) {
-        channel.presenceStale = false;
-        this.announcePresence(channel.roomId);
-      }
+  /** Announces the counts that could not be changed or announced when they changed. */
+  private retryPresence(): void {
+    for (const channel of this.channels.values()) {
+      if (!channel.presenceStale) continue;
+      channel.presenceStale = false;
+      this.announcePresence(channel.roomId);
     }
   }
 

@@ -45,6 +45,8 @@ export function createMemoryPresence(): Presence {
       const users = [...(rooms.get(roomId) ?? [])].map(([id, { username }]) => ({ id, username }));
       return { online: users.length, users: byName(users).slice(0, max) };
     },
+    // Nothing expires or is restored in one process: every change is a join or a leave.
+    watchDrift: () => () => {},
     async close() {
       rooms.clear();
     },

@@ -20,6 +20,13 @@ export interface Presence {
   count(roomIds: readonly string[]): Promise<Map<string, number>>;
   /** The room's distinct users: how many, and the first `max` of them in name order. */
   users(roomId: string, max: number): Promise<RoomUsers>;
+  /**
+   * Counts also change with no join or leave through any hub: the members of a server that
+   * stopped heartbeating expire, and a heartbeat restores members the store had lost. `listener`
+   * hears of each room in which this process saw that happen, so that its count is announced.
+   * Returns the function that stops listening.
+   */
+  watchDrift(listener: (roomId: string) => void): () => void;
   close(): Promise<void>;
 }
 

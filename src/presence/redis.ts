@@ -23,16 +23,18 @@ export interface RedisPresenceOptions {
 /*
  * Per room, a sorted set of `<userId>|<serverId>|<username>` members scored by their expiry time
  * (ms, Redis clock, so chat servers' clocks do not matter). A member exists while its server has
- * at least one local subscription of that user to the room and keeps heartbeating. Every script first
- * drops expired members, then counts distinct users; the key itself expires after its latest
- * member, so rooms of dead servers leave nothing behind.
+ * at least one local subscription of that user to the room and keeps heartbeating. Reads count only
+ * members that have not expired; the scripts a chat server runs on its own rooms (joins, leaves,
+ * heartbeats) also remove expired members and say how many, so that a count that changed by
+ * expiry (or by a heartbeat restoring members Redis had lost) is announced by a server that saw
+ * it, with no server re-reading every room's count on a timer. The key itself expires after its
+ * latest member, so rooms of dead servers leave nothing behind.
  */
 
 const PRELUDE = `
 local key = KEYS[1]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
 local function userOf(member)
   return string.match(member, '^([^|]*)')
 end
@@ -40,10 +42,21 @@ local function expireAfterLatest()
   local latest = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
   if latest[2] then redis.call('PEXPIREAT', key, math.ceil(tonumber(latest[2])) + 1000) end
 end
+local function live()
+  return redis.call('ZRANGEBYSCORE', key, '(' .. now, '+inf')
+end
 `;
 
-/** ARGV: op ('add' | 'rem'), ttlMs, member, userId. Returns { before, after } distinct users. */
-const CHANGE = `${PRELUDE}
+/** For the scripts that change a room: drops its expired members, counting them. */
+const EXPIRE = `
+local expired = redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+`;
+
+/**
+ * ARGV: op ('add' | 'rem'), ttlMs, member, userId. Returns { before, after } distinct users, and
+ * how many members expired.
+ */
+const CHANGE = `${PRELUDE}${EXPIRE}
 local op, ttl, member, user = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local seen, users, mine, others = {}, 0, false, false
 for _, m in ipairs(redis.call('ZRANGE', key, 0, -1)) do
@@ -62,13 +75,13 @@ else
   if mine and not others then after = users - 1 end
 end
 expireAfterLatest()
-return { users, after }
+return { users, after, expired }
 `;
 
 /** Returns the room's distinct users. */
 const COUNT = `${PRELUDE}
 local seen, users = {}, 0
-for _, m in ipairs(redis.call('ZRANGE', key, 0, -1)) do
+for _, m in ipairs(live()) do
   local u = userOf(m)
   if not seen[u] then seen[u] = true; users = users + 1 end
 end
@@ -81,7 +94,7 @@ return users
  */
 const USERS = `${PRELUDE}
 local names, total = {}, 0
-for _, m in ipairs(redis.call('ZRANGE', key, 0, -1)) do
+for _, m in ipairs(live()) do
   local u = userOf(m)
   if names[u] == nil then total = total + 1 end
   names[u] = names[u] or string.match(m, '^[^|]*|[^|]*|(.+)$') or false
@@ -111,12 +124,17 @@ end
 return reply
 `;
 
-/** ARGV: ttlMs, member... Refreshes (or restores) this server's members of one room. */
-const REFRESH = `${PRELUDE}
+/**
+ * ARGV: ttlMs, member... Refreshes this server's members of one room. Returns how many members
+ * expired plus how many it restored (members Redis did not hold): the room's count may have
+ * changed by that much without a join or leave.
+ */
+const REFRESH = `${PRELUDE}${EXPIRE}
 local expiry = now + tonumber(ARGV[1])
-for i = 2, #ARGV do redis.call('ZADD', key, expiry, ARGV[i]) end
+local restored = 0
+for i = 2, #ARGV do restored = restored + redis.call('ZADD', key, expiry, ARGV[i]) end
 expireAfterLatest()
-return #ARGV - 1
+return expired + restored
 `;
 
 // The scripts below, as ioredis commands (defined through the `scripts` option), typed the way
@@ -129,7 +147,7 @@ declare module 'ioredis' {
       ttlMs: number,
       member: string,
       userId: string,
-    ): Result<[number, number], Context>;
+    ): Result<[number, number, number], Context>;
     presenceCount(key: string): Result<number, Context>;
     presenceUsers(key: string, max: number): Result<(string | number)[], Context>;
     presenceRefresh(key: string, ttlMs: number, ...members: string[]): Result<number, Context>;
@@ -233,6 +251,11 @@ export async function createRedisPresence(
       }),
     );
 
+  const driftListeners = new Set<(roomId: string) => void>();
+  const reportDrift = (roomId: string) => {
+    for (const listener of driftListeners) listener(roomId);
+  };
+
   // Heartbeat: refresh every local member. Commands go out in call order on one connection, so
   // a refresh never resurrects a member whose leave was issued after it.
   let beating = false;
@@ -247,11 +270,14 @@ export async function createRedisPresence(
           batches.push({ roomId, members: members.slice(i, i + REFRESH_BATCH) });
         }
       }
-      await perNode(
+      const replies = await perNode(
         batches,
         (batch) => keyOf(batch.roomId),
         (pipeline, batch) => pipeline.presenceRefresh(keyOf(batch.roomId), ttlMs, ...batch.members),
       );
+      const drifted = new Set<string>();
+      for (const [batch, changes] of replies) if (Number(changes) > 0) drifted.add(batch.roomId);
+      for (const roomId of drifted) reportDrift(roomId);
     } catch (error) {
       onError(new Error(`Redis presence: heartbeat failed: ${messageOf(error)}`, { cause: error }));
     } finally {
@@ -266,14 +292,18 @@ export async function createRedisPresence(
     userId: string,
     op: 'add' | 'rem',
   ): Promise<PresenceChange> => {
-    const [before, after] = await redis.presenceChange(
+    const [before, after, expired] = await redis.presenceChange(
       keyOf(roomId),
       op,
       ttlMs,
       memberOf(userId),
       userId,
     );
-    return { online: Number(after), changed: Number(after) !== Number(before) };
+    // Members that expired on the way changed the count members last heard, too.
+    return {
+      online: Number(after),
+      changed: Number(after) !== Number(before) || Number(expired) > 0,
+    };
   };
 
   return {
@@ -340,10 +370,16 @@ export async function createRedisPresence(
       return new Map(roomIds.map((roomId) => [roomId, Number(replies.get(roomId) ?? 0)]));
     },
 
+    watchDrift(listener) {
+      driftListeners.add(listener);
+      return () => driftListeners.delete(listener);
+    },
+
     async close() {
       if (closed) return;
       closed = true;
       clearInterval(timer);
+      driftListeners.clear();
       const leaving = [...rooms];
       rooms.clear();
       try {

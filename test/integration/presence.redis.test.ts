@@ -124,6 +124,49 @@ describe('Redis presence across chat servers', () => {
     await expect(countOf(survivor, roomId)).resolves.toBe(1);
   });
 
+  it('names the rooms whose count changed with no join or leave: members expired, or restored by its heartbeat', async () => {
+    const proxy = await startTcpProxy(redisUrl);
+    proxies.push(proxy);
+    const survivor = await open(fast);
+    const doomed = await open(fast, proxy.url);
+    const drifted: string[] = [];
+    survivor.watchDrift((roomId) => drifted.push(roomId));
+    const [quiet, emptied] = [room(), room()];
+    await survivor.join(quiet, 'alice');
+    await survivor.join(emptied, 'alice');
+    await doomed.join(emptied, 'bob');
+    await sleep(3 * fast.heartbeatMs);
+    expect(drifted).toEqual([]);
+
+    // bob's server vanishes: the survivor's heartbeat removes him and names that room only.
+    proxy.block();
+    await eventually(async () => expect(drifted).toEqual([emptied]));
+    await expect(countOf(survivor, emptied)).resolves.toBe(1);
+
+    // Redis loses alice (a restart without persistence): the heartbeat puts her back and says so.
+    drifted.length = 0;
+    await admin.del(`${keyPrefix}{room:${quiet}}:presence`);
+    await eventually(async () => expect(drifted).toContain(quiet));
+    await expect(countOf(survivor, quiet)).resolves.toBe(1);
+  });
+
+  it('flags a join that removed expired members on the way as a change, though its own count did not move', async () => {
+    const proxy = await startTcpProxy(redisUrl);
+    proxies.push(proxy);
+    // Servers whose heartbeats come too late to remove bob first: the join itself must notice.
+    const slow = { ttlMs: 60_000, heartbeatMs: 30_000 };
+    const [first, second] = [await open(slow), await open(slow)];
+    const doomed = await open(fast, proxy.url);
+    const roomId = room();
+    await first.join(roomId, 'carol');
+    await doomed.join(roomId, 'bob');
+    proxy.block();
+    await sleep(2 * fast.ttlMs);
+    // carol is already online through the first server, so her count stays 1 … but members last
+    // heard 2, and bob is gone.
+    await expect(second.join(roomId, 'carol')).resolves.toEqual({ online: 1, changed: true });
+  });
+
   it('keeps live members past the TTL by heartbeating', async () => {
     const presence = await open(fast);
     const roomId = room();

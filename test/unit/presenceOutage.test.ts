@@ -49,6 +49,7 @@ function flakyPresence() {
       if (state.down) throw unreachable();
       return inner.users(roomId, max);
     },
+    watchDrift: (listener) => inner.watchDrift(listener),
     close: () => inner.close(),
   };
   return { presence, state };
@@ -83,7 +84,7 @@ beforeEach(async () => {
     eventLog: store.messages,
     onError: (error) => hubErrors.push(error),
     onPresenceError: (error) => presenceErrors.push(error),
-    presenceRefreshMs: 50,
+    presenceRetryMs: 50,
   });
   const plenty = { perSecond: 1e9, burst: 1e9 };
   const unlimited = new RateLimiter(plenty);

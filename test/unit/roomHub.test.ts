@@ -143,7 +143,7 @@ describe('RoomHub presence in a join storm', () => {
       onPresenceError: (error) => {
         throw error;
       },
-      presenceRefreshMs: 0,
+      presenceRetryMs: 0,
     });
     let frames = 0;
     let lastCount = 0;
@@ -258,7 +258,7 @@ describe('RoomHub who-is-online lists in a join storm', () => {
       onPresenceError: (error) => {
         throw error;
       },
-      presenceRefreshMs: 0,
+      presenceRetryMs: 0,
     });
     const joinAndRead = async (userId: string) => {
       await hub.join(ROOM, { userId, username: userId, receive: () => {} });
@@ -274,5 +274,65 @@ describe('RoomHub who-is-online lists in a join storm', () => {
     expect(users.mock.calls.length).toBeGreaterThan(1);
     expect(later?.online).toBe(201);
     await hub.close();
+  });
+});
+
+describe('RoomHub presence announcements', () => {
+  /** A hub over a bus that records what is published, with presence whose drift the test raises. */
+  const presenceRoom = async (retryMs = 0) => {
+    const { bus, signal } = lossyBus();
+    const published = vi.spyOn(bus, 'publish');
+    const presence = createMemoryPresence();
+    const drift = { raise: (_roomId: string) => {}, watching: false };
+    vi.spyOn(presence, 'watchDrift').mockImplementation((listener) => {
+      drift.raise = listener;
+      drift.watching = true;
+      return () => {
+        drift.watching = false;
+      };
+    });
+    const hub = new RoomHub({
+      bus,
+      presence,
+      eventLog: memoryLog(0),
+      onError: (error) => {
+        throw error;
+      },
+      onPresenceError: (error) => {
+        throw error;
+      },
+      presenceRetryMs: retryMs,
+    });
+    await hub.join(ROOM, { userId: 'reader', username: 'reader', receive: () => {} });
+    await vi.advanceTimersByTimeAsync(1_000);
+    published.mockClear();
+    const announced = () =>
+      published.mock.calls.filter(([, broadcast]) => broadcast.kind === 'presence');
+    return { hub, signal, drift, announced };
+  };
+
+  it('announces a room whose count drifted (members expired elsewhere), once per throttle window, and only rooms it has members in', async () => {
+    vi.useFakeTimers();
+    const room = await presenceRoom();
+    room.drift.raise(ROOM);
+    room.drift.raise(ROOM);
+    room.drift.raise('elsewhere');
+    await vi.advanceTimersByTimeAsync(FANOUT_LIMITS.presenceThrottleMs);
+    expect(room.announced()).toEqual([
+      [ROOM, { kind: 'presence', online: 1, users: [{ id: 'reader', username: 'reader' }] }],
+    ]);
+    await room.hub.close();
+    expect(room.drift.watching).toBe(false);
+  });
+
+  it('announces the count again after the bus lost the room, since announcements were lost with it', async () => {
+    vi.useFakeTimers();
+    const room = await presenceRoom(4_000);
+    room.signal({ kind: 'resync' });
+    await vi.advanceTimersByTimeAsync(4_000 + FANOUT_LIMITS.presenceThrottleMs);
+    expect(room.announced()).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(room.announced()).toHaveLength(1);
+    await room.hub.close();
   });
 });
