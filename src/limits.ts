@@ -28,6 +28,15 @@ export const ACCOUNT_DEFAULTS = {
   roomsPerUserMax: 100,
 } as const;
 
+/**
+ * The room directory's online counts: each room's is read from presence at most once per `ttlMs`
+ * per API process (clients refresh the page every 5 s), for at most `maxRooms` rooms at a time.
+ */
+export const DIRECTORY_COUNTS = {
+  ttlMs: 1_000,
+  maxRooms: 10_000,
+} as const;
+
 /** The API role's HTTP server. */
 export const HTTP_LIMITS = {
   maxBodyBytes: 64 * 1024,

@@ -2,11 +2,13 @@ import { LIMITS } from '../contract/limits.js';
 import type { PublicUser, Room, RoomPage } from '../contract/models.js';
 import type { ListRoomsInput } from '../contract/schemas.js';
 import { roomNameKey } from '../contract/text.js';
+import { DIRECTORY_COUNTS } from '../limits.js';
 import type { Presence } from '../presence/presence.js';
 import { DuplicateKeyError, type NewRoom, type RoomRecord, type Store } from '../storage/store.js';
 import { DomainError } from './errors.js';
 import { ulid } from './ids.js';
 import { KeyedQueue } from './keyedQueue.js';
+import { OnlineCounts } from './onlineCounts.js';
 import { type RateLimit, RateLimiter } from './rateLimiter.js';
 
 export const DEFAULT_ROOM: NewRoom = { id: 'general', name: 'general', createdAt: 0 };
@@ -26,14 +28,16 @@ export class RoomService {
   private readonly creating = new KeyedQueue();
   /** The configured admin once found (they may sign up after the server starts). */
   private admin: PublicUser | null = null;
+  private readonly onlineCounts: OnlineCounts;
 
   constructor(
     private readonly store: Store,
-    private readonly presence: Presence,
+    presence: Presence,
     private readonly limits: RoomLimits,
     now: () => number = Date.now,
   ) {
     this.creations = new RateLimiter(limits.creations, now);
+    this.onlineCounts = new OnlineCounts(presence, DIRECTORY_COUNTS, now);
   }
 
   ensureDefault(): Promise<void> {
@@ -53,7 +57,7 @@ export class RoomService {
     const ids = page.rooms.map((room) => room.id);
     const [online, unread, rooms] = await Promise.all([
       // A directory without live counts beats no directory while presence is unreachable.
-      this.presence.count(ids).catch(() => null),
+      this.onlineCounts.of(ids).catch(() => null),
       reader ? this.store.messages.unread(reader.id, ids, LIMITS.unreadCountMax) : null,
       Promise.all(page.rooms.map((room) => this.withOwner(room))),
     ]);
