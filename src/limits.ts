@@ -12,6 +12,12 @@ export const WRITE_RATES = {
   /** Sends, edits, removals, pins and answers share one bucket per user. */
   messages: { perSecond: 10, burst: 20 },
   votes: { perSecond: 20, burst: 40 },
+  /**
+   * One typing signal per user and room per 1.5 s. Clients send one per `LIMITS.typingIntervalMs`
+   * (2 s): taking them a little more often means one that network jitter brings in early is not
+   * dropped (that would hide the typist for up to two intervals).
+   */
+  typing: { perSecond: 1000 / 1_500, burst: 1 },
 } satisfies Record<string, RateLimit>;
 
 /** Defaults of the account and room settings (SIGNUPS_*, SIGNIN_FAILURES_*, ROOM_*). */

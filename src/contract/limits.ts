@@ -22,8 +22,9 @@ export const LIMITS = {
   /** A typing signal shows this long unless renewed. */
   typingTtlMs: 5_000,
   /**
-   * The server takes one typing signal per user and room this often; clients send no more often
-   * (extra ones are answered but ignored).
+   * Clients send at most one typing signal per room this often. The server takes them a little
+   * more often (one per 1.5 s per user and room), so that one jitter brings in early is not lost;
+   * extra ones are answered but ignored.
    */
   typingIntervalMs: 2_000,
   /** `rooms.list` counts unread messages up to this; clients show "99+" at it. */
