@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { EventBus, RoomBroadcast, RoomListener } from '../../src/bus/eventBus.js';
 import { createMemoryBus } from '../../src/bus/memory.js';
 import type { LoggedEvent } from '../../src/contract/events.js';
-import { RoomHub } from '../../src/fanout/roomHub.js';
+import { RoomHub, type RoomHubOptions } from '../../src/fanout/roomHub.js';
 import type { SharedEvent } from '../../src/fanout/sharedEvent.js';
 import { FANOUT_LIMITS } from '../../src/limits.js';
 import { createMemoryPresence } from '../../src/presence/memory.js';
@@ -35,6 +35,20 @@ function memoryLog(initial: number) {
     eventsAfter: async (_room: string, seq: number, limit: number) =>
       entries.filter((e) => e.seq > seq).slice(0, limit),
   };
+}
+
+/** A hub for tests where any error is a failure, with no presence retries unless asked. */
+function strictHub(options: Pick<RoomHubOptions, 'bus' | 'presence'> & Partial<RoomHubOptions>) {
+  const rethrow = (error: unknown) => {
+    throw error;
+  };
+  return new RoomHub({
+    eventLog: memoryLog(0),
+    onError: rethrow,
+    onPresenceError: rethrow,
+    presenceRetryMs: 0,
+    ...options,
+  });
 }
 
 async function setUp(logged: number, bus: EventBus = createMemoryBus()) {
@@ -133,18 +147,7 @@ describe('RoomHub presence in a join storm', () => {
   it('tells a large room its count no more often than its presence frame budget allows', async () => {
     vi.useFakeTimers();
     const bus = createMemoryBus();
-    const hub = new RoomHub({
-      bus,
-      presence: createMemoryPresence(),
-      eventLog: memoryLog(0),
-      onError: (error) => {
-        throw error;
-      },
-      onPresenceError: (error) => {
-        throw error;
-      },
-      presenceRetryMs: 0,
-    });
+    const hub = strictHub({ bus, presence: createMemoryPresence() });
     let frames = 0;
     let lastCount = 0;
     const member = (userId: string) => ({
@@ -248,18 +251,7 @@ describe('RoomHub who-is-online lists in a join storm', () => {
     vi.useFakeTimers();
     const presence = createMemoryPresence();
     const users = vi.spyOn(presence, 'users');
-    const hub = new RoomHub({
-      bus: createMemoryBus(),
-      presence,
-      eventLog: memoryLog(0),
-      onError: (error) => {
-        throw error;
-      },
-      onPresenceError: (error) => {
-        throw error;
-      },
-      presenceRetryMs: 0,
-    });
+    const hub = strictHub({ bus: createMemoryBus(), presence });
     const joinAndRead = async (userId: string) => {
       await hub.join(ROOM, { userId, username: userId, receive: () => {} });
       return hub.whoIsOnline(ROOM);
@@ -291,18 +283,7 @@ describe('RoomHub presence announcements', () => {
         drift.watching = false;
       };
     });
-    const hub = new RoomHub({
-      bus,
-      presence,
-      eventLog: memoryLog(0),
-      onError: (error) => {
-        throw error;
-      },
-      onPresenceError: (error) => {
-        throw error;
-      },
-      presenceRetryMs: retryMs,
-    });
+    const hub = strictHub({ bus, presence, presenceRetryMs: retryMs });
     await hub.join(ROOM, { userId: 'reader', username: 'reader', receive: () => {} });
     await vi.advanceTimersByTimeAsync(1_000);
     published.mockClear();
