@@ -32,7 +32,7 @@ const START_TIMEOUT_MS = 60_000;
 
 /**
  * On a Redis Cluster, how long the masters' idle CPU is sampled before the measured phase: two
- * presence heartbeats (3 s) and more than one recount (4 s) of every room.
+ * presence heartbeats (every 3 s) of every room.
  */
 const CLUSTER_IDLE_MS = 6_000;
 
