@@ -8,7 +8,7 @@ import { median } from './stats.js';
  * work, so the relay ceiling is publishes per core-second of the busiest master: as rooms spread
  * over more masters, each does a smaller share and the ceiling rises.
  *
- * A master also works when no message flows (presence heartbeats and recounts of its rooms,
+ * A master also works when no message flows (presence heartbeats of its rooms,
  * discovery, the cluster's own cron and gossip). That rate is sampled over an idle window with
  * the same connections just before the measured phase, and taken out of the relay figures.
  */

@@ -181,7 +181,7 @@ Per master in the order of their slots, "a / b / c":
 rooms       = the run's rooms whose channel (and presence key) the master serves.
 master CPU  = each master's CPU (INFO cpu: used_cpu_sys + used_cpu_user) over the measured window,
               % of one core; master idle = the same over 6 s with every client connected and no
-              messages (presence heartbeats and recounts, discovery, cluster cron), just before;
+              messages (presence heartbeats, discovery, cluster cron), just before;
               replica CPU = its replica's over the measured window (sharded pub/sub reaches
               replicas too). Relay CPU = master CPU − idle rate × window; relay share = its part.
 Redis µs/pub = all masters' relay CPU per chat.send (one SPUBLISH each, relayed to every chat
