@@ -1,27 +1,14 @@
+import type { MessageEvent } from '../src/contract/events.js';
+import { AS_SENT, type PublicUser } from '../src/contract/models.js';
+
 /**
- * The message every system carries. Baselines broadcast the same shape ChatHub's `message`
- * event has, so frame sizes are comparable; the body carries the phase and the send time.
+ * The message every system carries. Baselines broadcast ChatHub's own `message` event, typed by
+ * the contract (so it cannot drift when the message grows a field), so frame sizes and the work
+ * of reading one compare; the body carries the phase and the send time.
  */
 
-export interface BenchAuthor {
-  id: string;
-  username: string;
-}
-
-export interface BenchMessage {
-  id: string;
-  roomId: string;
-  author: BenchAuthor;
-  body: string;
-  createdAt: number;
-  up: number;
-  down: number;
-}
-
-export interface RoomMessageEvent {
-  type: 'message';
-  message: BenchMessage;
-}
+export type BenchAuthor = PublicUser;
+export type RoomMessageEvent = MessageEvent;
 
 /** Wall-clock ms with sub-ms resolution; comparable across processes on one machine. */
 export function now(): number {
@@ -63,6 +50,7 @@ export function roomMessageEvent(
       createdAt: Date.now(),
       up: 0,
       down: 0,
+      ...AS_SENT,
     },
   };
 }
