@@ -114,9 +114,13 @@ class BareConnection {
         failEarly(error);
       }
     };
+    // Control frames are a few characters: looking a whole message frame up in the map would
+    // hash it, a cost per frame that only the wires with control frames would pay.
+    const controls = wire.control ?? new Map<string, string>();
+    const longestControl = Math.max(0, ...[...controls.keys()].map((frame) => frame.length));
     ws.on('message', (data) => {
       const text = textOf(data);
-      const control = wire.control?.get(text);
+      const control = text.length <= longestControl ? controls.get(text) : undefined;
       if (control !== undefined) {
         ws.send(control);
         return;
