@@ -74,6 +74,23 @@ export function fields(value: unknown): Record<string, unknown> {
   return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
 }
 
+/**
+ * What a wire makes of each text frame: a control frame (a keep-alive ping) reads as the reply
+ * to send, anything else is split into messages, each read by the wire. Throws on a frame that
+ * is not the wire's JSON.
+ */
+export function frameReader(wire: Wire): (text: string) => (Reading | null)[] {
+  const controls = wire.control ?? new Map<string, string>();
+  // Control frames are a few characters: looking a whole message frame up in the map would hash
+  // it, a cost per frame that only the wires with control frames would pay.
+  const longestControl = Math.max(0, ...[...controls.keys()].map((frame) => frame.length));
+  return (text) => {
+    const control = text.length <= longestControl ? controls.get(text) : undefined;
+    if (control !== undefined) return [{ kind: 'reply', frame: control }];
+    return wire.split(text).map((message) => wire.read(message));
+  };
+}
+
 function textOf(data: RawData): string {
   if (Buffer.isBuffer(data)) return data.toString('utf8');
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
@@ -114,26 +131,17 @@ class BareConnection {
         failEarly(error);
       }
     };
-    // Control frames are a few characters: looking a whole message frame up in the map would
-    // hash it, a cost per frame that only the wires with control frames would pay.
-    const controls = wire.control ?? new Map<string, string>();
-    const longestControl = Math.max(0, ...[...controls.keys()].map((frame) => frame.length));
+    const readFrame = frameReader(wire);
     ws.on('message', (data) => {
       const text = textOf(data);
-      const control = text.length <= longestControl ? controls.get(text) : undefined;
-      if (control !== undefined) {
-        ws.send(control);
-        return;
-      }
-      let messages: unknown[];
+      let readings: (Reading | null)[];
       try {
-        messages = wire.split(text);
+        readings = readFrame(text);
       } catch (error) {
         fail(new Error(`unreadable frame (${String(error)}): ${text.slice(0, 120)}`));
         return;
       }
-      for (const message of messages) {
-        const reading = wire.read(message);
+      for (const reading of readings) {
         if (!reading) continue;
         if (reading.kind === 'reply') ws.send(reading.frame);
         else if (reading.kind === 'live') {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Reading, SPLITTERS, type Wire } from '../../bench/clients/bare.js';
+import { frameReader, type Reading, SPLITTERS, type Wire } from '../../bench/clients/bare.js';
 import { centrifugoReceiverWire, centrifugoSenderWire } from '../../bench/clients/centrifugo.js';
 import { chatHubReceiverWire, chatHubSenderWire } from '../../bench/clients/chathub.js';
 import { socketIoReceiverWire } from '../../bench/clients/socketio.js';
@@ -7,9 +7,7 @@ import { roomMessageEvent } from '../../bench/payload.js';
 
 /** What a wire makes of one text frame, as the bare client would see it. */
 function readFrame(wire: Wire, text: string): (Reading | null)[] {
-  const control = wire.control?.get(text);
-  if (control !== undefined) return [{ kind: 'reply', frame: control }];
-  return wire.split(text).map((message) => wire.read(message));
+  return frameReader(wire)(text);
 }
 
 const event = (body: string) => roomMessageEvent(1, 'general', { id: 'u', username: 'u' }, body);
